@@ -1,0 +1,25 @@
+"""The audit log: who did what to which record and when — never the personal data."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from app.auth import Principal
+from app.logs import current_request_id
+from app.models import AuditEvent
+
+
+def record(
+    session: Session, principal: Principal, action: str, resource: str, record_id: object
+) -> None:
+    """Add an audit event to the caller's transaction (it commits or rolls back with it)."""
+    session.add(
+        AuditEvent(
+            actor_key_id=principal.key_id,
+            actor=principal.actor,
+            action=action,
+            resource=resource,
+            record_id=str(record_id),
+            request_id=current_request_id(),
+        )
+    )

@@ -1,0 +1,142 @@
+"""API keys, roles and scopes.
+
+A key looks like ``mk_<prefix>_<secret>``. The prefix finds the row; only a SHA-256 of the
+secret is stored (the secret is 256 random bits, so a slow hash adds nothing) and it is
+compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import SessionDep
+from app.errors import Forbidden, Unauthorized
+from app.models import ApiKey
+
+Role = Literal["admin", "coordinator", "association"]
+ROLES: tuple[Role, ...] = ("admin", "coordinator", "association")
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer mk_...`")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the key's id, role and scope."""
+
+    key_id: int | None
+    role: Role
+    association_id: int | None = None
+    municipalities: tuple[str, ...] = ()
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names the caller (no personal data)."""
+        return f"key:{self.key_id}" if self.key_id is not None else "system"
+
+
+#: The nightly job and the CLI act as this principal.
+SYSTEM = Principal(key_id=None, role="admin")
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_key_material() -> tuple[str, str, str]:
+    """A fresh ``(key, prefix, secret_hash)``; only the last two are stored."""
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    return f"mk_{prefix}_{secret}", prefix, _hash(secret)
+
+
+def issue_key(
+    session: Session,
+    *,
+    name: str,
+    role: Role,
+    association_id: int | None = None,
+    municipalities: list[str] | None = None,
+) -> tuple[ApiKey, str]:
+    """Store a new key and return it with its plaintext (shown once, never stored)."""
+    key, prefix, secret_hash = new_key_material()
+    row = ApiKey(
+        name=name,
+        role=role,
+        association_id=association_id,
+        municipalities=sorted(set(municipalities or [])),
+        prefix=prefix,
+        secret_hash=secret_hash,
+    )
+    session.add(row)
+    session.flush()
+    return row, key
+
+
+def authenticate(session: Session, key: str) -> Principal | None:
+    """The principal of a presented key, or None when it is unknown, malformed or revoked."""
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != "mk":
+        return None
+    row = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
+    # Hash even when no row matched, so timing does not tell whether a prefix exists.
+    presented = _hash(parts[2])
+    stored = row.secret_hash if row is not None else _hash("")
+    if not hmac.compare_digest(presented, stored) or row is None or row.revoked_at is not None:
+        return None
+    role: Role = row.role  # type: ignore[assignment]
+    return Principal(
+        key_id=row.id,
+        role=role,
+        association_id=row.association_id,
+        municipalities=tuple(row.municipalities or ()),
+    )
+
+
+class RoleRule:
+    """A route dependency admitting only the given roles; every API route declares one."""
+
+    def __init__(self, *roles: Role) -> None:
+        self.roles = frozenset(roles)
+
+    def __call__(
+        self,
+        request: Request,
+        session: SessionDep,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise Unauthorized(
+                "An API key is required", headers={"WWW-Authenticate": 'Bearer realm="makker"'}
+            )
+        principal = authenticate(session, credentials.credentials)
+        if principal is None:
+            raise Unauthorized(
+                "The API key is not valid", headers={"WWW-Authenticate": 'Bearer realm="makker"'}
+            )
+        request.state.principal = principal
+        if principal.role not in self.roles:
+            raise Forbidden(f"The role {principal.role!r} may not do this")
+        return principal
+
+
+def allow(*roles: Role) -> RoleRule:
+    """The role rule for a route: ``principal: Annotated[Principal, Depends(allow(...))]``."""
+    return RoleRule(*roles)
+
+
+AdminOnly = Annotated[Principal, Depends(allow("admin"))]
+AnyRole = Annotated[Principal, Depends(allow(*ROLES))]
+Staff = Annotated[Principal, Depends(allow("admin", "coordinator"))]

@@ -1,0 +1,62 @@
+"""The ``makker`` command: serve, migrate, create-key (and the jobs)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from app.config import get_settings
+
+cli = typer.Typer(
+    help="Makker: volunteer-newcomer matching.", no_args_is_help=True, add_completion=False
+)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", envvar="PORT")] = 8000,
+) -> None:
+    """Serve the API with uvicorn."""
+    import uvicorn
+
+    from app.main import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, access_log=False, log_config=None)
+
+
+@cli.command()
+def migrate() -> None:
+    """Migrate the database (MAKKER_DATABASE_URL) to the newest schema."""
+    from app.migrate import upgrade
+
+    upgrade(get_settings().database_url)
+    typer.echo("Database migrated to head.", err=True)
+
+
+@cli.command("create-key")
+def create_key(
+    role: Annotated[str, typer.Option(help="admin, coordinator or association.")],
+    name: Annotated[str, typer.Option(help="Who or what the key is for.")],
+    association_id: Annotated[int | None, typer.Option(help="For an association key.")] = None,
+    municipality: Annotated[
+        list[str] | None, typer.Option(help="For a coordinator key; repeatable.")
+    ] = None,
+) -> None:
+    """Create an API key and print it alone on standard output (shown only once)."""
+    from app.api_keys.service import create_key_from_cli
+
+    key = create_key_from_cli(
+        get_settings().database_url,
+        role=role,
+        name=name,
+        association_id=association_id,
+        municipalities=municipality or [],
+    )
+    typer.echo(key)
+
+
+def main() -> None:
+    """Entry point of the ``makker`` console script."""
+    cli()

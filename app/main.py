@@ -1,0 +1,63 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from prometheus_fastapi_instrumentator import Instrumentator
+from sqlalchemy import text
+
+from app.config import Settings, get_settings
+from app.db import make_engine, make_sessionmaker
+from app.errors import install_error_handlers, problem_response
+from app.logs import configure_logging
+from app.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from app.migrate import is_at_head
+from app.routes import ROUTERS
+
+log = logging.getLogger("makker")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A configured application with its own engine (one per app, not per import)."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title="Makker",
+        version="1.0.0",
+        description="Volunteer-newcomer matching for Danish municipalities.",
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+    app.state.sessionmaker = make_sessionmaker(app.state.engine)
+
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router, prefix="/api/v1")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        try:
+            with app.state.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            migrated = is_at_head(app.state.engine)
+        except Exception:
+            log.exception("readiness check failed")
+            return problem_response(503, "Not ready", "The database is not reachable")
+        if not migrated:
+            return problem_response(503, "Not ready", "The database is not migrated to head")
+        return JSONResponse({"status": "ready"})
+
+    Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"]).instrument(app).expose(
+        app, include_in_schema=False
+    )
+
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    return app

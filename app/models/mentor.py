@@ -1,0 +1,35 @@
+"""Volunteer mentors, owned by one association."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+from app.models._mixins import Timestamped
+
+
+class Mentor(Timestamped, Base):
+    __tablename__ = "mentors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(
+        ForeignKey("associations.id", ondelete="RESTRICT"), index=True
+    )
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    birth_year: Mapped[int | None]
+    gender: Mapped[str | None] = mapped_column(String(10))
+    languages: Mapped[list[str]]
+    municipality: Mapped[str] = mapped_column(String(3), index=True)
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    max_distance_km: Mapped[float | None]
+    capacity: Mapped[int] = mapped_column(default=1)
+    programmes: Mapped[list[str]]
+    interests: Mapped[list[str]] = mapped_column(default=list)
+    accepts_genders: Mapped[list[str] | None]
+    child_certificate: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)

@@ -1,0 +1,71 @@
+"""Cursor pagination over integer (or string) primary keys: ``{"items": [...], "next_cursor"}``."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel
+from sqlalchemy import Select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from app.errors import ValidationFailed
+
+T = TypeVar("T")
+DEFAULT_LIMIT, MAX_LIMIT = 50, 500
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+class PageParams(BaseModel):
+    """``?limit=`` and ``?cursor=``."""
+
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> PageParams:
+    """The pagination query parameters of a list route."""
+    return PageParams(limit=limit, cursor=cursor)
+
+
+def encode_cursor(last_key: Any) -> str:
+    """An opaque cursor after ``last_key``."""
+    return base64.urlsafe_b64encode(json.dumps({"after": last_key}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> Any:
+    """The key a cursor points after; a 422 naming ``cursor`` when it is not one of ours."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return json.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValidationFailed("cursor", "not a valid cursor") from exc
+
+
+def paginate(
+    session: Session, query: Select[Any], key: InstrumentedAttribute[Any], params: PageParams
+) -> tuple[Sequence[Any], str | None]:
+    """Rows of ``query`` ordered by ``key`` after the cursor, and the next cursor."""
+    if params.cursor is not None:
+        after = decode_cursor(params.cursor)
+        expected = key.type.python_type
+        if not isinstance(after, expected) or isinstance(after, bool):
+            raise ValidationFailed("cursor", "not a valid cursor")
+        query = query.where(key > after)
+    rows = session.scalars(query.order_by(key).limit(params.limit + 1)).all()
+    if len(rows) > params.limit:
+        rows = rows[: params.limit]
+        return rows, encode_cursor(getattr(rows[-1], key.key))
+    return rows, None

@@ -1,0 +1,7 @@
+"""Every API router, mounted under ``/api/v1`` by :func:`app.main.create_app`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+ROUTERS: list[APIRouter] = []
