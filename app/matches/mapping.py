@@ -1,0 +1,308 @@
+"""The one bridge between the ORM and the matching library.
+
+This is the only module that imports both ``app.models`` and ``matching``. It reads the rows
+the solver needs (sorted by id, so the same database gives the same problem), turns them into
+``matching`` dataclasses, and keeps the maps between the solver's string ids and the database's
+integer ids. Only what the rules and the score read crosses: no names, e-mails or phones.
+
+What the solver sees:
+
+- ``programmes``: every programme row (inactive ones too, so that an accepted match in a
+  programme since retired still validates); people's programme lists keep only active ones.
+- ``mentors``: active mentors. A mentor whose accepted load exceeds a since-lowered capacity is
+  given ``capacity = load`` (full, never negative).
+- ``newcomers``: active newcomers with at least one *open request* — a requested, active
+  programme without an accepted match.
+- ``fixed``: accepted matches of active mentors (they use up places).
+- ``previous``: proposed matches whose request is still open (the keep bonus).
+- ``forbidden``: rejected (newcomer, mentor) pairs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Match as MatchRow
+from app.models import Mentor as MentorRow
+from app.models import Newcomer as NewcomerRow
+from app.models import Programme as ProgrammeRow
+from matching import model as mm
+
+PROPOSED, ACCEPTED, REJECTED = "proposed", "accepted", "rejected"
+_GENDERS = frozenset({"female", "male", "other"})
+
+
+def newcomer_key(newcomer_id: int) -> str:
+    """The solver's id of a newcomer row."""
+    return f"n{newcomer_id}"
+
+
+def mentor_key(mentor_id: int) -> str:
+    """The solver's id of a mentor row."""
+    return f"m{mentor_id}"
+
+
+def newcomer_id_of(key: str) -> int:
+    """The database id behind a solver newcomer id."""
+    return int(key[1:])
+
+
+def mentor_id_of(key: str) -> int:
+    """The database id behind a solver mentor id."""
+    return int(key[1:])
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A solver problem read from the database, with the id maps back to the rows.
+
+    ``newcomer_ids``/``mentor_ids`` map solver ids to database ids. ``proposals`` maps each
+    ``previous`` triple (newcomer key, mentor key, programme) to its match row id, so a run can
+    keep those rows. ``stale_proposals`` are proposed matches that could not be passed as
+    ``previous`` (request no longer open, person inactive): a run supersedes them.
+    """
+
+    problem: mm.Problem
+    today: date
+    newcomer_ids: dict[str, int] = field(default_factory=dict)
+    mentor_ids: dict[str, int] = field(default_factory=dict)
+    proposals: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    stale_proposals: tuple[int, ...] = ()
+
+
+def age_on(birth: date | None, today: date) -> int | None:
+    """Whole years from ``birth`` to ``today`` (``None`` when unknown)."""
+    if birth is None:
+        return None
+    years = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+    return max(years, 0)
+
+
+def age_from_year(birth_year: int | None, today: date) -> int | None:
+    """Age from a birth year alone: the age reached during ``today``'s year."""
+    if birth_year is None:
+        return None
+    return max(today.year - birth_year, 0)
+
+
+def waiting_days(registered_at: datetime, today: date) -> int:
+    """Whole days since registration (never negative)."""
+    if registered_at.tzinfo is None:
+        registered_at = registered_at.replace(tzinfo=UTC)
+    return max((today - registered_at.astimezone(UTC).date()).days, 0)
+
+
+def _gender(value: str | None) -> mm.Gender | None:
+    return value if value in _GENDERS else None  # type: ignore[return-value]
+
+
+def _programmes(session: Session) -> tuple[tuple[mm.Programme, ...], frozenset[str]]:
+    rows = session.execute(
+        select(
+            ProgrammeRow.code,
+            ProgrammeRow.min_age,
+            ProgrammeRow.max_age,
+            ProgrammeRow.requires_language,
+            ProgrammeRow.requires_first_language,
+            ProgrammeRow.active,
+        ).order_by(ProgrammeRow.code)
+    ).all()
+    programmes = tuple(
+        mm.Programme(
+            code=r.code,
+            min_age=r.min_age,
+            max_age=r.max_age,
+            requires_language=r.requires_language,
+            requires_first_language=bool(r.requires_first_language),
+        )
+        for r in rows
+    )
+    return programmes, frozenset(r.code for r in rows if r.active)
+
+
+def load_problem(
+    session: Session,
+    *,
+    newcomer_ids: Collection[int] | None = None,
+    today: date | None = None,
+    policy: mm.Policy | None = None,
+) -> Snapshot:
+    """Read the solver's problem from the database.
+
+    ``newcomer_ids`` restricts the newcomers (for suggestions: one newcomer against all
+    mentors); mentors, and every accepted match's load on them, are always complete.
+    ``today`` fixes the date ages and waiting days are counted at (default: today in UTC).
+    """
+    today = today or datetime.now(UTC).date()
+    wanted = None if newcomer_ids is None else frozenset(newcomer_ids)
+    programmes, active_codes = _programmes(session)
+
+    # Matches that shape the problem: accepted (fixed), proposed (previous), rejected.
+    match_rows = session.execute(
+        select(
+            MatchRow.id,
+            MatchRow.newcomer_id,
+            MatchRow.mentor_id,
+            MatchRow.programme,
+            MatchRow.status,
+        )
+        .where(MatchRow.status.in_((ACCEPTED, PROPOSED, REJECTED)))
+        .order_by(MatchRow.id)
+    ).all()
+
+    mentor_rows = session.execute(
+        select(
+            MentorRow.id,
+            MentorRow.languages,
+            MentorRow.municipality,
+            MentorRow.programmes,
+            MentorRow.capacity,
+            MentorRow.lat,
+            MentorRow.lon,
+            MentorRow.max_distance_km,
+            MentorRow.interests,
+            MentorRow.gender,
+            MentorRow.birth_year,
+            MentorRow.accepts_genders,
+            MentorRow.child_certificate,
+        )
+        .where(MentorRow.active.is_(True))
+        .order_by(MentorRow.id)
+    ).all()
+    active_mentors = {r.id for r in mentor_rows}
+
+    fixed_load: dict[int, int] = defaultdict(int)
+    closed: set[tuple[int, str]] = set()  # (newcomer, programme) with an accepted match
+    for m in match_rows:
+        if m.status == ACCEPTED:
+            closed.add((m.newcomer_id, m.programme))
+            if m.mentor_id in active_mentors:
+                fixed_load[m.mentor_id] += 1
+
+    mentors: list[mm.Mentor] = []
+    mentor_ids: dict[str, int] = {}
+    for r in mentor_rows:
+        key = mentor_key(r.id)
+        mentor_ids[key] = r.id
+        accepts = r.accepts_genders
+        mentors.append(
+            mm.Mentor(
+                id=key,
+                languages=tuple(r.languages or ()),
+                municipality=r.municipality,
+                programmes=tuple(p for p in (r.programmes or ()) if p in active_codes),
+                capacity=max(int(r.capacity), fixed_load.get(r.id, 0), 1),
+                lat=r.lat,
+                lon=r.lon,
+                max_distance_km=r.max_distance_km,
+                interests=tuple(r.interests or ()),
+                gender=_gender(r.gender),
+                age=age_from_year(r.birth_year, today),
+                accepts_genders=None if accepts is None else tuple(accepts),
+                child_certificate=bool(r.child_certificate),
+            )
+        )
+
+    newcomer_query = (
+        select(
+            NewcomerRow.id,
+            NewcomerRow.languages,
+            NewcomerRow.municipality,
+            NewcomerRow.programmes,
+            NewcomerRow.lat,
+            NewcomerRow.lon,
+            NewcomerRow.max_distance_km,
+            NewcomerRow.birth_date,
+            NewcomerRow.gender,
+            NewcomerRow.interests,
+            NewcomerRow.mentor_gender,
+            NewcomerRow.registered_at,
+        )
+        .where(NewcomerRow.active.is_(True))
+        .order_by(NewcomerRow.id)
+    )
+    if wanted is not None:
+        newcomer_query = newcomer_query.where(NewcomerRow.id.in_(sorted(wanted)))
+    newcomers: list[mm.Newcomer] = []
+    newcomer_ids_map: dict[str, int] = {}
+    open_requests: set[tuple[int, str]] = set()
+    for nr in session.execute(newcomer_query):
+        requested = tuple(
+            dict.fromkeys(
+                p for p in (nr.programmes or ()) if p in active_codes and (nr.id, p) not in closed
+            )
+        )
+        if not requested:
+            continue
+        key = newcomer_key(nr.id)
+        newcomer_ids_map[key] = nr.id
+        open_requests.update((nr.id, p) for p in requested)
+        newcomers.append(
+            mm.Newcomer(
+                id=key,
+                languages=tuple(nr.languages or ()),
+                municipality=nr.municipality,
+                programmes=requested,
+                lat=nr.lat,
+                lon=nr.lon,
+                max_distance_km=nr.max_distance_km,
+                age=age_on(nr.birth_date, today),
+                gender=_gender(nr.gender),
+                interests=tuple(nr.interests or ()),
+                mentor_gender=_gender(nr.mentor_gender),
+                waiting_days=waiting_days(nr.registered_at, today),
+            )
+        )
+
+    fixed: list[mm.Assignment] = []
+    previous: list[mm.Assignment] = []
+    forbidden: dict[tuple[str, str], None] = {}
+    proposals: dict[tuple[str, str, str], int] = {}
+    stale: list[int] = []
+    seen_fixed: set[tuple[str, str, str]] = set()
+    for m in match_rows:
+        in_scope = wanted is None or m.newcomer_id in wanted
+        triple = (newcomer_key(m.newcomer_id), mentor_key(m.mentor_id), m.programme)
+        if m.status == ACCEPTED:
+            if m.mentor_id in active_mentors and triple not in seen_fixed:
+                seen_fixed.add(triple)
+                fixed.append(mm.Assignment(*triple))
+        elif m.status == PROPOSED:
+            if not in_scope:
+                continue
+            usable = (
+                m.mentor_id in active_mentors
+                and (m.newcomer_id, m.programme) in open_requests
+                and triple not in proposals
+            )
+            if usable:
+                proposals[triple] = m.id
+                previous.append(mm.Assignment(*triple))
+            else:
+                stale.append(m.id)
+        elif m.status == REJECTED and in_scope and m.mentor_id in active_mentors:
+            forbidden[(triple[0], triple[1])] = None
+
+    problem = mm.Problem(
+        mentors=tuple(mentors),
+        newcomers=tuple(newcomers),
+        policy=policy or mm.Policy(),
+        programmes=programmes,
+        fixed=tuple(fixed),
+        previous=tuple(previous),
+        forbidden=tuple(mm.ForbiddenPair(n, m) for n, m in forbidden),
+    )
+    return Snapshot(
+        problem=problem,
+        today=today,
+        newcomer_ids=newcomer_ids_map,
+        mentor_ids=mentor_ids,
+        proposals=proposals,
+        stale_proposals=tuple(stale),
+    )
