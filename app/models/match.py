@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -17,6 +17,16 @@ class Match(Timestamped, Base):
     __table_args__ = (
         Index("ix_matches_mentor_status", "mentor_id", "status"),
         Index("ix_matches_newcomer_status", "newcomer_id", "status"),
+        Index("ix_matches_status", "status"),
+        # At most one accepted match per request (newcomer, programme).
+        Index(
+            "uq_matches_accepted_request",
+            "newcomer_id",
+            "programme",
+            unique=True,
+            sqlite_where=text("status = 'accepted'"),
+            postgresql_where=text("status = 'accepted'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
