@@ -5,3 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 ROUTERS: list[APIRouter] = []
+
+from app.reports.router import router as reports_router  # noqa: E402
+
+ROUTERS.append(reports_router)

@@ -1,0 +1,1 @@
+"""Reports: coverage and waiting times, and the shortages that tell whom to recruit."""

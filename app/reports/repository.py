@@ -1,0 +1,83 @@
+"""Queries behind the reports: plain rows, aggregated in Python (portable across databases)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Row, func, select
+from sqlalchemy.orm import Session
+
+from app.models import Match, MatchRun, Newcomer, RunUnmatched
+
+
+def active_requests(
+    session: Session, municipalities: Sequence[str] | None
+) -> Sequence[Row[int, str, list[str], datetime]]:
+    """``(id, municipality, programmes, registered_at)`` of active newcomers in scope."""
+    query = select(
+        Newcomer.id, Newcomer.municipality, Newcomer.programmes, Newcomer.registered_at
+    ).where(Newcomer.active.is_(True))
+    if municipalities is not None:
+        query = query.where(Newcomer.municipality.in_(municipalities))
+    return session.execute(query.order_by(Newcomer.id)).all()
+
+
+def open_matches(
+    session: Session, municipalities: Sequence[str] | None
+) -> Sequence[Row[int, str, str]]:
+    """``(newcomer_id, programme, status)`` of accepted and proposed matches in scope."""
+    query = (
+        select(Match.newcomer_id, Match.programme, Match.status)
+        .join(Newcomer, Newcomer.id == Match.newcomer_id)
+        .where(Newcomer.active.is_(True), Match.status.in_(("accepted", "proposed")))
+    )
+    if municipalities is not None:
+        query = query.where(Newcomer.municipality.in_(municipalities))
+    return session.execute(query).all()
+
+
+def latest_applied_run(session: Session) -> MatchRun | None:
+    """The newest succeeded run that was not a dry run."""
+    return session.scalar(
+        select(MatchRun)
+        .where(MatchRun.status == "succeeded", MatchRun.dry_run.is_(False))
+        .order_by(MatchRun.id.desc())
+        .limit(1)
+    )
+
+
+def run_by_id(session: Session, run_id: int) -> MatchRun | None:
+    """A run by id."""
+    return session.get(MatchRun, run_id)
+
+
+def shortage_groups(
+    session: Session,
+    run_id: int,
+    municipalities: Sequence[str] | None,
+    programme: str | None,
+) -> Sequence[Row[str, str, str, str, int]]:
+    """``(municipality, language, programme, reason, count)`` of a run's unmatched requests."""
+    count = func.count(RunUnmatched.id)
+    query = (
+        select(
+            RunUnmatched.municipality,
+            RunUnmatched.language,
+            RunUnmatched.programme,
+            RunUnmatched.reason,
+            count,
+        )
+        .where(RunUnmatched.run_id == run_id)
+        .group_by(
+            RunUnmatched.municipality,
+            RunUnmatched.language,
+            RunUnmatched.programme,
+            RunUnmatched.reason,
+        )
+    )
+    if municipalities is not None:
+        query = query.where(RunUnmatched.municipality.in_(municipalities))
+    if programme is not None:
+        query = query.where(RunUnmatched.programme == programme)
+    return session.execute(query).all()
