@@ -57,6 +57,19 @@ def create_key(
     typer.echo(key)
 
 
+@cli.command()
+def solve(
+    problem: Annotated[str, typer.Argument(help="Problem JSON file (shared/design/MATCHING.md).")],
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Write the Solution JSON here.")
+    ] = None,
+) -> None:
+    """Solve a problem file exactly; Solution JSON on stdout, a summary on stderr."""
+    from matching.io import run_solve
+
+    raise typer.Exit(run_solve(problem, output))
+
+
 def main() -> None:
     """Entry point of the ``makker`` console script."""
     cli()

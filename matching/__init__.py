@@ -1,0 +1,81 @@
+"""Makker's matching engine: a pure library (stdlib, numpy, OR-Tools; no I/O, no environment).
+
+The contract is shared/design/MATCHING.md. Typical use::
+
+    from matching import solve, validate
+    solution = solve(problem)  # validates first; raises ProblemError on bad input
+"""
+
+from matching.candidates import RULE_FUNCTIONS as _RULE_FUNCTIONS
+from matching.candidates import Candidate, Suggestions, suggest
+from matching.errors import MatchingError, ProblemError
+from matching.geo import EARTH_RADIUS_KM, Municipality, distance_km, municipalities
+from matching.io import (
+    problem_from_dict,
+    problem_from_json,
+    problem_to_dict,
+    run_solve,
+    solution_to_dict,
+    solution_to_json,
+)
+from matching.languages import is_language, language_problem
+from matching.model import (
+    DEFAULT_PROGRAMMES,
+    RULES,
+    Assignment,
+    Components,
+    ForbiddenPair,
+    Gender,
+    Match,
+    Mentor,
+    Newcomer,
+    Policy,
+    Problem,
+    Programme,
+    Solution,
+    Stats,
+    Unmatched,
+    Weights,
+)
+from matching.solve import solve
+from matching.validate import validate
+
+assert len(_RULE_FUNCTIONS) == len(RULES)
+
+__all__ = [
+    "DEFAULT_PROGRAMMES",
+    "EARTH_RADIUS_KM",
+    "RULES",
+    "Assignment",
+    "Candidate",
+    "Components",
+    "ForbiddenPair",
+    "Gender",
+    "Match",
+    "MatchingError",
+    "Mentor",
+    "Municipality",
+    "Newcomer",
+    "Policy",
+    "Problem",
+    "ProblemError",
+    "Programme",
+    "Solution",
+    "Stats",
+    "Suggestions",
+    "Unmatched",
+    "Weights",
+    "distance_km",
+    "is_language",
+    "language_problem",
+    "municipalities",
+    "problem_from_dict",
+    "problem_from_json",
+    "problem_to_dict",
+    "run_solve",
+    "solution_to_dict",
+    "solution_to_json",
+    "solve",
+    "suggest",
+    "validate",
+]

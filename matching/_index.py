@@ -1,0 +1,273 @@
+"""A validated Problem turned into numpy arrays, in a canonical order (sorted by id).
+
+Sorting by id makes the solver's output independent of the input order. Everything the rules
+and the score read is here, so they never touch the dataclasses per pair.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from matching.geo import municipalities, unit_vectors
+from matching.model import Mentor, Newcomer, Policy, Problem, Programme
+
+Int32 = npt.NDArray[np.int32]
+Int64 = npt.NDArray[np.int64]
+Float64 = npt.NDArray[np.float64]
+UInt64 = npt.NDArray[np.uint64]
+Bool = npt.NDArray[np.bool_]
+
+GENDER_CODES = {"female": 0, "male": 1, "other": 2}
+#: Bit 3 of a mentor's ``accepts`` mask: no ``accepts_genders`` listed, any newcomer is fine.
+ACCEPTS_ANY = 0b1000
+
+
+def _bitsets(sets: Sequence[Iterable[str]], vocabulary: dict[str, int]) -> UInt64:
+    """One row of 64-bit words per set; bit ``vocabulary[x]`` is set for each member x."""
+    words = max(1, (len(vocabulary) + 63) // 64)
+    rows: list[int] = []
+    cols: list[int] = []
+    bits: list[int] = []
+    for row, members in enumerate(sets):
+        for member in members:
+            position = vocabulary[member]
+            rows.append(row)
+            cols.append(position >> 6)
+            bits.append(position & 63)
+    out = np.zeros((len(sets), words), dtype=np.uint64)
+    if rows:
+        values = np.left_shift(np.uint64(1), np.asarray(bits, dtype=np.uint64))
+        np.bitwise_or.at(out, (np.asarray(rows), np.asarray(cols)), values)
+    return out
+
+
+def _points(people: Sequence[Mentor | Newcomer]) -> tuple[Float64, Float64]:
+    places = municipalities()
+    lat = np.empty(len(people), dtype=np.float64)
+    lon = np.empty(len(people), dtype=np.float64)
+    for i, person in enumerate(people):
+        if person.lat is not None and person.lon is not None:
+            lat[i], lon[i] = person.lat, person.lon
+        else:
+            place = places[person.municipality]
+            lat[i], lon[i] = place.lat, place.lon
+    return lat, lon
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """The arrays of one side (newcomers or mentors), rows in id order."""
+
+    ids: tuple[str, ...]
+    lat: Float64
+    lon: Float64
+    point: Int32  # index into the side's distinct points
+    point_lat: Float64
+    point_lon: Float64
+    limit_km: Float64  # own max distance, or the policy default
+    age: Float64  # NaN when unknown
+    gender: npt.NDArray[np.int8]  # -1 unknown
+    languages: UInt64  # (rows, words) bitsets
+    interests: UInt64
+
+
+def _side(
+    people: Sequence[Mentor | Newcomer],
+    policy: Policy,
+    lang: dict[str, int],
+    interests: dict[str, int],
+) -> Side:
+    lat, lon = _points(people)
+    coords = np.stack([lat, lon], axis=1)
+    if len(people):
+        distinct, inverse = np.unique(coords, axis=0, return_inverse=True)
+    else:
+        distinct, inverse = np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
+    default = float(policy.default_max_distance_km)
+    return Side(
+        ids=tuple(p.id for p in people),
+        lat=lat,
+        lon=lon,
+        point=inverse.reshape(-1).astype(np.int32),
+        point_lat=np.ascontiguousarray(distinct[:, 0]),
+        point_lon=np.ascontiguousarray(distinct[:, 1]),
+        limit_km=np.array(
+            [default if p.max_distance_km is None else p.max_distance_km for p in people],
+            dtype=np.float64,
+        ),
+        age=np.array([np.nan if p.age is None else p.age for p in people], dtype=np.float64),
+        gender=np.array([GENDER_CODES.get(p.gender or "", -1) for p in people], dtype=np.int8),
+        languages=_bitsets([p.languages for p in people], lang),
+        interests=_bitsets([p.interests for p in people], interests),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """Arrays of a validated problem; requests are (newcomer, programme) in id, code order."""
+
+    policy: Policy
+    programmes: tuple[Programme, ...]
+    newcomers: tuple[Newcomer, ...]
+    mentors: tuple[Mentor, ...]
+    n: Side
+    m: Side
+    first_language: Int32  # newcomer -> index in the language vocabulary
+    newcomer_requests: Int32  # newcomer -> number of requests
+    mentor_gender_wish: npt.NDArray[np.int8]  # newcomer -> wanted mentor gender, -1 none
+    waiting_days: Float64
+    child_certificate: Bool  # mentor
+    accepts: npt.NDArray[np.uint8]  # mentor -> gender bitmask
+    residual: Int32  # mentor capacity left after fixed
+    mentor_programmes: Bool  # (mentors, programmes)
+    req_newcomer: Int32
+    req_programme: Int32
+    req_age_ok: Bool  # newcomer's age inside the programme's bounds
+    prog_language: Int32  # programme -> required language index, -1 none
+    prog_first_language: Bool
+    forbidden_keys: Int64  # sorted newcomer * M + mentor, incl. fixed pairs
+    has_forbidden: Bool  # newcomer
+    previous_mentor: Int32  # request -> last run's mentor, -1 none
+    previous_extra: Int64  # sorted request * M + mentor for further previous entries
+
+    @property
+    def n_requests(self) -> int:
+        """Number of requests."""
+        return len(self.req_newcomer)
+
+    def request_label(self, request: int) -> tuple[str, str]:
+        """(newcomer id, programme code) of a request."""
+        newcomer = self.n.ids[int(self.req_newcomer[request])]
+        return newcomer, self.programmes[int(self.req_programme[request])].code
+
+
+def build_index(problem: Problem) -> Index:
+    """Arrays of a problem already validated by :func:`matching.validate`."""
+    policy = problem.policy
+    newcomers = tuple(sorted(problem.newcomers, key=lambda x: x.id))
+    mentors = tuple(sorted(problem.mentors, key=lambda x: x.id))
+    programmes = problem.programmes
+    prog_pos = {p.code: i for i, p in enumerate(programmes)}
+    people: tuple[Mentor | Newcomer, ...] = (*newcomers, *mentors)
+    lang_codes = {c for x in people for c in x.languages}
+    lang_codes |= {p.requires_language for p in programmes if p.requires_language}
+    lang = {c: i for i, c in enumerate(sorted(lang_codes))}
+    interest_words = {c for x in people for c in x.interests}
+    interests = {c: i for i, c in enumerate(sorted(interest_words))}
+    n_side = _side(newcomers, policy, lang, interests)
+    m_side = _side(mentors, policy, lang, interests)
+    n_pos = {x.id: i for i, x in enumerate(newcomers)}
+    m_pos = {x.id: i for i, x in enumerate(mentors)}
+
+    req_pairs = sorted(
+        ((i, code) for i, x in enumerate(newcomers) for code in x.programmes),
+    )
+    req_newcomer = np.array([i for i, _ in req_pairs], dtype=np.int32)
+    req_programme = np.array([prog_pos[c] for _, c in req_pairs], dtype=np.int32)
+    req_pos = {(i, c): r for r, (i, c) in enumerate(req_pairs)}
+    ages = n_side.age[req_newcomer]
+    min_age = np.array(
+        [-np.inf if p.min_age is None else p.min_age for p in programmes], dtype=np.float64
+    )
+    max_age = np.array(
+        [np.inf if p.max_age is None else p.max_age for p in programmes], dtype=np.float64
+    )
+    has_bound = np.array([p.min_age is not None or p.max_age is not None for p in programmes])
+    lo, hi, bounded = min_age[req_programme], max_age[req_programme], has_bound[req_programme]
+    # NaN compares false: an unknown age is outside any set bound.
+    req_age_ok = ~bounded | ((ages >= lo) & (ages <= hi))
+
+    mentor_programmes = np.zeros((len(mentors), len(programmes)), dtype=np.bool_)
+    for i, x in enumerate(mentors):
+        for code in x.programmes:
+            mentor_programmes[i, prog_pos[code]] = True
+    load = np.zeros(len(mentors), dtype=np.int32)
+    forbidden: set[int] = set()
+    n_mentors = len(mentors)
+    for a in problem.fixed:
+        load[m_pos[a.mentor]] += 1
+        if a.newcomer in n_pos:
+            forbidden.add(n_pos[a.newcomer] * n_mentors + m_pos[a.mentor])
+    for f in problem.forbidden:
+        if f.newcomer in n_pos:
+            forbidden.add(n_pos[f.newcomer] * n_mentors + m_pos[f.mentor])
+    forbidden_keys = np.array(sorted(forbidden), dtype=np.int64)
+    has_forbidden = np.zeros(len(newcomers), dtype=np.bool_)
+    if n_mentors:
+        has_forbidden[forbidden_keys // n_mentors] = True
+
+    previous_mentor = np.full(len(req_pairs), -1, dtype=np.int32)
+    extra: list[int] = []
+    for a in sorted(problem.previous, key=lambda a: (a.newcomer, a.programme, a.mentor)):
+        r = req_pos.get((n_pos.get(a.newcomer, -1), a.programme))
+        if r is None:
+            continue
+        if previous_mentor[r] < 0:
+            previous_mentor[r] = m_pos[a.mentor]
+        else:
+            extra.append(r * n_mentors + m_pos[a.mentor])
+    requests_per_newcomer: defaultdict[int, int] = defaultdict(int)
+    for i, _ in req_pairs:
+        requests_per_newcomer[i] += 1
+
+    return Index(
+        policy=policy,
+        programmes=programmes,
+        newcomers=newcomers,
+        mentors=mentors,
+        n=n_side,
+        m=m_side,
+        first_language=np.array([lang[x.languages[0]] for x in newcomers], dtype=np.int32),
+        newcomer_requests=np.array(
+            [requests_per_newcomer[i] for i in range(len(newcomers))], dtype=np.int32
+        ),
+        mentor_gender_wish=np.array(
+            [GENDER_CODES.get(x.mentor_gender or "", -1) for x in newcomers], dtype=np.int8
+        ),
+        waiting_days=np.array([x.waiting_days for x in newcomers], dtype=np.float64),
+        child_certificate=np.array([x.child_certificate for x in mentors], dtype=np.bool_),
+        accepts=np.array(
+            [
+                ACCEPTS_ANY
+                if x.accepts_genders is None
+                else sum(1 << GENDER_CODES[g] for g in set(x.accepts_genders))
+                for x in mentors
+            ],
+            dtype=np.uint8,
+        ),
+        residual=np.array([x.capacity for x in mentors], dtype=np.int32) - load,
+        mentor_programmes=mentor_programmes,
+        req_newcomer=req_newcomer,
+        req_programme=req_programme,
+        req_age_ok=np.asarray(req_age_ok, dtype=np.bool_),
+        prog_language=np.array(
+            [-1 if p.requires_language is None else lang[p.requires_language] for p in programmes],
+            dtype=np.int32,
+        ),
+        prog_first_language=np.array(
+            [p.requires_first_language for p in programmes], dtype=np.bool_
+        ),
+        forbidden_keys=forbidden_keys,
+        has_forbidden=has_forbidden,
+        previous_mentor=previous_mentor,
+        previous_extra=np.array(sorted(extra), dtype=np.int64),
+    )
+
+
+def mentor_speaks(index: Index, mentors: Int32, language: npt.NDArray[np.integer]) -> Bool:
+    """Whether each mentor speaks the language with the given vocabulary index (-1: none)."""
+    lang = np.asarray(language, dtype=np.int64)
+    safe = np.maximum(lang, 0)
+    words = index.m.languages[mentors, safe >> 6]
+    bits = np.right_shift(words, (safe & 63).astype(np.uint64)) & np.uint64(1)
+    return np.asarray((bits == 1) & (lang >= 0), dtype=np.bool_)
+
+
+def unit_points(side: Side) -> Float64:
+    """The side's distinct points on the unit sphere."""
+    return unit_vectors(side.point_lat, side.point_lon)

@@ -1,0 +1,352 @@
+"""The hard rules, vectorised, in the contract's order; candidate pairs; reasons; suggestions.
+
+Pairs are arrays of (request index, mentor index) into an :class:`~matching._index.Index`.
+Candidate generation never loops over newcomer x mentor: people are bucketed by programme and
+by point, distances are computed once per pair of nearby points (a grid on the unit sphere),
+and only then are point pairs expanded into person pairs, in bounded chunks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+
+import numpy as np
+
+from matching import scoring
+from matching._index import ACCEPTS_ANY, Bool, Float64, Index, Int32, build_index, mentor_speaks
+from matching.errors import ProblemError
+from matching.geo import DISTANCE_EPS_KM, chord_for_km, haversine_km, unit_vectors
+from matching.model import RULES, Components, Problem
+from matching.validate import validate
+
+#: Upper bound on person pairs materialised at once (memory, not results).
+CHUNK_PAIRS = 1 << 21
+
+npt_int8 = np.ndarray[tuple[int], np.dtype[np.int8]]
+Rule = Callable[[Index, Int32, Int32, Float64], Bool]
+
+
+def pair_distance_km(index: Index, req: Int32, men: Int32) -> Float64:
+    """Haversine distance of each pair between the newcomer's and the mentor's point."""
+    n = index.req_newcomer[req]
+    return haversine_km(index.n.lat[n], index.n.lon[n], index.m.lat[men], index.m.lon[men])
+
+
+def _programme(index: Index, req: Int32, men: Int32, dist: Float64) -> Bool:
+    return index.mentor_programmes[men, index.req_programme[req]] & index.req_age_ok[req]
+
+
+def _language(index: Index, req: Int32, men: Int32, dist: Float64) -> Bool:
+    n = index.req_newcomer[req]
+    ok = (index.n.languages[n] & index.m.languages[men]).any(axis=1)
+    p = index.req_programme[req]
+    need = index.prog_language[p]
+    ok &= (need < 0) | mentor_speaks(index, men, need)
+    ok &= ~index.prog_first_language[p] | mentor_speaks(index, men, index.first_language[n])
+    return ok
+
+
+def _distance(index: Index, req: Int32, men: Int32, dist: Float64) -> Bool:
+    return np.asarray(dist <= scoring.pair_limit_km(index, req, men) + DISTANCE_EPS_KM)
+
+
+def _gender(index: Index, req: Int32, men: Int32, dist: Float64) -> Bool:
+    n = index.req_newcomer[req]
+    wish = index.mentor_gender_wish[n]
+    ok = (wish < 0) | (wish == index.m.gender[men])
+    gender = index.n.gender[n]
+    accepts = index.accepts[men]
+    listed_ok = (gender >= 0) & ((accepts >> np.maximum(gender, 0).astype(np.uint8)) & 1 == 1)
+    return np.asarray(ok & (((accepts & ACCEPTS_ANY) != 0) | listed_ok))
+
+
+def _child_safety(index: Index, req: Int32, men: Int32, dist: Float64) -> Bool:
+    age = index.n.age[index.req_newcomer[req]]
+    with np.errstate(invalid="ignore"):
+        needs = np.isnan(age) | (age < index.policy.child_certificate_below_age)
+    return np.asarray(~needs | index.child_certificate[men])
+
+
+def _forbidden(index: Index, req: Int32, men: Int32, dist: Float64) -> Bool:
+    n = index.req_newcomer[req]
+    ok = np.ones(len(req), dtype=np.bool_)
+    keys_all = index.forbidden_keys
+    sub = np.flatnonzero(index.has_forbidden[n])
+    if len(sub):
+        keys = n[sub].astype(np.int64) * len(index.mentors) + men[sub]
+        pos = np.minimum(np.searchsorted(keys_all, keys), len(keys_all) - 1)
+        ok[sub] = keys_all[pos] != keys
+    return ok
+
+
+def _capacity(index: Index, req: Int32, men: Int32, dist: Float64) -> Bool:
+    return np.asarray(index.residual[men] > 0)
+
+
+#: The rule functions, in the contract's order (names in :data:`matching.model.RULES`).
+RULE_FUNCTIONS: tuple[Rule, ...] = (
+    _programme,
+    _language,
+    _distance,
+    _gender,
+    _child_safety,
+    _forbidden,
+    _capacity,
+)
+_DISTANCE = RULES.index("distance")
+
+
+def first_failed_rule(
+    index: Index, req: Int32, men: Int32, dist: Float64 | None = None
+) -> tuple[npt_int8, Float64]:
+    """Per pair, the index in :data:`RULES` of the first rule it fails (``len(RULES)``: none).
+
+    Rules are applied in order to the pairs still alive, so the distance is computed only for
+    pairs that passed programme and language. Returns the stages and the distances (NaN where
+    not computed).
+    """
+    stage = np.full(len(req), len(RULES), dtype=np.int8)
+    distances = np.full(len(req), np.nan) if dist is None else np.asarray(dist, np.float64)
+    alive = np.arange(len(req))
+    for k, rule in enumerate(RULE_FUNCTIONS):
+        r, m = req[alive], men[alive]
+        if k == _DISTANCE and dist is None:
+            distances[alive] = pair_distance_km(index, r, m)
+        ok = rule(index, r, m, distances[alive])
+        stage[alive[~ok]] = k
+        alive = alive[ok]
+    return stage, distances
+
+
+def _survivors(index: Index, req: Int32, men: Int32, dist: Float64) -> Bool:
+    alive = np.arange(len(req))
+    for rule in RULE_FUNCTIONS:
+        alive = alive[rule(index, req[alive], men[alive], dist[alive])]
+    keep = np.zeros(len(req), dtype=np.bool_)
+    keep[alive] = True
+    return keep
+
+
+def point_pairs(index: Index, max_km: float) -> tuple[Int32, Int32, Float64]:
+    """All (newcomer point, mentor point) pairs at most ``max_km`` apart, with distances.
+
+    Points are bucketed in a 3-D grid on the unit sphere whose cell is the chord of
+    ``max_km``: two points within that distance lie in the same or adjacent cells, so
+    comparing the 27 neighbouring cells finds every pair (then haversine decides exactly).
+    """
+    a = unit_vectors(index.n.point_lat, index.n.point_lon)
+    b = unit_vectors(index.m.point_lat, index.m.point_lon)
+    empty = (np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float64))
+    if len(a) == 0 or len(b) == 0 or max_km < 0:
+        return empty
+    cell = max(chord_for_km(max_km + 1e-6) * (1 + 1e-9), 1e-9)
+    ka = np.floor(a / cell).astype(np.int64)
+    kb = np.floor(b / cell).astype(np.int64)
+    base = min(int(ka.min()), int(kb.min())) - 1
+    span = max(int(ka.max()), int(kb.max())) - base + 2
+
+    def key(
+        k: np.ndarray[tuple[int, int], np.dtype[np.int64]],
+    ) -> np.ndarray[tuple[int], np.dtype[np.int64]]:
+        k = k - base
+        return np.asarray((k[:, 0] * span + k[:, 1]) * span + k[:, 2], dtype=np.int64)
+
+    order = np.argsort(key(kb), kind="stable")
+    sorted_keys = key(kb)[order]
+    found_a: list[np.ndarray[tuple[int], np.dtype[np.int64]]] = []
+    found_b: list[np.ndarray[tuple[int], np.dtype[np.int64]]] = []
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            for dz in (-1, 0, 1):
+                q = key(ka + np.array([dx, dy, dz], dtype=np.int64))
+                lo = np.searchsorted(sorted_keys, q, "left")
+                counts = np.searchsorted(sorted_keys, q, "right") - lo
+                found_a.append(np.repeat(np.arange(len(a)), counts))
+                found_b.append(order[_ranges(lo, counts)])
+    ia, ib = np.concatenate(found_a), np.concatenate(found_b)
+    d = haversine_km(
+        index.n.point_lat[ia], index.n.point_lon[ia], index.m.point_lat[ib], index.m.point_lon[ib]
+    )
+    keep = d <= max_km + DISTANCE_EPS_KM
+    return ia[keep].astype(np.int32), ib[keep].astype(np.int32), d[keep]
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray[tuple[int], np.dtype[np.int64]]:
+    """Concatenation of ``arange(s, s + c)`` for each start and count."""
+    counts = np.asarray(counts, dtype=np.int64)
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.cumsum(counts) - counts
+    return np.asarray(
+        np.repeat(np.asarray(starts, np.int64) - offsets, counts) + np.arange(total),
+        dtype=np.int64,
+    )
+
+
+def _expand(
+    a_items: Int32,
+    a_point: Int32,
+    b_items: Int32,
+    b_point: Int32,
+    pa: Int32,
+    pb: Int32,
+    pd: Float64,
+    n_a_points: int,
+    n_b_points: int,
+) -> Iterator[tuple[Int32, Int32, Float64]]:
+    """Person pairs of the point pairs (pa, pb), chunk by chunk, with the point distance."""
+    a_order = np.argsort(a_point, kind="stable")
+    b_order = np.argsort(b_point, kind="stable")
+    a_sorted, b_sorted = a_items[a_order], b_items[b_order]
+    a_count = np.bincount(a_point, minlength=n_a_points).astype(np.int64)
+    b_count = np.bincount(b_point, minlength=n_b_points).astype(np.int64)
+    a_start, b_start = np.cumsum(a_count) - a_count, np.cumsum(b_count) - b_count
+    size = a_count[pa] * b_count[pb]
+    keep = np.flatnonzero(size)
+    pa, pb, pd, size = pa[keep], pb[keep], pd[keep], size[keep]
+    ends = np.cumsum(size)
+    first = 0
+    while first < len(size):
+        done = int(ends[first - 1]) if first else 0
+        last = max(first + 1, int(np.searchsorted(ends, done + CHUNK_PAIRS, "right")))
+        s = size[first:last]
+        block = np.repeat(np.arange(len(s)), s)
+        local = np.arange(int(s.sum()), dtype=np.int64) - np.repeat(np.cumsum(s) - s, s)
+        width = b_count[pb[first:last]][block]
+        row = local // width
+        col = local - row * width
+        a = a_sorted[a_start[pa[first:last]][block] + row]
+        b = b_sorted[b_start[pb[first:last]][block] + col]
+        yield a, b, pd[first:last][block]
+        first = last
+
+
+def iter_candidates(index: Index) -> Iterator[tuple[Int32, Int32, Float64]]:
+    """All candidate pairs (request, mentor, distance km), chunk by chunk, deterministically.
+
+    Buckets by programme (rule 1's membership and rule 7's capacity select the requests and
+    mentors), finds nearby points once, expands to person pairs and applies every rule.
+    """
+    if index.n_requests == 0 or len(index.mentors) == 0:
+        return
+    max_km = float(min(index.n.limit_km.max(), index.m.limit_km.max()))
+    pa, pb, pd = point_pairs(index, max_km)
+    n_points, m_points = len(index.n.point_lat), len(index.m.point_lat)
+    for p in range(len(index.programmes)):
+        reqs = np.flatnonzero((index.req_programme == p) & index.req_age_ok).astype(np.int32)
+        open_mentors = index.mentor_programmes[:, p] & (index.residual > 0)
+        mens: Int32 = np.flatnonzero(open_mentors).astype(np.int32)
+        if len(reqs) == 0 or len(mens) == 0:
+            continue
+        req_point = index.n.point[index.req_newcomer[reqs]]
+        for req, men, dist in _expand(
+            reqs, req_point, mens, index.m.point[mens], pa, pb, pd, n_points, m_points
+        ):
+            keep = _survivors(index, req, men, dist)
+            yield req[keep], men[keep], dist[keep]
+
+
+def passed_counts(stage: npt_int8) -> tuple[str | None, dict[str, int]]:
+    """Reason and passed counts from the stages of one request's pairs with every mentor.
+
+    The reason is the first rule after which no mentor is left (``None`` when some are); the
+    counts run up to and including that rule, or over all rules.
+    """
+    passed: dict[str, int] = {}
+    for k, rule in enumerate(RULES):
+        left = int(np.count_nonzero(stage > k))
+        passed[rule] = left
+        if left == 0:
+            return rule, passed
+    return None, passed
+
+
+def explain(index: Index, requests: Int32) -> list[tuple[str, dict[str, int]]]:
+    """Reason and passed counts of each unmatched request (reason ``capacity`` when it had
+    candidates that the optimum gave to others)."""
+    out: dict[int, tuple[str, dict[str, int]]] = {}
+    rows = max(1, CHUNK_PAIRS // max(1, len(index.mentors)))
+    for p in range(len(index.programmes)):
+        reqs = requests[index.req_programme[requests] == p]
+        mens = np.flatnonzero(index.mentor_programmes[:, p]).astype(np.int32)
+        for start in range(0, len(reqs), rows):
+            part = reqs[start : start + rows]
+            req = np.repeat(part, len(mens)).astype(np.int32)
+            men = np.tile(mens, len(part)).astype(np.int32)
+            stage, _ = first_failed_rule(index, req, men)
+            grid = stage.reshape(len(part), len(mens))
+            for i, r in enumerate(part):
+                reason, passed = passed_counts(grid[i])
+                out[int(r)] = (reason or "capacity", passed)
+    return [out[int(r)] for r in requests]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A mentor a coordinator could choose for a request, with its score explained."""
+
+    mentor: str
+    score: float
+    distance_km: float
+    components: Components
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestions:
+    """The best candidates of one request, or the rule that left none, with passed counts."""
+
+    newcomer: str
+    programme: str
+    candidates: tuple[Candidate, ...]
+    reason: str | None
+    passed: Mapping[str, int]
+
+
+def suggest(problem: Problem, newcomer: str, programme: str, limit: int = 5) -> Suggestions:
+    """The ``limit`` best mentors for ``newcomer`` in ``programme``, best first.
+
+    Uses the solver's rules and score: mentors full after ``fixed`` are removed by the capacity
+    rule, pairs in ``forbidden`` or ``fixed`` by the forbidden rule. Ties are broken by mentor
+    id. The newcomer need not have asked for the programme yet. Raises :class:`ProblemError`
+    for an invalid problem or an unknown newcomer or programme.
+    """
+    validate(problem)
+    person = next((x for x in problem.newcomers if x.id == newcomer), None)
+    if person is None:
+        raise ProblemError("unknown newcomer", record=f'newcomer "{newcomer}"', field=None)
+    if programme not in {p.code for p in problem.programmes}:
+        raise ProblemError(
+            f"unknown {programme!r}", record=f'newcomer "{newcomer}"', field="programme"
+        )
+    if programme not in person.programmes:
+        person = replace(person, programmes=(*person.programmes, programme))
+    index = build_index(replace(problem, newcomers=(person,)))
+    request = next(r for r in range(index.n_requests) if index.request_label(r)[1] == programme)
+    men = np.arange(len(index.mentors), dtype=np.int32)
+    req = np.full(len(men), request, dtype=np.int32)
+    stage, dist = first_failed_rule(index, req, men)
+    reason, passed = passed_counts(stage)
+    ok = np.flatnonzero(stage == len(RULES)).astype(np.int32)
+    parts = scoring.components(index, req[ok], men[ok], dist[ok])
+    scores = scoring.score(index, parts)
+    ids = [index.m.ids[int(m)] for m in men[ok]]
+    ranked = sorted(range(len(ok)), key=lambda i: (-scores[i], ids[i]))[: max(0, limit)]
+    chosen = tuple(
+        Candidate(
+            mentor=ids[i],
+            score=float(scores[i]),
+            distance_km=float(dist[ok][i]),
+            components=parts.at(i),
+        )
+        for i in ranked
+    )
+    return Suggestions(
+        newcomer=newcomer,
+        programme=programme,
+        candidates=chosen,
+        reason=reason,
+        passed=MappingProxyType(passed),
+    )

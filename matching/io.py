@@ -1,0 +1,326 @@
+"""The JSON file contract of ``makker solve`` (shared/design/MATCHING.md): parse, write, run.
+
+Parsing is strict: a missing required key, an unknown key or a wrong type is refused with a
+:class:`ProblemError` naming the record and the field, before anything is solved.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TextIO, cast
+
+from matching.errors import ProblemError
+from matching.model import (
+    DEFAULT_PROGRAMMES,
+    Assignment,
+    ForbiddenPair,
+    Gender,
+    Mentor,
+    Newcomer,
+    Policy,
+    Problem,
+    Programme,
+    Solution,
+    Weights,
+)
+from matching.solve import solve_with_timings
+
+Convert = Callable[[str, str, Any], Any]
+_REQUIRED = object()
+Spec = Mapping[str, tuple[Convert, Any]]
+
+
+def _str(record: str, field: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ProblemError(f"must be a non-empty string, got {value!r}", record=record, field=field)
+    return value
+
+
+def _int(record: str, field: str, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ProblemError(f"must be a whole number, got {value!r}", record=record, field=field)
+    return value
+
+
+def _number(record: str, field: str, value: Any) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        raise ProblemError(f"must be a number, got {value!r}", record=record, field=field)
+    return float(value)
+
+
+def _bool(record: str, field: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ProblemError(f"must be true or false, got {value!r}", record=record, field=field)
+    return value
+
+
+def _strings(record: str, field: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ProblemError(f"must be a list of strings, got {value!r}", record=record, field=field)
+    return tuple(_str(record, f"{field}[{i}]", v) for i, v in enumerate(value))
+
+
+def _optional(convert: Convert) -> Convert:
+    def inner(record: str, field: str, value: Any) -> Any:
+        return None if value is None else convert(record, field, value)
+
+    return inner
+
+
+def _fields(record: str, data: Any, spec: Spec) -> dict[str, Any]:
+    """Convert the keys of a JSON object by ``spec`` (converter, default or _REQUIRED)."""
+    if not isinstance(data, dict):
+        raise ProblemError(
+            f"must be a JSON object, got {type(data).__name__}", record=record, field=None
+        )
+    for key in data:
+        if key not in spec:
+            raise ProblemError("unknown field", record=record, field=str(key))
+    out: dict[str, Any] = {}
+    for key, (convert, default) in spec.items():
+        if key in data:
+            out[key] = convert(record, key, data[key])
+        elif default is _REQUIRED:
+            raise ProblemError("is required", record=record, field=key)
+    return out
+
+
+def _list(record: str, data: Any) -> list[Any]:
+    if not isinstance(data, list):
+        raise ProblemError(
+            f"must be a JSON list, got {type(data).__name__}", record=record, field=None
+        )
+    return data
+
+
+def _name(kind: str, plural: str, i: int, item: Any) -> str:
+    if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"]:
+        return f'{kind} "{item["id"]}"'
+    return f"{plural}[{i}]"
+
+
+_opt_str, _opt_int, _opt_number = _optional(_str), _optional(_int), _optional(_number)
+_PERSON: Spec = {
+    "id": (_str, _REQUIRED),
+    "languages": (_strings, _REQUIRED),
+    "municipality": (_str, _REQUIRED),
+    "programmes": (_strings, _REQUIRED),
+    "lat": (_opt_number, None),
+    "lon": (_opt_number, None),
+    "max_distance_km": (_opt_number, None),
+    "interests": (_strings, ()),
+    "gender": (_opt_str, None),
+    "age": (_opt_int, None),
+}
+_MENTOR = {
+    **_PERSON,
+    "capacity": (_int, _REQUIRED),
+    "accepts_genders": (_optional(_strings), None),
+    "child_certificate": (_bool, False),
+}
+_NEWCOMER = {**_PERSON, "mentor_gender": (_opt_str, None), "waiting_days": (_int, 0)}
+_PROGRAMME: Spec = {
+    "code": (_str, _REQUIRED),
+    "min_age": (_opt_int, None),
+    "max_age": (_opt_int, None),
+    "requires_language": (_opt_str, None),
+    "requires_first_language": (_bool, False),
+}
+_WEIGHTS = {k: (_number, None) for k in ("language", "distance", "interests", "age")}
+_POLICY: Spec = {
+    "default_max_distance_km": (_number, None),
+    "child_certificate_below_age": (_int, None),
+    "waiting_weight": (_number, None),
+    "keep_bonus": (_number, None),
+    "weights": (lambda r, f, v: Weights(**_fields("policy.weights", v, _WEIGHTS)), None),
+}
+_ASSIGNMENT = {k: (_str, _REQUIRED) for k in ("newcomer", "mentor", "programme")}
+_PAIR = {k: (_str, _REQUIRED) for k in ("newcomer", "mentor")}
+_TOP: Spec = {
+    key: (lambda r, f, v: v, _REQUIRED if key in ("mentors", "newcomers") else None)
+    for key in ("policy", "programmes", "mentors", "newcomers", "fixed", "previous", "forbidden")
+}
+
+
+def problem_from_dict(data: Any) -> Problem:
+    """A :class:`Problem` from the parsed JSON of the file contract (types checked only;
+    :func:`matching.validate` checks the meaning)."""
+    top = _fields("problem", data, _TOP)
+    policy = Policy(**_fields("policy", top.get("policy", {}), _POLICY))
+
+    def people(key: str, kind: str, spec: Spec) -> list[Any]:
+        items = _list(key, top[key])
+        return [_fields(_name(kind, key, i, x), x, spec) for i, x in enumerate(items)]
+
+    mentors = tuple(
+        Mentor(**{**f, "gender": cast(Gender | None, f.get("gender"))})
+        for f in people("mentors", "mentor", _MENTOR)
+    )
+    newcomers = tuple(Newcomer(**f) for f in people("newcomers", "newcomer", _NEWCOMER))
+    programmes = DEFAULT_PROGRAMMES
+    if top.get("programmes") is not None:
+        items = _list("programmes", top["programmes"])
+        programmes = tuple(
+            Programme(**_fields(f"programmes[{i}]", x, _PROGRAMME)) for i, x in enumerate(items)
+        )
+
+    def entries(key: str, spec: Spec) -> list[dict[str, Any]]:
+        items = _list(key, top.get(key) or [])
+        return [_fields(f"{key}[{i}]", x, spec) for i, x in enumerate(items)]
+
+    return Problem(
+        mentors=mentors,
+        newcomers=newcomers,
+        policy=policy,
+        programmes=programmes,
+        fixed=tuple(Assignment(**f) for f in entries("fixed", _ASSIGNMENT)),
+        previous=tuple(Assignment(**f) for f in entries("previous", _ASSIGNMENT)),
+        forbidden=tuple(ForbiddenPair(**f) for f in entries("forbidden", _PAIR)),
+    )
+
+
+def problem_from_json(text: str) -> Problem:
+    """A :class:`Problem` from JSON text; malformed JSON is a :class:`ProblemError` too."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ProblemError(
+            f"malformed JSON at line {error.lineno} column {error.colno}: {error.msg}",
+            record="file",
+            field=None,
+        ) from None
+    return problem_from_dict(data)
+
+
+def problem_to_dict(problem: Problem) -> dict[str, Any]:
+    """The file contract's JSON object of a problem (the inverse of :func:`problem_from_dict`)."""
+    data = asdict(problem)
+    return cast(dict[str, Any], _lists(data))
+
+
+def _lists(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _lists(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_lists(v) for v in value]
+    return value
+
+
+def solution_to_dict(solution: Solution) -> dict[str, Any]:
+    """The file contract's JSON object of a solution (floats rounded for reading)."""
+    return {
+        "matches": [
+            {
+                "newcomer": m.newcomer,
+                "programme": m.programme,
+                "mentor": m.mentor,
+                "score": round(m.score, 4),
+                "distance_km": round(m.distance_km, 3),
+                "components": {k: round(v, 4) for k, v in asdict(m.components).items()},
+                "kept": m.kept,
+            }
+            for m in solution.matches
+        ],
+        "unmatched": [
+            {
+                "newcomer": u.newcomer,
+                "programme": u.programme,
+                "reason": u.reason,
+                "passed": dict(u.passed),
+            }
+            for u in solution.unmatched
+        ],
+        "stats": {
+            **asdict(solution.stats),
+            "objective": round(solution.stats.objective, 4),
+            "seconds": round(solution.stats.seconds, 3),
+        },
+    }
+
+
+def solution_to_json(solution: Solution) -> str:
+    """Solution JSON with one match or unmatched request per line (fast and diff-friendly)."""
+    data = solution_to_dict(solution)
+    dump = json.dumps
+
+    def block(key: str) -> str:
+        rows = ",\n    ".join(dump(x, ensure_ascii=False) for x in data[key])
+        return f'  "{key}": [\n    {rows}\n  ]' if rows else f'  "{key}": []'
+
+    stats = dump(data["stats"], ensure_ascii=False)
+    return "{\n" + block("matches") + ",\n" + block("unmatched") + f',\n  "stats": {stats}\n}}\n'
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file, so a failure leaves no partial file."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run_solve(
+    problem_path: str,
+    output: str | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run ``makker solve PROBLEM.json [--output FILE]``; returns the exit status.
+
+    Writes the Solution JSON to ``output`` (or stdout) and a one-line summary to stderr.
+    Bad input, including malformed JSON and missing fields, prints a message naming the record
+    and field and returns 2 without writing any output file.
+    """
+    out = sys.stdout if stdout is None else stdout
+    err = sys.stderr if stderr is None else stderr
+    started = time.perf_counter()
+    try:
+        text = Path(problem_path).read_text(encoding="utf-8")
+        problem = problem_from_json(text)
+        read = time.perf_counter()
+        solution, timings = solve_with_timings(problem)
+        rendered = solution_to_json(solution)
+    except ProblemError as error:
+        print(f"makker solve: {problem_path}: {error}", file=err)
+        return 2
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"makker solve: cannot read {problem_path}: {error}", file=err)
+        return 2
+    written = time.perf_counter()
+    try:
+        if output is None:
+            out.write(rendered)
+            out.flush()
+        else:
+            _write_atomically(output, rendered)
+    except OSError as error:
+        print(f"makker solve: cannot write {output}: {error}", file=err)
+        return 1
+    done = time.perf_counter()
+    s = solution.stats
+    print(
+        f"makker solve: matched {s.matched}/{s.requests} requests "
+        f"({len(solution.unmatched)} unmatched), {s.mentors} mentors, "
+        f"{s.candidates} candidates, objective {s.objective:.4f}, "
+        f"{'optimal' if s.optimal else 'NOT optimal'}; "
+        f"read {read - started:.3f} s, build {timings.build:.3f} s, "
+        f"flow {timings.flow:.3f} s, finish {timings.finish:.3f} s, "
+        f"write {done - written + (written - read - s.seconds):.3f} s, "
+        f"total {done - started:.3f} s",
+        file=err,
+    )
+    return 0

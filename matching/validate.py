@@ -1,0 +1,203 @@
+"""Validation of a Problem: everything the contract refuses, checked once before solving."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+
+from matching.errors import ProblemError
+from matching.geo import municipalities
+from matching.languages import language_problem
+from matching.model import Mentor, Newcomer, Problem
+
+GENDERS = ("female", "male", "other")
+WEIGHT_TOLERANCE = 1e-6
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_languages(record: str, codes: Iterable[str], *, required: bool) -> None:
+    codes = tuple(codes)
+    if required and not codes:
+        raise ProblemError("must list at least one language", record=record, field="languages")
+    for i, code in enumerate(codes):
+        problem = language_problem(code)
+        if problem is not None:
+            raise ProblemError(problem, record=record, field=f"languages[{i}]")
+
+
+def _check_person(record: str, person: Mentor | Newcomer, programmes: set[str]) -> None:
+    if not isinstance(person.id, str) or not person.id:
+        raise ProblemError("must be a non-empty string", record=record, field="id")
+    _check_languages(record, person.languages, required=True)
+    if person.municipality not in municipalities():
+        raise ProblemError(
+            f"unknown kommunekode {person.municipality!r}", record=record, field="municipality"
+        )
+    if (person.lat is None) != (person.lon is None):
+        raise ProblemError(
+            "lat and lon must be given together or not at all", record=record, field="lat"
+        )
+    if person.lat is not None and person.lon is not None:
+        if not _is_number(person.lat) or not -90 <= person.lat <= 90:
+            raise ProblemError("must be a latitude in degrees", record=record, field="lat")
+        if not _is_number(person.lon) or not -180 <= person.lon <= 180:
+            raise ProblemError("must be a longitude in degrees", record=record, field="lon")
+    if person.max_distance_km is not None and (
+        not _is_number(person.max_distance_km) or person.max_distance_km < 0
+    ):
+        raise ProblemError(
+            "must be a number of km, at least 0", record=record, field="max_distance_km"
+        )
+    for i, code in enumerate(person.programmes):
+        if code not in programmes:
+            raise ProblemError(
+                f"unknown programme {code!r}", record=record, field=f"programmes[{i}]"
+            )
+    if person.age is not None and (not _is_int(person.age) or person.age < 0):
+        raise ProblemError(
+            "must be a whole number of years, at least 0", record=record, field="age"
+        )
+    if person.gender is not None and person.gender not in GENDERS:
+        raise ProblemError(f"must be one of {', '.join(GENDERS)}", record=record, field="gender")
+
+
+def _check_policy(problem: Problem) -> None:
+    policy = problem.policy
+    for name in ("default_max_distance_km", "waiting_weight", "keep_bonus"):
+        value = getattr(policy, name)
+        if not _is_number(value) or value < 0:
+            raise ProblemError("must be a number, at least 0", record="policy", field=name)
+    if not _is_int(policy.child_certificate_below_age) or policy.child_certificate_below_age < 0:
+        raise ProblemError(
+            "must be a whole number", record="policy", field="child_certificate_below_age"
+        )
+    weights = policy.weights
+    values = {k: getattr(weights, k) for k in ("language", "distance", "interests", "age")}
+    for name, value in values.items():
+        if not _is_number(value) or value < 0:
+            raise ProblemError(
+                "must be a number, at least 0", record="policy", field=f"weights.{name}"
+            )
+    total = math.fsum(values.values())
+    if abs(total - 1.0) > WEIGHT_TOLERANCE:
+        raise ProblemError(
+            f"must sum to 1, they sum to {total:.6g}", record="policy", field="weights"
+        )
+
+
+def _check_programmes(problem: Problem) -> set[str]:
+    seen: set[str] = set()
+    for i, programme in enumerate(problem.programmes):
+        record = f"programmes[{i}]"
+        if not isinstance(programme.code, str) or not programme.code:
+            raise ProblemError("must be a non-empty string", record=record, field="code")
+        record = f"programme {programme.code!r}"
+        if programme.code in seen:
+            raise ProblemError("duplicate programme code", record=record, field="code")
+        seen.add(programme.code)
+        for name in ("min_age", "max_age"):
+            value = getattr(programme, name)
+            if value is not None and (not _is_int(value) or value < 0):
+                raise ProblemError(
+                    "must be a whole number of years or null", record=record, field=name
+                )
+        if (
+            programme.min_age is not None
+            and programme.max_age is not None
+            and programme.min_age > programme.max_age
+        ):
+            raise ProblemError("must not exceed max_age", record=record, field="min_age")
+        if programme.requires_language is not None:
+            problem_text = language_problem(programme.requires_language)
+            if problem_text is not None:
+                raise ProblemError(problem_text, record=record, field="requires_language")
+    return seen
+
+
+def validate(problem: Problem) -> None:
+    """Refuse a problem the contract calls bad input, raising :class:`ProblemError`.
+
+    Checks: known municipalities and programmes, ISO 639 languages, capacity at least 1,
+    unique ids, weights summing to 1, ``fixed``/``previous``/``forbidden`` naming known
+    mentors and programmes, and no mentor's ``fixed`` load above its capacity.
+    """
+    _check_policy(problem)
+    programmes = _check_programmes(problem)
+    mentor_capacity: dict[str, int] = {}
+    for i, mentor in enumerate(problem.mentors):
+        record = f'mentor "{mentor.id}"' if isinstance(mentor.id, str) else f"mentors[{i}]"
+        _check_person(record, mentor, programmes)
+        if mentor.id in mentor_capacity:
+            raise ProblemError("duplicate mentor id", record=record, field="id")
+        if not _is_int(mentor.capacity) or mentor.capacity < 1:
+            raise ProblemError(
+                f"must be at least 1, got {mentor.capacity!r}", record=record, field="capacity"
+            )
+        if mentor.accepts_genders is not None:
+            for j, gender in enumerate(mentor.accepts_genders):
+                if gender not in GENDERS:
+                    raise ProblemError(
+                        f"must be one of {', '.join(GENDERS)}",
+                        record=record,
+                        field=f"accepts_genders[{j}]",
+                    )
+        if not isinstance(mentor.child_certificate, bool):
+            raise ProblemError("must be true or false", record=record, field="child_certificate")
+        mentor_capacity[mentor.id] = mentor.capacity
+    seen_newcomers: set[str] = set()
+    for i, newcomer in enumerate(problem.newcomers):
+        record = f'newcomer "{newcomer.id}"' if isinstance(newcomer.id, str) else f"newcomers[{i}]"
+        _check_person(record, newcomer, programmes)
+        if newcomer.id in seen_newcomers:
+            raise ProblemError("duplicate newcomer id", record=record, field="id")
+        seen_newcomers.add(newcomer.id)
+        for code, count in Counter(newcomer.programmes).items():
+            if count > 1:
+                raise ProblemError(
+                    f"programme {code!r} listed twice", record=record, field="programmes"
+                )
+        if newcomer.mentor_gender is not None and newcomer.mentor_gender not in GENDERS:
+            raise ProblemError(
+                f"must be one of {', '.join(GENDERS)}", record=record, field="mentor_gender"
+            )
+        if not _is_int(newcomer.waiting_days) or newcomer.waiting_days < 0:
+            raise ProblemError(
+                "must be a whole number, at least 0", record=record, field="waiting_days"
+            )
+    load: Counter[str] = Counter()
+    pairs: list[tuple[str, int, str, str, str | None]] = [
+        ("fixed", i, a.newcomer, a.mentor, a.programme) for i, a in enumerate(problem.fixed)
+    ]
+    pairs += [
+        ("previous", i, a.newcomer, a.mentor, a.programme) for i, a in enumerate(problem.previous)
+    ]
+    pairs += [("forbidden", i, f.newcomer, f.mentor, None) for i, f in enumerate(problem.forbidden)]
+    seen_fixed: set[tuple[str, str, str | None]] = set()
+    for name, i, newcomer_id, mentor_id, programme in pairs:
+        record = f"{name}[{i}]"
+        if not isinstance(newcomer_id, str) or not newcomer_id:
+            raise ProblemError("must be a non-empty string", record=record, field="newcomer")
+        if mentor_id not in mentor_capacity:
+            raise ProblemError(f"unknown mentor {mentor_id!r}", record=record, field="mentor")
+        if name != "forbidden" and programme not in programmes:
+            raise ProblemError(f"unknown programme {programme!r}", record=record, field="programme")
+        if name == "fixed":
+            if (newcomer_id, mentor_id, programme) in seen_fixed:
+                raise ProblemError("duplicate fixed match", record=record, field=None)
+            seen_fixed.add((newcomer_id, mentor_id, programme))
+            load[mentor_id] += 1
+    for mentor_id, count in sorted(load.items()):
+        if count > mentor_capacity[mentor_id]:
+            raise ProblemError(
+                f"{count} fixed matches exceed capacity {mentor_capacity[mentor_id]}",
+                record=f'mentor "{mentor_id}"',
+                field="capacity",
+            )
