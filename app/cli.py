@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -68,6 +69,37 @@ def solve(
     from matching.io import run_solve
 
     raise typer.Exit(run_solve(problem, output))
+
+
+@cli.command()
+def purge(
+    ended_before: Annotated[
+        datetime,
+        typer.Option(
+            "--ended-before",
+            formats=["%Y-%m-%d"],
+            help="Retention cut-off date (YYYY-MM-DD, not in the future).",
+        ),
+    ],
+    dry_run: Annotated[bool, typer.Option(help="Count only; delete nothing.")] = False,
+) -> None:
+    """Delete records past retention, in one transaction, and print the counts.
+
+    Deleted: matches ended, rejected or superseded before DATE; inactive newcomers and
+    mentors unchanged since before DATE whose every match closed before it (with their
+    matches, unmatched-request rows and stored create answers); unmatched-request rows of
+    runs started before DATE (except the latest applied run's); idempotency answers stored
+    before DATE. Kept: open matches, active people, runs' anonymous counts, the audit log.
+    """
+    from app.gdpr.service import run_purge
+
+    if ended_before.date() > datetime.now(UTC).date():
+        typer.echo("--ended-before must not be in the future", err=True)
+        raise typer.Exit(2)
+    counts = run_purge(get_settings().database_url, ended_before.date(), dry_run=dry_run)
+    for line in counts.lines():
+        typer.echo(line)
+    typer.echo("Dry run: nothing deleted." if dry_run else "Purged.", err=True)
 
 
 def main() -> None:

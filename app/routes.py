@@ -9,3 +9,7 @@ ROUTERS: list[APIRouter] = []
 from app.reports.router import router as reports_router  # noqa: E402
 
 ROUTERS.append(reports_router)
+
+from app.gdpr.router import router as gdpr_router  # noqa: E402
+
+ROUTERS.append(gdpr_router)

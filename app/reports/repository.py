@@ -8,7 +8,12 @@ from datetime import datetime
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from app.models import Match, MatchRun, Newcomer, RunUnmatched
+from app.models import Match, MatchRun, Newcomer, Programme, RunUnmatched
+
+
+def active_programmes(session: Session) -> frozenset[str]:
+    """Codes of the programmes currently offered (requests for retired ones are not counted)."""
+    return frozenset(session.scalars(select(Programme.code).where(Programme.active.is_(True))))
 
 
 def active_requests(

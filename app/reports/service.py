@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.auth import Principal
 from app.db import utcnow
 from app.errors import NotFound, ValidationFailed
+from app.matches.mapping import waiting_days
 from app.reports import repository
 from app.reports.schemas import RunRef, ShortageRow, Shortages, Summary, SummaryRow
 from app.reports.suppression import column_total_hidden, mask, small
@@ -106,7 +107,12 @@ def summary(
     programme: str | None = None,
     now: datetime | None = None,
 ) -> Summary:
-    """Requests, coverage and waiting days by municipality and programme, in scope."""
+    """Requests, coverage and waiting days by municipality and programme, in scope.
+
+    A request is a programme an active newcomer asks for (an offered programme); it is
+    *matched* when it has an accepted match, else *waiting* (an ended match reopens it, as for
+    the nightly run). Waiting days count from ``registered_at``, as the solver's do.
+    """
     now = now or utcnow()
     scope = scope_of(principal, municipality)
     exact = principal.is_admin
@@ -117,10 +123,11 @@ def summary(
         # An accepted match wins over a proposal of the same request.
         if status.get((newcomer_id, prog)) != "accepted":
             status[(newcomer_id, prog)] = match_status
+    offered = repository.active_programmes(session)
     for newcomer_id, muni, programmes, registered_at in repository.active_requests(session, scope):
-        days = max(0, (now - registered_at).days)
+        days = waiting_days(registered_at, now.date())
         for prog in dict.fromkeys(programmes):
-            if programme is not None and prog != programme:
+            if prog not in offered or (programme is not None and prog != programme):
                 continue
             state = status.get((newcomer_id, prog))
             for cell in (cells[(muni, prog)], total):

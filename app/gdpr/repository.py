@@ -1,0 +1,145 @@
+"""Queries for export, erasure and purge."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.models import (
+    AuditEvent,
+    IdempotencyRecord,
+    Match,
+    MatchRun,
+    Mentor,
+    Newcomer,
+    RunUnmatched,
+)
+
+#: Audit ``resource`` names that denote a newcomer or a match (singular and plural forms).
+NEWCOMER_RESOURCES = ("newcomer", "newcomers")
+MATCH_RESOURCES = ("match", "matches")
+
+#: Match statuses that are over: the match no longer binds anyone.
+CLOSED_STATUSES = ("ended", "rejected", "superseded")
+
+
+def columns_of(row: Any) -> dict[str, Any]:
+    """Every stored column of an ORM row, by column name."""
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
+
+
+def matches_of(session: Session, newcomer_id: int) -> Sequence[Match]:
+    """All matches of a newcomer, oldest first."""
+    return session.scalars(
+        select(Match).where(Match.newcomer_id == newcomer_id).order_by(Match.id)
+    ).all()
+
+
+def unmatched_of(session: Session, newcomer_id: int) -> Sequence[RunUnmatched]:
+    """Every run's record of a newcomer's unmatched requests, oldest first."""
+    return session.scalars(
+        select(RunUnmatched)
+        .where(RunUnmatched.newcomer_id == newcomer_id)
+        .order_by(RunUnmatched.id)
+    ).all()
+
+
+def audit_about(
+    session: Session, newcomer_id: int, match_ids: Collection[int]
+) -> Sequence[AuditEvent]:
+    """Audit events about a newcomer or one of their matches, oldest first."""
+    about = and_(
+        AuditEvent.resource.in_(NEWCOMER_RESOURCES), AuditEvent.record_id == str(newcomer_id)
+    )
+    if match_ids:
+        about = or_(
+            about,
+            and_(
+                AuditEvent.resource.in_(MATCH_RESOURCES),
+                AuditEvent.record_id.in_([str(i) for i in match_ids]),
+            ),
+        )
+    return session.scalars(select(AuditEvent).where(about).order_by(AuditEvent.id)).all()
+
+
+def idempotency_records(session: Session) -> Sequence[IdempotencyRecord]:
+    """Every stored create answer (short-lived: a day's worth at most between purges)."""
+    return session.scalars(select(IdempotencyRecord).order_by(IdempotencyRecord.id)).all()
+
+
+def delete_ids(session: Session, model: Any, ids: Iterable[int]) -> int:
+    """Delete rows of ``model`` by id, in chunks; the number deleted."""
+    wanted = sorted(set(ids))
+    deleted = 0
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        result = session.execute(delete(model).where(model.id.in_(chunk)))
+        deleted += int(getattr(result, "rowcount", 0) or 0)
+    return deleted
+
+
+def _closed_before(cutoff: datetime) -> ColumnElement[bool]:
+    when = func.coalesce(Match.ended_at, Match.decided_at, Match.updated_at)
+    return and_(Match.status.in_(CLOSED_STATUSES), when < cutoff)
+
+
+def closed_match_ids(session: Session, cutoff: datetime) -> list[int]:
+    """Matches ended, rejected or superseded before ``cutoff``."""
+    return list(session.scalars(select(Match.id).where(_closed_before(cutoff))))
+
+
+def _no_match_but_closed_before(person_column: Any, cutoff: datetime) -> ColumnElement[bool]:
+    # Every match of the person (if any) is closed and was closed before the cutoff.
+    return ~exists().where(person_column, ~_closed_before(cutoff))
+
+
+def retired_newcomer_ids(session: Session, cutoff: datetime) -> list[int]:
+    """Inactive newcomers, unchanged since before ``cutoff``, whose every match closed before."""
+    query = select(Newcomer.id).where(
+        Newcomer.active.is_(False),
+        Newcomer.updated_at < cutoff,
+        _no_match_but_closed_before(Match.newcomer_id == Newcomer.id, cutoff),
+    )
+    return list(session.scalars(query))
+
+
+def retired_mentor_ids(session: Session, cutoff: datetime) -> list[int]:
+    """Inactive mentors, unchanged since before ``cutoff``, whose every match closed before."""
+    query = select(Mentor.id).where(
+        Mentor.active.is_(False),
+        Mentor.updated_at < cutoff,
+        _no_match_but_closed_before(Match.mentor_id == Mentor.id, cutoff),
+    )
+    return list(session.scalars(query))
+
+
+def latest_applied_run_id(session: Session) -> int | None:
+    """The newest succeeded, non-dry run (its unmatched rows feed the shortages report)."""
+    return session.scalar(
+        select(func.max(MatchRun.id)).where(
+            MatchRun.status == "succeeded", MatchRun.dry_run.is_(False)
+        )
+    )
+
+
+def old_unmatched_ids(session: Session, cutoff: datetime, keep_run: int | None) -> list[int]:
+    """Unmatched-request rows of runs started before ``cutoff`` (but never of ``keep_run``)."""
+    query = (
+        select(RunUnmatched.id)
+        .join(MatchRun, MatchRun.id == RunUnmatched.run_id)
+        .where(MatchRun.started_at < cutoff)
+    )
+    if keep_run is not None:
+        query = query.where(RunUnmatched.run_id != keep_run)
+    return list(session.scalars(query))
+
+
+def old_idempotency_ids(session: Session, cutoff: datetime) -> list[int]:
+    """Stored create answers older than ``cutoff``."""
+    return list(
+        session.scalars(select(IdempotencyRecord.id).where(IdempotencyRecord.created_at < cutoff))
+    )

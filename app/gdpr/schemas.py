@@ -1,0 +1,29 @@
+"""The GDPR export document."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class AuditEntry(BaseModel):
+    """When and what was done to the person's record (never who did it)."""
+
+    at: datetime
+    action: str
+    resource: str
+    record_id: str
+
+
+class NewcomerExport(BaseModel):
+    """Everything stored about a newcomer (GDPR art. 15 access)."""
+
+    exported_at: datetime
+    newcomer: dict[str, Any] = Field(description="Every stored field of the newcomer's record")
+    matches: list[dict[str, Any]] = Field(description="Every match, every stored field")
+    unmatched: list[dict[str, Any]] = Field(
+        description="Every run's record of a request left unmatched, with the reason"
+    )
+    audit: list[AuditEntry] = Field(description="What was done to the records, and when")

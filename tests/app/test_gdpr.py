@@ -1,0 +1,274 @@
+"""GDPR: the export, erasure leaving no trace of the name, and the retention purge."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from app.auth import SYSTEM
+from app.cli import cli
+from app.config import get_settings
+from app.db import Base, utcnow
+from app.gdpr.service import erase_newcomer, erase_traces, purge
+from app.models import (
+    AuditEvent,
+    IdempotencyRecord,
+    Match,
+    MatchRun,
+    Mentor,
+    Newcomer,
+    RunUnmatched,
+)
+from tests.app.conftest import Keys
+from tests.app.factories import make_association, make_mentor, make_newcomer
+
+
+def dump_every_table(app: FastAPI) -> str:
+    """Every column of every row of every table, as text."""
+    parts: list[str] = []
+    with app.state.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            for row in connection.execute(select(table)):
+                parts.extend(str(value) for value in row)
+    return "\n".join(parts)
+
+
+def _match(db: Session, newcomer: Newcomer, mentor: Mentor, status: str, **fields: Any) -> Match:
+    row = Match(
+        newcomer_id=newcomer.id,
+        mentor_id=mentor.id,
+        programme="mentor",
+        status=status,
+        source="manual",
+        **fields,
+    )
+    db.add(row)
+    db.commit()
+    return row
+
+
+def _unmatched(db: Session, newcomer: Newcomer, **run_fields: Any) -> MatchRun:
+    run = MatchRun(status="succeeded", dry_run=False, stats={"requests": 1}, **run_fields)
+    db.add(run)
+    db.flush()
+    db.add(
+        RunUnmatched(
+            run_id=run.id,
+            newcomer_id=newcomer.id,
+            programme="mentor",
+            municipality=newcomer.municipality,
+            language=newcomer.languages[0],
+            reason="distance",
+            passed={"programme": 2, "language": 1, "distance": 0},
+        )
+    )
+    db.commit()
+    return run
+
+
+def test_export_holds_every_field_matches_and_the_audit_trail(
+    client: TestClient, db: Session, admin: dict[str, str]
+) -> None:
+    newcomer = make_newcomer(db, first_name="Amina", lat=55.68, lon=12.57)
+    mentor = make_mentor(db, make_association(db))
+    match = _match(db, newcomer, mentor, "rejected", reason="moved away")
+    _unmatched(db, newcomer)
+    db.add(
+        AuditEvent(
+            actor_key_id=42,
+            actor="key:42",
+            action="update",
+            resource="newcomer",
+            record_id=str(newcomer.id),
+        )
+    )
+    db.add(AuditEvent(actor="key:42", action="reject", resource="match", record_id=str(match.id)))
+    db.add(AuditEvent(actor="key:42", action="update", resource="mentor", record_id=str(mentor.id)))
+    db.commit()
+
+    response = client.get(f"/api/v1/newcomers/{newcomer.id}/export", headers=admin)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body["newcomer"]) == {c.key for c in Newcomer.__table__.columns}
+    assert body["newcomer"]["first_name"] == "Amina"
+    assert body["newcomer"]["lat"] == 55.68
+    assert [m["id"] for m in body["matches"]] == [match.id]
+    assert body["matches"][0]["reason"] == "moved away"
+    assert body["unmatched"][0]["reason"] == "distance"
+    assert body["unmatched"][0]["passed"] == {"programme": 2, "language": 1, "distance": 0}
+    assert [(a["action"], a["resource"]) for a in body["audit"]] == [
+        ("update", "newcomer"),
+        ("reject", "match"),
+    ]
+    assert all(set(a) == {"at", "action", "resource", "record_id"} for a in body["audit"])
+    # The export itself is audited.
+    again = client.get(f"/api/v1/newcomers/{newcomer.id}/export", headers=admin).json()
+    assert ("export", "newcomer") in [(a["action"], a["resource"]) for a in again["audit"]]
+
+
+def test_export_is_scoped_to_the_coordinators_municipalities(
+    client: TestClient, db: Session, keys: Keys
+) -> None:
+    newcomer = make_newcomer(db, municipality="751")
+    url = f"/api/v1/newcomers/{newcomer.id}/export"
+    assert client.get(url, headers=keys.coordinator("751")).status_code == 200
+    assert client.get(url, headers=keys.coordinator("101")).status_code == 404
+    association = make_association(db)
+    assert client.get(url, headers=keys.association(association.id)).status_code == 403
+    assert client.get("/api/v1/newcomers/999999/export", headers=keys.admin()).status_code == 404
+
+
+def test_erasure_leaves_no_trace_of_the_name(
+    app: FastAPI,
+    client: TestClient,
+    db: Session,
+    admin: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    marker = "Zqxmarker" + utcnow().strftime("%H%M%S%f")
+    caplog.set_level(logging.DEBUG)
+    newcomer = make_newcomer(db, first_name=marker, last_name=marker + "sen")
+    mentor = make_mentor(db, make_association(db))
+    match = _match(db, newcomer, mentor, "accepted")
+    run = _unmatched(db, newcomer)
+    db.add(
+        IdempotencyRecord(
+            api_key_id=1,
+            key="create-1",
+            method="POST",
+            path="/api/v1/newcomers",
+            request_hash="0" * 64,
+            status_code=201,
+            response_body={"id": newcomer.id, "first_name": marker},
+        )
+    )
+    db.add(
+        IdempotencyRecord(
+            api_key_id=1,
+            key="match-1",
+            method="POST",
+            path="/api/v1/matches",
+            request_hash="0" * 64,
+            status_code=201,
+            response_body={
+                "id": match.id,
+                "newcomer_id": newcomer.id,
+                "newcomer": {"first_name": marker},
+            },
+        )
+    )
+    other = make_newcomer(db)
+    db.add(
+        IdempotencyRecord(
+            api_key_id=1,
+            key="create-2",
+            method="POST",
+            path="/api/v1/newcomers",
+            request_hash="0" * 64,
+            status_code=201,
+            response_body={"id": other.id},
+        )
+    )
+    db.commit()
+    newcomer_id, match_id, run_id = newcomer.id, match.id, run.id
+    url = f"/api/v1/newcomers/{newcomer_id}"
+    assert marker in client.get(f"{url}/export", headers=admin).text
+    assert marker in dump_every_table(app)
+
+    erase_newcomer(db, SYSTEM, newcomer_id)
+    db.commit()
+
+    assert marker not in dump_every_table(app)
+    assert client.get(f"{url}/export", headers=admin).status_code == 404
+    assert marker not in caplog.text
+    db.expire_all()
+    assert db.get(Match, match_id) is None
+    assert db.scalars(select(RunUnmatched).where(RunUnmatched.run_id == run_id)).all() == []
+    assert db.get(MatchRun, run_id).stats == {"requests": 1}  # type: ignore[union-attr]
+    assert [r.key for r in db.scalars(select(IdempotencyRecord))] == ["create-2"]
+    erased = db.scalars(select(AuditEvent).where(AuditEvent.action == "erase")).all()
+    assert [e.record_id for e in erased] == [str(newcomer_id)]
+
+
+def test_erase_traces_without_people_deletes_nothing(db: Session) -> None:
+    assert erase_traces(db, []) == 0
+
+
+def _old(days: int) -> Any:
+    return utcnow() - timedelta(days=days)
+
+
+def test_purge_deletes_only_what_is_past_retention(db: Session) -> None:
+    association = make_association(db)
+    mentor = make_mentor(db, association, capacity=5)
+    active = make_newcomer(db)
+    ended_old = _match(db, active, mentor, "ended", ended_at=_old(400))
+    ended_new = _match(db, active, mentor, "ended", ended_at=_old(10))
+    rejected_old = _match(db, active, mentor, "rejected", decided_at=_old(400))
+    accepted_old = _match(db, active, mentor, "accepted", decided_at=_old(400))
+    retired = make_newcomer(db, active=False, updated_at=_old(400))
+    _match(db, retired, mentor, "ended", ended_at=_old(500))
+    recent_retired = make_newcomer(db, active=False)  # left recently: kept
+    blocked = make_newcomer(db, active=False, updated_at=_old(400))
+    _match(db, blocked, mentor, "ended", ended_at=_old(5))  # a recent match: kept
+    idle_mentor = make_mentor(db, association, active=False, updated_at=_old(400))
+    old_run = _unmatched(db, active, started_at=_old(400))
+    latest = _unmatched(db, active, started_at=_old(300))
+
+    counts = purge(db, (utcnow() - timedelta(days=365)).date())
+    db.commit()
+    db.expire_all()
+
+    assert counts.newcomers == 1 and counts.mentors == 1 and counts.unmatched == 1
+    assert counts.matches == 3  # ended_old, rejected_old and the retired newcomer's
+    assert db.get(Match, ended_old.id) is None and db.get(Match, rejected_old.id) is None
+    assert db.get(Match, ended_new.id) is not None and db.get(Match, accepted_old.id) is not None
+    assert db.get(Newcomer, retired.id) is None
+    assert db.get(Newcomer, recent_retired.id) is not None
+    assert db.get(Newcomer, blocked.id) is not None
+    assert db.get(Mentor, idle_mentor.id) is None
+    remaining = {u.run_id for u in db.scalars(select(RunUnmatched))}
+    assert remaining == {latest.id}
+    assert db.get(MatchRun, old_run.id) is not None
+
+
+def test_purge_command_prints_counts_and_refuses_future_dates(
+    database_url: str, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mentor = make_mentor(db, make_association(db))
+    newcomer = make_newcomer(db)
+    match = _match(db, newcomer, mentor, "superseded", decided_at=_old(800))
+    match_id = match.id
+    monkeypatch.setenv("MAKKER_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        cutoff = (date.today() - timedelta(days=365)).isoformat()
+        dry = runner.invoke(cli, ["purge", "--ended-before", cutoff, "--dry-run"])
+        assert dry.exit_code == 0, dry.output
+        assert "matches: 1" in dry.stdout
+        db.expire_all()
+        assert db.get(Match, match.id) is not None
+        db.rollback()  # end the read: SQLite lets one writer at a time
+
+        result = runner.invoke(cli, ["purge", "--ended-before", cutoff])
+        assert result.exit_code == 0, result.output
+        assert "matches: 1" in result.stdout and "newcomers: 0" in result.stdout
+        db.expire_all()
+        assert db.get(Match, match_id) is None
+        db.rollback()
+
+        future = (date.today() + timedelta(days=2)).isoformat()
+        refused = runner.invoke(cli, ["purge", "--ended-before", future])
+        assert refused.exit_code == 2
+    finally:
+        get_settings.cache_clear()
