@@ -13,3 +13,7 @@ ROUTERS.append(reports_router)
 from app.gdpr.router import router as gdpr_router  # noqa: E402
 
 ROUTERS.append(gdpr_router)
+
+from app.matches.router import router as matches_router  # noqa: E402
+
+ROUTERS.append(matches_router)

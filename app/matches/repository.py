@@ -1,0 +1,211 @@
+"""Queries on matches, scoped to the caller in the query itself.
+
+An admin sees every match; a coordinator the matches whose newcomer lives in one of its
+municipalities; an association the matches of its own mentors. Anything else does not exist
+for the caller (the router answers 404, as for a missing record).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, select, update
+from sqlalchemy.orm import Session
+
+from app.auth import Principal
+from app.models import Match, Mentor, Newcomer
+from app.pagination import PageParams, paginate
+
+PROPOSED, ACCEPTED, REJECTED, ENDED, SUPERSEDED = (
+    "proposed",
+    "accepted",
+    "rejected",
+    "ended",
+    "superseded",
+)
+
+
+def scoped(principal: Principal, query: Select[Any]) -> Select[Any]:
+    """``query`` (selecting from ``matches``) restricted to what ``principal`` may see."""
+    if principal.role == "admin":
+        return query
+    if principal.role == "coordinator":
+        return query.where(
+            Match.newcomer_id.in_(
+                select(Newcomer.id).where(Newcomer.municipality.in_(principal.municipalities))
+            )
+        )
+    return query.where(
+        Match.mentor_id.in_(
+            select(Mentor.id).where(Mentor.association_id == principal.association_id)
+        )
+    )
+
+
+def get(session: Session, principal: Principal, match_id: int) -> Match | None:
+    """One match the caller may see, or ``None``."""
+    match: Match | None = session.scalar(
+        scoped(principal, select(Match).where(Match.id == match_id))
+    )
+    return match
+
+
+def list_page(
+    session: Session,
+    principal: Principal,
+    params: PageParams,
+    *,
+    status: str | None = None,
+    newcomer_id: int | None = None,
+    mentor_id: int | None = None,
+    municipality: str | None = None,
+    programme: str | None = None,
+) -> tuple[Sequence[Match], str | None]:
+    """A page of the caller's matches, filtered, ordered by id."""
+    query = scoped(principal, select(Match))
+    if status is not None:
+        query = query.where(Match.status == status)
+    if newcomer_id is not None:
+        query = query.where(Match.newcomer_id == newcomer_id)
+    if mentor_id is not None:
+        query = query.where(Match.mentor_id == mentor_id)
+    if programme is not None:
+        query = query.where(Match.programme == programme)
+    if municipality is not None:
+        query = query.where(
+            Match.newcomer_id.in_(select(Newcomer.id).where(Newcomer.municipality == municipality))
+        )
+    return paginate(session, query, Match.id, params)
+
+
+def newcomers_by_id(session: Session, ids: set[int]) -> dict[int, Newcomer]:
+    """The newcomers with these ids."""
+    if not ids:
+        return {}
+    rows = session.scalars(select(Newcomer).where(Newcomer.id.in_(sorted(ids))))
+    return {row.id: row for row in rows}
+
+
+def lock_mentor(session: Session, mentor_id: int) -> Mentor | None:
+    """Read a mentor row with a row lock (PostgreSQL); it serialises accepts per mentor.
+
+    SQLite ignores ``FOR UPDATE``, but there every transaction already starts with
+    ``BEGIN IMMEDIATE`` (see :func:`app.db.make_engine`), which serialises all writers.
+    """
+    return session.scalar(select(Mentor).where(Mentor.id == mentor_id).with_for_update())
+
+
+def accepted_count(session: Session, mentor_id: int) -> int:
+    """How many accepted matches the mentor has now."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Match)
+            .where(Match.mentor_id == mentor_id, Match.status == ACCEPTED)
+        )
+        or 0
+    )
+
+
+def request_taken(session: Session, newcomer_id: int, programme: str) -> bool:
+    """Whether the request (newcomer, programme) already has an accepted match."""
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Match.newcomer_id == newcomer_id,
+                    Match.programme == programme,
+                    Match.status == ACCEPTED,
+                )
+            )
+        )
+    )
+
+
+def accept_if_possible(session: Session, match: Match, now: datetime) -> bool:
+    """Accept ``match`` in one conditional UPDATE; ``False`` when a condition failed.
+
+    The statement itself checks, at the moment it writes, that the match is still the
+    proposal the caller read (status and version), that the mentor is active and has a place
+    left, and that the request has no accepted match. With the mentor row locked first
+    (PostgreSQL) or the database write lock held (SQLite), no two accepts for the same mentor
+    can interleave, so the count cannot be stale.
+    """
+    other = Match.__table__.alias("other")
+    load = (
+        select(func.count())
+        .select_from(other)
+        .where(other.c.mentor_id == match.mentor_id, other.c.status == ACCEPTED)
+        .scalar_subquery()
+    )
+    capacity = (
+        select(Mentor.capacity)
+        .where(Mentor.id == match.mentor_id, Mentor.active.is_(True))
+        .scalar_subquery()
+    )
+    taken = exists().where(
+        and_(
+            other.c.newcomer_id == match.newcomer_id,
+            other.c.programme == match.programme,
+            other.c.status == ACCEPTED,
+        )
+    )
+    result = session.execute(
+        update(Match)
+        .where(
+            Match.id == match.id,
+            Match.status == PROPOSED,
+            Match.version == match.version,
+            load < capacity,
+            ~taken,
+        )
+        .values(status=ACCEPTED, decided_at=now, updated_at=now, version=Match.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def transition(session: Session, match: Match, *, from_status: str, values: dict[str, Any]) -> bool:
+    """Move ``match`` out of ``from_status`` if it is still the version read; ``False`` if not."""
+    result = session.execute(
+        update(Match)
+        .where(
+            Match.id == match.id,
+            Match.status == from_status,
+            Match.version == match.version,
+        )
+        .values(**values, version=Match.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def supersede_other_proposals(session: Session, match: Match, now: datetime) -> None:
+    """Other proposals for the same request are moot once one is accepted."""
+    session.execute(
+        update(Match)
+        .where(
+            Match.newcomer_id == match.newcomer_id,
+            Match.programme == match.programme,
+            Match.status == PROPOSED,
+            Match.id != match.id,
+        )
+        .values(status=SUPERSEDED, decided_at=now, updated_at=now, version=Match.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def active_pair(session: Session, newcomer_id: int, mentor_id: int) -> Match | None:
+    """A proposed or accepted match of this pair (any programme), if one exists."""
+    return session.scalar(
+        select(Match)
+        .where(
+            Match.newcomer_id == newcomer_id,
+            Match.mentor_id == mentor_id,
+            Match.status.in_((PROPOSED, ACCEPTED)),
+        )
+        .order_by(Match.id)
+        .limit(1)
+    )

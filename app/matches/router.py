@@ -1,0 +1,119 @@
+"""``/api/v1/matches``: list, read, a manual match, and accept / reject / end."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi.responses import JSONResponse
+
+from app.auth import AnyRole, Staff
+from app.db import SessionDep
+from app.etag import etag_of, set_etag
+from app.idempotency import IdempotencyDep
+from app.matches import service
+from app.matches.schemas import (
+    AssociationMatchRead,
+    MatchCreate,
+    MatchDecision,
+    MatchRead,
+    MatchStatus,
+)
+from app.pagination import Page, PageParams, page_params
+
+router = APIRouter(prefix="/matches", tags=["matches"])
+
+IfMatch = Annotated[str | None, Header(description="The match's ETag; 412 when stale.")]
+
+
+@router.get("", response_model=Page[MatchRead] | Page[AssociationMatchRead])
+def list_matches(
+    principal: AnyRole,
+    session: SessionDep,
+    params: Annotated[PageParams, Depends(page_params)],
+    status: Annotated[MatchStatus | None, Query()] = None,
+    newcomer_id: Annotated[int | None, Query()] = None,
+    mentor_id: Annotated[int | None, Query()] = None,
+    municipality: Annotated[str | None, Query(max_length=3)] = None,
+    programme: Annotated[str | None, Query(max_length=50)] = None,
+) -> Page[MatchRead] | Page[AssociationMatchRead]:
+    """The caller's matches, filtered; associations see only their mentors' matches."""
+    return service.list_matches(
+        session,
+        principal,
+        params,
+        status=status,
+        newcomer_id=newcomer_id,
+        mentor_id=mentor_id,
+        municipality=municipality,
+        programme=programme,
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=MatchRead, responses={409: {}})
+def create_match(
+    principal: Staff, session: SessionDep, body: MatchCreate, idempotency: IdempotencyDep
+) -> Response:
+    """A coordinator's manual match; it starts as ``proposed``."""
+    replay = idempotency.replay()
+    if replay is not None:
+        return replay
+    match = service.create_manual(session, principal, body)
+    payload = MatchRead.model_validate(match).model_dump(mode="json")
+    headers = {"ETag": etag_of(match.version), "Location": f"/api/v1/matches/{match.id}"}
+    idempotency.save(status.HTTP_201_CREATED, payload, headers)
+    return JSONResponse(payload, status_code=status.HTTP_201_CREATED, headers=headers)
+
+
+@router.get("/{match_id}", response_model=MatchRead | AssociationMatchRead)
+def get_match(
+    match_id: int, principal: AnyRole, session: SessionDep, response: Response
+) -> MatchRead | AssociationMatchRead:
+    """One match (with its ETag)."""
+    match = service.get_match(session, principal, match_id)
+    set_etag(response, match.version)
+    return service.read_one(session, principal, match)
+
+
+@router.post("/{match_id}/accept", response_model=MatchRead, responses={409: {}, 412: {}})
+def accept_match(
+    match_id: int,
+    principal: Staff,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> MatchRead:
+    """Accept a proposal; 409 when not proposed, its request is taken or the mentor is full."""
+    match = service.accept(session, principal, match_id, if_match)
+    set_etag(response, match.version)
+    return MatchRead.model_validate(match)
+
+
+@router.post("/{match_id}/reject", response_model=MatchRead, responses={409: {}, 412: {}})
+def reject_match(
+    match_id: int,
+    body: MatchDecision,
+    principal: Staff,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> MatchRead:
+    """Reject a proposal with a reason; the pair is never proposed again."""
+    match = service.reject(session, principal, match_id, if_match, body.reason)
+    set_etag(response, match.version)
+    return MatchRead.model_validate(match)
+
+
+@router.post("/{match_id}/end", response_model=MatchRead, responses={409: {}, 412: {}})
+def end_match(
+    match_id: int,
+    body: MatchDecision,
+    principal: Staff,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> MatchRead:
+    """End an accepted match with a reason."""
+    match = service.end(session, principal, match_id, if_match, body.reason)
+    set_etag(response, match.version)
+    return MatchRead.model_validate(match)
