@@ -47,14 +47,19 @@ def create_key(
 ) -> None:
     """Create an API key and print it alone on standard output (shown only once)."""
     from app.api_keys.service import create_key_from_cli
+    from app.errors import AppError
 
-    key = create_key_from_cli(
-        get_settings().database_url,
-        role=role,
-        name=name,
-        association_id=association_id,
-        municipalities=municipality or [],
-    )
+    try:
+        key = create_key_from_cli(
+            get_settings().database_url,
+            role=role,
+            name=name,
+            association_id=association_id,
+            municipalities=municipality or [],
+        )
+    except (AppError, ValueError) as exc:
+        typer.echo(f"create-key: {exc}", err=True)
+        raise typer.Exit(2) from exc
     typer.echo(key)
 
 

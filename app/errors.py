@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from matching.errors import ProblemError
@@ -71,6 +72,44 @@ class ValidationFailed(AppError):
         super().__init__(f"{field}: {message}", errors=[{"field": field, "message": message}])
 
 
+class FieldError(BaseModel):
+    """One invalid field of a request."""
+
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem-details body (``application/problem+json``)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized: no API key, or one that is not valid",
+    403: "Forbidden: the key's role or scope does not allow this",
+    404: "Not found (or outside the key's scope)",
+    409: "Conflict",
+    412: "Precondition failed: If-Match names a stale ETag",
+    413: "Payload too large",
+    422: "Validation failed; `errors` names each field",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries documenting problem-details answers (401 always)."""
+    ref = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    return {
+        status: {"model": Problem, "description": _TITLES[status], "content": {PROBLEM_JSON: ref}}
+        for status in sorted({401, *statuses})
+    }
+
+
 def problem_response(
     status: int,
     title: str,
@@ -113,7 +152,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _field_of(err.get("loc", ())), "message": str(err.get("msg", "invalid"))}
+            {
+                "field": _field_of(err.get("loc", ())),
+                "message": str(err.get("msg", "invalid")).removeprefix("Value error, "),
+            }
             for err in exc.errors()
         ]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)

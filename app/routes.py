@@ -17,3 +17,17 @@ ROUTERS.append(gdpr_router)
 from app.matches.router import router as matches_router  # noqa: E402
 
 ROUTERS.append(matches_router)
+
+from app.api_keys.router import router as api_keys_router  # noqa: E402
+from app.associations.router import router as associations_router  # noqa: E402
+from app.mentors.router import router as mentors_router  # noqa: E402
+from app.newcomers.router import router as newcomers_router  # noqa: E402
+from app.programmes.router import router as programmes_router  # noqa: E402
+
+ROUTERS += [
+    associations_router,
+    programmes_router,
+    mentors_router,
+    newcomers_router,
+    api_keys_router,
+]

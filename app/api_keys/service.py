@@ -1,0 +1,94 @@
+"""API key use cases, for the API and for ``makker create-key``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.api_keys import repository
+from app.api_keys.schemas import ApiKeyCreate
+from app.associations.repository import exists_by_id
+from app.auth import SYSTEM, Principal, issue_key
+from app.db import make_engine, make_sessionmaker, utcnow
+from app.errors import ValidationFailed
+from app.models import ApiKey
+from app.pagination import PageParams
+
+RESOURCE = "api_key"
+
+
+def list_keys(
+    session: Session, params: PageParams, revoked: bool | None
+) -> tuple[Sequence[ApiKey], str | None]:
+    """A page of keys (metadata only)."""
+    return repository.list_page(session, params, revoked=revoked)
+
+
+def get_key(session: Session, key_id: int) -> ApiKey:
+    """One key's metadata."""
+    return repository.get(session, key_id)
+
+
+def create_key(session: Session, principal: Principal, data: ApiKeyCreate) -> tuple[ApiKey, str]:
+    """Issue a key; returns the row and the key (shown once, stored only as a hash)."""
+    municipalities = data.municipalities or []
+    if data.role == "association":
+        if data.association_id is None:
+            raise ValidationFailed("association_id", "an association key names its association")
+        if not exists_by_id(session, data.association_id):
+            raise ValidationFailed("association_id", f"no association {data.association_id}")
+    elif data.association_id is not None:
+        raise ValidationFailed("association_id", f"a {data.role} key has no association")
+    if data.role == "coordinator" and not municipalities:
+        raise ValidationFailed("municipalities", "a coordinator key names its municipalities")
+    if data.role != "coordinator" and municipalities:
+        raise ValidationFailed("municipalities", f"a {data.role} key has no municipalities")
+    row, key = issue_key(
+        session,
+        name=data.name,
+        role=data.role,
+        association_id=data.association_id,
+        municipalities=municipalities,
+    )
+    audit.record(session, principal, "create", RESOURCE, row.id)
+    return row, key
+
+
+def revoke_key(session: Session, principal: Principal, key_id: int) -> None:
+    """Revoke a key at once (idempotent): it answers 401 from now on."""
+    row = repository.get(session, key_id, for_update=True)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.flush()
+        audit.record(session, principal, "revoke", RESOURCE, row.id)
+
+
+def create_key_from_cli(
+    database_url: str,
+    *,
+    role: str,
+    name: str,
+    association_id: int | None = None,
+    municipalities: list[str] | None = None,
+) -> str:
+    """Issue a key in its own transaction (``makker create-key``); returns the key.
+
+    Raises ``ValueError`` (pydantic's, for a malformed field) or an ``AppError`` subclass.
+    """
+    data = ApiKeyCreate.model_validate(
+        {
+            "name": name,
+            "role": role,
+            "association_id": association_id,
+            "municipalities": municipalities or None,
+        }
+    )
+    engine = make_engine(database_url)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            _row, key = create_key(session, SYSTEM, data)
+    finally:
+        engine.dispose()
+    return key

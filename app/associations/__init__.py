@@ -1,0 +1,1 @@
+"""Associations: the organisations that own mentors."""

@@ -1,0 +1,1 @@
+"""Mentors: volunteers, each owned by one association."""

@@ -1,0 +1,132 @@
+"""Mentor use cases: owner from the key, domain checks, audit on every write."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.associations.repository import exists_by_id
+from app.auth import Principal
+from app.errors import Forbidden, ValidationFailed
+from app.etag import check_if_match
+from app.mentors import repository
+from app.mentors.schemas import MentorCreate, MentorUpdate
+from app.models import Mentor
+from app.pagination import PageParams
+from app.programmes.service import check_codes
+from app.resources import apply_changes
+
+RESOURCE = "mentor"
+
+
+def list_mentors(
+    session: Session,
+    principal: Principal,
+    params: PageParams,
+    *,
+    association_id: int | None,
+    municipality: str | None,
+    active: bool | None,
+) -> tuple[Sequence[Mentor], str | None]:
+    """A page of the mentors the caller may see."""
+    return repository.list_scoped(
+        session,
+        principal,
+        params,
+        association_id=association_id,
+        municipality=municipality,
+        active=active,
+    )
+
+
+def get_mentor(session: Session, principal: Principal, mentor_id: int) -> Mentor:
+    """One mentor in the caller's scope."""
+    return repository.get_scoped(session, principal, mentor_id)
+
+
+def create_mentor(session: Session, principal: Principal, data: MentorCreate) -> Mentor:
+    """Register a mentor for the key's association (or, for an admin, the one named)."""
+    values = data.model_dump()
+    values["association_id"] = _owner(session, principal, data.association_id, required=True)
+    _check(session, values, held_programmes=())
+    row = Mentor(**values)
+    session.add(row)
+    session.flush()
+    audit.record(session, principal, "create", RESOURCE, row.id)
+    return row
+
+
+def update_mentor(
+    session: Session,
+    principal: Principal,
+    mentor_id: int,
+    data: MentorUpdate,
+    if_match: str | None,
+) -> Mentor:
+    """Change a mentor (412 when ``if_match`` is stale)."""
+    row = repository.get_scoped(session, principal, mentor_id, for_update=True)
+    check_if_match(if_match, row.version)
+    changes = data.changes()
+    if "association_id" in changes:
+        changes["association_id"] = _owner(
+            session, principal, changes["association_id"], required=False
+        )
+    merged = {column: getattr(row, column) for column in _FIELDS} | changes
+    _check(session, merged, held_programmes=row.programmes)
+    if apply_changes(row, changes):
+        session.flush()
+        audit.record(session, principal, "update", RESOURCE, row.id)
+    return row
+
+
+def delete_mentor(
+    session: Session, principal: Principal, mentor_id: int, if_match: str | None
+) -> None:
+    """Delete a mentor and, with it, the mentor's matches."""
+    row = repository.get_scoped(session, principal, mentor_id, for_update=True)
+    check_if_match(if_match, row.version)
+    session.delete(row)
+    session.flush()
+    audit.record(session, principal, "delete", RESOURCE, mentor_id)
+
+
+_FIELDS = (
+    "association_id",
+    "languages",
+    "programmes",
+    "lat",
+    "lon",
+)
+
+
+def _owner(
+    session: Session, principal: Principal, requested: int | None, *, required: bool
+) -> int | None:
+    """The owning association: the key's own, or for an admin the one in the body."""
+    if not principal.is_admin:
+        if requested is not None and requested != principal.association_id:
+            raise Forbidden("association_id comes from the API key; it cannot name another one")
+        return principal.association_id
+    if requested is None:
+        if required:
+            raise ValidationFailed("association_id", "an admin must name the association")
+        return None
+    if not exists_by_id(session, requested):
+        raise ValidationFailed("association_id", f"no association {requested}")
+    return requested
+
+
+def _check(session: Session, values: dict[str, Any], *, held_programmes: Sequence[str]) -> None:
+    """Rules across fields and against stored programmes (422 naming the field)."""
+    if (values["lat"] is None) != (values["lon"] is None):
+        raise ValidationFailed("lat", "lat and lon are given together or not at all")
+    programmes = check_codes(session, values["programmes"], already=held_programmes)
+    for i, code in enumerate(values["programmes"]):
+        required = programmes[code].requires_language
+        if required is not None and required not in values["languages"]:
+            raise ValidationFailed(
+                f"programmes.{i}", f"{code!r} needs a mentor who speaks {required!r}"
+            )

@@ -1,0 +1,1 @@
+"""Newcomers: people registered by municipal coordinators, each asking for programmes."""

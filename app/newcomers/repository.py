@@ -1,0 +1,71 @@
+"""Newcomer queries, scoped to the caller in SQL (never load-then-check).
+
+Admins see every newcomer; a coordinator those of its municipalities; association keys none
+(they see what a mentor needs through their matches). Other packages (matches, export,
+suggestions) should look newcomers up through :func:`get_scoped` so the rule lives here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Select, false, select
+from sqlalchemy.orm import Session
+
+from app.auth import Principal
+from app.errors import NotFound
+from app.models import Newcomer
+from app.pagination import PageParams, paginate
+
+
+def scoped(principal: Principal) -> Select[Newcomer]:
+    """Every newcomer the principal may see."""
+    query = select(Newcomer)
+    if principal.is_admin:
+        return query
+    if principal.role == "coordinator" and principal.municipalities:
+        return query.where(Newcomer.municipality.in_(principal.municipalities))
+    return query.where(false())
+
+
+def in_scope(principal: Principal, municipality: str) -> bool:
+    """Whether the principal may hold a newcomer of ``municipality`` (for creates and moves)."""
+    return principal.is_admin or (
+        principal.role == "coordinator" and municipality in principal.municipalities
+    )
+
+
+def get_scoped(
+    session: Session, principal: Principal, newcomer_id: int, *, for_update: bool = False
+) -> Newcomer:
+    """The newcomer, or :class:`NotFound` when it does not exist or is out of scope."""
+    query = scoped(principal).where(Newcomer.id == newcomer_id)
+    if for_update:
+        query = query.with_for_update()
+    row = session.scalar(query)
+    if row is None:
+        raise NotFound(f"No newcomer {newcomer_id}")
+    return row
+
+
+def list_scoped(
+    session: Session,
+    principal: Principal,
+    params: PageParams,
+    *,
+    municipality: str | None = None,
+    active: bool | None = None,
+) -> tuple[Sequence[Newcomer], str | None]:
+    """A page of the newcomers in scope matching the filters, by id."""
+    query = scoped(principal)
+    if municipality is not None:
+        query = query.where(Newcomer.municipality == municipality)
+    if active is not None:
+        query = query.where(Newcomer.active == active)
+    return paginate(session, query, Newcomer.id, params)
+
+
+def delete(session: Session, row: Newcomer) -> None:
+    """Erase a newcomer; the database cascades to matches and unmatched-run entries."""
+    session.delete(row)
+    session.flush()

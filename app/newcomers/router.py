@@ -1,0 +1,87 @@
+"""``/newcomers``: admins and coordinators (newcomers of their municipalities)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from app.auth import Staff
+from app.db import SessionDep
+from app.errors import problem_responses
+from app.idempotency import IdempotencyDep
+from app.newcomers import service
+from app.newcomers.schemas import NewcomerCreate, NewcomerRead, NewcomerUpdate
+from app.pagination import Page, PageParams, page_params
+from app.resources import IdPath, IfMatch, created, one, page
+
+router = APIRouter(prefix="/newcomers", tags=["newcomers"])
+Paging = Annotated[PageParams, Depends(page_params)]
+
+
+@router.get("", responses=problem_responses(403, 422))
+def list_newcomers(
+    principal: Staff,
+    session: SessionDep,
+    params: Paging,
+    municipality: Annotated[str | None, Query(max_length=3)] = None,
+    active: bool | None = None,
+) -> Page[NewcomerRead]:
+    """Newcomers in the caller's municipalities, by id (each one returned is audited)."""
+    rows, cursor = service.list_newcomers(
+        session, principal, params, municipality=municipality, active=active
+    )
+    return page(NewcomerRead, rows, cursor)
+
+
+@router.post(
+    "", status_code=201, response_model=NewcomerRead, responses=problem_responses(403, 422)
+)
+def create_newcomer(
+    body: NewcomerCreate,
+    principal: Staff,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> object:
+    """Register a newcomer (403 outside the key's municipalities)."""
+    if (replayed := idempotency.replay()) is not None:
+        return replayed
+    row = service.create_newcomer(session, principal, body)
+    return created(
+        response,
+        idempotency,
+        NewcomerRead.model_validate(row),
+        location=f"/api/v1/newcomers/{row.id}",
+        version=row.version,
+    )
+
+
+@router.get("/{newcomer_id}", responses=problem_responses(403, 404, 422))
+def get_newcomer(
+    newcomer_id: IdPath, principal: Staff, session: SessionDep, response: Response
+) -> NewcomerRead:
+    """One newcomer (audited)."""
+    return one(response, NewcomerRead, service.get_newcomer(session, principal, newcomer_id))
+
+
+@router.patch("/{newcomer_id}", responses=problem_responses(403, 404, 412, 422))
+def update_newcomer(
+    newcomer_id: IdPath,
+    body: NewcomerUpdate,
+    principal: Staff,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> NewcomerRead:
+    """Change a newcomer; honours ``If-Match``."""
+    row = service.update_newcomer(session, principal, newcomer_id, body, if_match)
+    return one(response, NewcomerRead, row)
+
+
+@router.delete("/{newcomer_id}", status_code=204, responses=problem_responses(403, 404, 412, 422))
+def delete_newcomer(
+    newcomer_id: IdPath, principal: Staff, session: SessionDep, if_match: IfMatch = None
+) -> None:
+    """Erase a newcomer and everything held about them (matches, run entries)."""
+    service.delete_newcomer(session, principal, newcomer_id, if_match)

@@ -1,0 +1,115 @@
+"""Request and response bodies of ``/newcomers``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, ClassVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+
+from app.domain import (
+    DistanceKm,
+    Gender,
+    Interests,
+    Languages,
+    Latitude,
+    Longitude,
+    MunicipalityCode,
+    Name,
+    Programmes,
+    check_not_future,
+)
+from app.resources import InputModel, PatchModel
+
+
+def _past_date(value: date) -> date:
+    check_not_future(value)
+    return value
+
+
+def _past_time(value: datetime) -> datetime:
+    check_not_future(value)
+    return value
+
+
+BirthDate = Annotated[date, Field(ge=date(1900, 1, 1)), AfterValidator(_past_date)]
+RegisteredAt = Annotated[datetime, AfterValidator(_past_time)]
+
+_LANGUAGES = "Ordered: the first is the primary language"
+_PROGRAMMES = "One or more requests, each matched on its own"
+
+
+class NewcomerCreate(InputModel):
+    """A new newcomer, in one of the key's municipalities."""
+
+    municipality: MunicipalityCode
+    first_name: Name
+    last_name: Name
+    birth_date: BirthDate | None = None
+    gender: Gender | None = None
+    languages: Languages = Field(description=_LANGUAGES)
+    interests: Interests = Field(default_factory=list)
+    programmes: Programmes = Field(description=_PROGRAMMES)
+    mentor_gender: Gender | None = Field(default=None, description="Wished mentor gender")
+    max_distance_km: DistanceKm | None = None
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    registered_at: RegisteredAt | None = Field(
+        default=None, description="When the waiting began; now when left out"
+    )
+    active: bool = True
+
+
+class NewcomerUpdate(PatchModel):
+    """Fields to change; the rest stay as they are (``registered_at`` never changes)."""
+
+    NOT_NULL: ClassVar[frozenset[str]] = frozenset(
+        {
+            "municipality",
+            "first_name",
+            "last_name",
+            "languages",
+            "interests",
+            "programmes",
+            "active",
+        }
+    )
+
+    municipality: MunicipalityCode | SkipJsonSchema[None] = None
+    first_name: Name | SkipJsonSchema[None] = None
+    last_name: Name | SkipJsonSchema[None] = None
+    birth_date: BirthDate | None = None
+    gender: Gender | None = None
+    languages: Languages | SkipJsonSchema[None] = Field(default=None, description=_LANGUAGES)
+    interests: Interests | SkipJsonSchema[None] = None
+    programmes: Programmes | SkipJsonSchema[None] = Field(default=None, description=_PROGRAMMES)
+    mentor_gender: Gender | None = None
+    max_distance_km: DistanceKm | None = None
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    active: bool | SkipJsonSchema[None] = None
+
+
+class NewcomerRead(BaseModel):
+    """A newcomer as stored."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    municipality: str
+    first_name: str
+    last_name: str
+    birth_date: date | None
+    gender: Gender | None
+    languages: list[str]
+    interests: list[str]
+    programmes: list[str]
+    mentor_gender: Gender | None
+    max_distance_km: float | None
+    lat: float | None
+    lon: float | None
+    registered_at: datetime
+    active: bool
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,1 @@
+"""Programmes: mentorordning, Let's Network, sprogmakker … (data, not code)."""

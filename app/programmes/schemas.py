@@ -1,0 +1,65 @@
+"""Request and response bodies of ``/programmes``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
+
+from app.domain import Description, LanguageCode, Title
+from app.resources import InputModel, PatchModel
+
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,49}$")]
+Age = Annotated[int, Field(ge=0, le=120)]
+
+
+class ProgrammeCreate(InputModel):
+    """A new programme."""
+
+    code: Code = Field(description="Lowercase identifier, e.g. `lets_network`; never changes")
+    name: Title
+    description: Description = ""
+    min_age: Age | None = Field(default=None, description="Youngest newcomer, in years")
+    max_age: Age | None = Field(default=None, description="Oldest newcomer, in years")
+    requires_language: LanguageCode | None = Field(
+        default=None, description="A language every mentor of the programme speaks"
+    )
+    requires_first_language: bool = Field(
+        default=False, description="The mentor speaks the newcomer's first language"
+    )
+    active: bool = True
+
+
+class ProgrammeUpdate(PatchModel):
+    """Fields to change; the code never changes."""
+
+    NOT_NULL: ClassVar[frozenset[str]] = frozenset(
+        {"name", "description", "requires_first_language", "active"}
+    )
+
+    name: Title | SkipJsonSchema[None] = None
+    description: Description | SkipJsonSchema[None] = None
+    min_age: Age | None = None
+    max_age: Age | None = None
+    requires_language: LanguageCode | None = None
+    requires_first_language: bool | SkipJsonSchema[None] = None
+    active: bool | SkipJsonSchema[None] = None
+
+
+class ProgrammeRead(BaseModel):
+    """A programme as stored."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    description: str
+    min_age: int | None
+    max_age: int | None
+    requires_language: str | None
+    requires_first_language: bool
+    active: bool
+    created_at: datetime
+    updated_at: datetime

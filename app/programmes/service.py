@@ -1,0 +1,119 @@
+"""Programme use cases, and the programme rules mentors and newcomers are checked against."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.auth import Principal
+from app.domain import age_on, today
+from app.errors import Conflict, ValidationFailed
+from app.etag import check_if_match
+from app.models import Programme
+from app.pagination import PageParams
+from app.programmes import repository
+from app.programmes.schemas import ProgrammeCreate, ProgrammeUpdate
+from app.resources import apply_changes
+
+RESOURCE = "programme"
+
+
+def list_programmes(
+    session: Session, params: PageParams, active: bool | None
+) -> tuple[Sequence[Programme], str | None]:
+    """A page of programmes."""
+    return repository.list_page(session, params, active=active)
+
+
+def get_programme(session: Session, code: str) -> Programme:
+    """One programme."""
+    return repository.get(session, code)
+
+
+def create_programme(session: Session, principal: Principal, data: ProgrammeCreate) -> Programme:
+    """Add a programme (409 when the code is taken)."""
+    _check_age_range(data.min_age, data.max_age)
+    if repository.find(session, data.code) is not None:
+        raise Conflict(f"A programme {data.code!r} already exists")
+    row = Programme(**data.model_dump())
+    session.add(row)
+    session.flush()
+    audit.record(session, principal, "create", RESOURCE, row.code)
+    return row
+
+
+def update_programme(
+    session: Session, principal: Principal, code: str, data: ProgrammeUpdate, if_match: str | None
+) -> Programme:
+    """Change a programme (412 when ``if_match`` is stale)."""
+    row = repository.get(session, code, for_update=True)
+    check_if_match(if_match, row.version)
+    changes = data.changes()
+    _check_age_range(changes.get("min_age", row.min_age), changes.get("max_age", row.max_age))
+    if apply_changes(row, changes):
+        session.flush()
+        audit.record(session, principal, "update", RESOURCE, row.code)
+    return row
+
+
+def _check_age_range(min_age: int | None, max_age: int | None) -> None:
+    if min_age is not None and max_age is not None and min_age > max_age:
+        raise ValidationFailed("min_age", "must not exceed max_age")
+
+
+def check_codes(
+    session: Session,
+    codes: Sequence[str],
+    *,
+    field: str = "programmes",
+    already: Collection[str] = (),
+) -> dict[str, Programme]:
+    """422 naming ``field`` unless every code names a programme, active unless ``already`` held.
+
+    Returns the programmes by code.
+    """
+    known = repository.by_codes(session, set(codes))
+    for i, code in enumerate(codes):
+        programme = known.get(code)
+        if programme is None:
+            raise ValidationFailed(f"{field}.{i}", f"unknown programme {code!r}")
+        if not programme.active and code not in already:
+            raise ValidationFailed(f"{field}.{i}", f"the programme {code!r} is not active")
+    return known
+
+
+def check_ages(
+    known: Mapping[str, Programme],
+    codes: Sequence[str],
+    birth_date: date | None,
+    *,
+    field: str = "programmes",
+) -> None:
+    """422 naming ``field`` when the newcomer's age is outside a programme's age range.
+
+    An unknown age is outside any set bound (the matching contract's rule), so a programme
+    with an age range needs a ``birth_date``. ``known`` comes from :func:`check_codes`.
+    """
+    age = age_on(birth_date, today()) if birth_date is not None else None
+    for i, code in enumerate(codes):
+        programme = known.get(code)
+        if programme is None or (programme.min_age is None and programme.max_age is None):
+            continue
+        span = _age_span(programme)
+        if age is None:
+            raise ValidationFailed(f"{field}.{i}", f"{code!r} is for ages {span}; give birth_date")
+        too_young = programme.min_age is not None and age < programme.min_age
+        too_old = programme.max_age is not None and age > programme.max_age
+        if too_young or too_old:
+            raise ValidationFailed(f"{field}.{i}", f"{code!r} is for ages {span}, not {age}")
+
+
+def _age_span(programme: Programme) -> str:
+    if programme.min_age is None:
+        return f"up to {programme.max_age}"
+    if programme.max_age is None:
+        return f"{programme.min_age} and over"
+    return f"{programme.min_age} to {programme.max_age}"

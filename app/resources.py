@@ -1,0 +1,93 @@
+"""Helpers shared by the resource packages: patch models, versioned updates, responses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any, ClassVar, TypeVar
+
+from fastapi import Header, Path, Response
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+
+from app.domain import MAX_ID
+from app.etag import etag_of, set_etag
+from app.idempotency import Idempotency
+from app.pagination import Page
+
+ReadT = TypeVar("ReadT", bound=BaseModel)
+
+#: ``If-Match`` on PATCH and DELETE: the ``ETag`` the client last read.
+IfMatch = Annotated[
+    str | None,
+    Header(
+        max_length=200,
+        description="The ETag last read; 412 when the record has changed since.",
+    ),
+]
+
+#: An integer id in a path.
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+class InputModel(BaseModel):
+    """A request body: unknown fields are refused (422 naming them), never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PatchModel(InputModel):
+    """A PATCH body: every field optional; fields in ``NOT_NULL`` may be omitted, not nulled."""
+
+    NOT_NULL: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name in cls.NOT_NULL:
+            raise ValueError("may be left out but not set to null")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent."""
+        return self.model_dump(exclude_unset=True)
+
+
+def apply_changes(row: Any, changes: dict[str, Any]) -> bool:
+    """Set ``changes`` on a versioned row; bump its version when anything really changed."""
+    changed = False
+    for name, value in changes.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    if changed:
+        row.version += 1
+    return changed
+
+
+def one(response: Response, model: type[ReadT], row: Any) -> ReadT:
+    """A single record as ``model``, with its ``ETag``."""
+    set_etag(response, row.version)
+    return model.model_validate(row)
+
+
+def page(model: type[ReadT], rows: Sequence[Any], next_cursor: str | None) -> Page[ReadT]:
+    """A page of records as ``model``."""
+    return Page[model](  # type: ignore[valid-type]
+        items=[model.model_validate(row) for row in rows], next_cursor=next_cursor
+    )
+
+
+def created(
+    response: Response,
+    idempotency: Idempotency,
+    body: BaseModel,
+    *,
+    location: str,
+    version: int | None = None,
+) -> BaseModel:
+    """Finish a create: ``Location`` and ``ETag`` headers, and the answer kept for replays."""
+    headers = {"Location": location}
+    if version is not None:
+        headers["ETag"] = etag_of(version)
+    response.headers.update(headers)
+    idempotency.save(201, body.model_dump(mode="json"), headers=headers)
+    return body
