@@ -14,6 +14,10 @@ from app.gdpr.router import router as gdpr_router  # noqa: E402
 
 ROUTERS.append(gdpr_router)
 
+from app.suggestions.router import router as suggestions_router  # noqa: E402
+
+ROUTERS.append(suggestions_router)
+
 from app.matches.router import router as matches_router  # noqa: E402
 
 ROUTERS.append(matches_router)

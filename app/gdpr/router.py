@@ -7,8 +7,8 @@ from fastapi import APIRouter
 from app.auth import Staff
 from app.db import SessionDep
 from app.gdpr import service
-from app.gdpr.lookup import newcomer_in_scope
 from app.gdpr.schemas import NewcomerExport
+from app.newcomers.repository import get_scoped
 
 router = APIRouter(tags=["gdpr"])
 
@@ -19,5 +19,5 @@ def export_newcomer(newcomer_id: int, session: SessionDep, principal: Staff) -> 
 
     Admins, and coordinators of the newcomer's municipality; 404 outside the scope.
     """
-    newcomer = newcomer_in_scope(session, principal, newcomer_id)
+    newcomer = get_scoped(session, principal, newcomer_id)
     return service.export_newcomer(session, principal, newcomer)

@@ -90,13 +90,6 @@ def erase_traces(
     return repository.delete_ids(session, IdempotencyRecord, doomed)
 
 
-def erase_newcomer(session: Session, principal: Principal, newcomer_id: int) -> None:
-    """Hard-delete a newcomer with everything about them (the erasure), and audit it."""
-    erase_traces(session, [newcomer_id])
-    repository.delete_ids(session, Newcomer, [newcomer_id])
-    audit.record(session, principal, "erase", "newcomer", newcomer_id)
-
-
 @dataclass(frozen=True, slots=True)
 class PurgeCounts:
     """What a purge deleted (or would delete, in a dry run)."""

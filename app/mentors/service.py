@@ -12,6 +12,7 @@ from app.associations.repository import exists_by_id
 from app.auth import Principal
 from app.errors import Forbidden, ValidationFailed
 from app.etag import check_if_match
+from app.gdpr.service import erase_traces
 from app.mentors import repository
 from app.mentors.schemas import MentorCreate, MentorUpdate
 from app.models import Mentor
@@ -88,6 +89,7 @@ def delete_mentor(
     """Delete a mentor and, with it, the mentor's matches."""
     row = repository.get_scoped(session, principal, mentor_id, for_update=True)
     check_if_match(if_match, row.version)
+    erase_traces(session, [], [mentor_id])  # the Idempotency-Key copies of their records
     session.delete(row)
     session.flush()
     audit.record(session, principal, "delete", RESOURCE, mentor_id)

@@ -13,6 +13,7 @@ from app import audit
 from app.auth import Principal
 from app.errors import Forbidden, ValidationFailed
 from app.etag import check_if_match
+from app.gdpr.service import erase_traces
 from app.models import Newcomer
 from app.newcomers import repository
 from app.newcomers.schemas import NewcomerCreate, NewcomerUpdate
@@ -89,6 +90,7 @@ def delete_newcomer(
     """Erase a newcomer for good, with their matches and unmatched-run entries (GDPR)."""
     row = repository.get_scoped(session, principal, newcomer_id, for_update=True)
     check_if_match(if_match, row.version)
+    erase_traces(session, [newcomer_id])  # the Idempotency-Key copies of their records
     repository.delete(session, row)
     audit.record(session, principal, "delete", RESOURCE, newcomer_id)
 

@@ -13,11 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from app.auth import SYSTEM
 from app.cli import cli
 from app.config import get_settings
 from app.db import Base, utcnow
-from app.gdpr.service import erase_newcomer, erase_traces, purge
+from app.gdpr.service import erase_traces, purge
 from app.models import (
     AuditEvent,
     IdempotencyRecord,
@@ -132,71 +131,70 @@ def test_erasure_leaves_no_trace_of_the_name(
     client: TestClient,
     db: Session,
     admin: dict[str, str],
+    keys: Keys,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     marker = "Zqxmarker" + utcnow().strftime("%H%M%S%f")
     caplog.set_level(logging.DEBUG)
-    newcomer = make_newcomer(db, first_name=marker, last_name=marker + "sen")
-    mentor = make_mentor(db, make_association(db))
-    match = _match(db, newcomer, mentor, "accepted")
-    run = _unmatched(db, newcomer)
-    db.add(
-        IdempotencyRecord(
-            api_key_id=1,
-            key="create-1",
-            method="POST",
-            path="/api/v1/newcomers",
-            request_hash="0" * 64,
-            status_code=201,
-            response_body={"id": newcomer.id, "first_name": marker},
-        )
+    coordinator = keys.coordinator("101")
+    created = client.post(
+        "/api/v1/newcomers",
+        headers={**coordinator, "Idempotency-Key": "create-marker"},
+        json={
+            "municipality": "101",
+            "first_name": marker,
+            "last_name": marker + "sen",
+            "birth_date": "1990-04-02",
+            "languages": ["ar", "en"],
+            "programmes": ["mentor", "homework_help"],
+        },
     )
-    db.add(
-        IdempotencyRecord(
-            api_key_id=1,
-            key="match-1",
-            method="POST",
-            path="/api/v1/matches",
-            request_hash="0" * 64,
-            status_code=201,
-            response_body={
-                "id": match.id,
-                "newcomer_id": newcomer.id,
-                "newcomer": {"first_name": marker},
-            },
-        )
+    assert created.status_code == 201, created.text
+    newcomer_id = created.json()["id"]
+    mentor = make_mentor(db, make_association(db), capacity=2, programmes=["mentor"])
+    proposed = client.post(
+        "/api/v1/matches",
+        headers={**coordinator, "Idempotency-Key": "match-marker"},
+        json={"newcomer_id": newcomer_id, "mentor_id": mentor.id, "programme": "mentor"},
     )
-    other = make_newcomer(db)
-    db.add(
-        IdempotencyRecord(
-            api_key_id=1,
-            key="create-2",
-            method="POST",
-            path="/api/v1/newcomers",
-            request_hash="0" * 64,
-            status_code=201,
-            response_body={"id": other.id},
-        )
+    assert proposed.status_code == 201, proposed.text
+    match_id = proposed.json()["id"]
+    accepted = client.post(f"/api/v1/matches/{match_id}/accept", headers=coordinator)
+    assert accepted.status_code == 200, accepted.text
+    newcomer = db.get(Newcomer, newcomer_id)
+    assert newcomer is not None
+    run_id = _unmatched(db, newcomer).id
+    other = client.post(
+        "/api/v1/newcomers",
+        headers={**coordinator, "Idempotency-Key": "create-other"},
+        json={
+            "municipality": "101",
+            "first_name": "Other",
+            "last_name": "Person",
+            "languages": ["uk"],
+            "programmes": ["mentor"],
+        },
     )
-    db.commit()
-    newcomer_id, match_id, run_id = newcomer.id, match.id, run.id
+    assert other.status_code == 201
+    db.rollback()
     url = f"/api/v1/newcomers/{newcomer_id}"
-    assert marker in client.get(f"{url}/export", headers=admin).text
+    assert marker in client.get(f"{url}/export", headers=coordinator).text
     assert marker in dump_every_table(app)
 
-    erase_newcomer(db, SYSTEM, newcomer_id)
-    db.commit()
+    assert client.delete(url, headers=coordinator).status_code == 204
 
     assert marker not in dump_every_table(app)
     assert client.get(f"{url}/export", headers=admin).status_code == 404
+    assert client.get(url, headers=admin).status_code == 404
     assert marker not in caplog.text
     db.expire_all()
     assert db.get(Match, match_id) is None
     assert db.scalars(select(RunUnmatched).where(RunUnmatched.run_id == run_id)).all() == []
     assert db.get(MatchRun, run_id).stats == {"requests": 1}  # type: ignore[union-attr]
-    assert [r.key for r in db.scalars(select(IdempotencyRecord))] == ["create-2"]
-    erased = db.scalars(select(AuditEvent).where(AuditEvent.action == "erase")).all()
-    assert [e.record_id for e in erased] == [str(newcomer_id)]
+    assert [r.key for r in db.scalars(select(IdempotencyRecord))] == ["create-other"]
+    trail = db.scalars(select(AuditEvent).where(AuditEvent.record_id == str(newcomer_id)))
+    assert "delete" in {e.action for e in trail}
+    db.rollback()
 
 
 def test_erase_traces_without_people_deletes_nothing(db: Session) -> None:

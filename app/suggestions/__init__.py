@@ -1,0 +1,1 @@
+"""Suggestions: the best mentors for a newcomer's open requests now, or why there are none."""
