@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Header, Path, Response
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 from app.domain import MAX_ID
 from app.etag import etag_of, set_etag
@@ -14,6 +16,7 @@ from app.idempotency import Idempotency
 from app.pagination import Page
 
 ReadT = TypeVar("ReadT", bound=BaseModel)
+T = TypeVar("T")
 
 #: ``If-Match`` on PATCH and DELETE: the ``ETag`` the client last read.
 IfMatch = Annotated[
@@ -34,17 +37,36 @@ class InputModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _refuse_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("may be left out but not set to null")
+    return value
+
+
+class _DocumentWithoutNull:
+    """Document ``X | None`` as ``X``: the null is only how "left out" is represented."""
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.pop("default", None)
+        branches = json_schema.pop("anyOf", None)
+        if branches is not None:
+            kept = [branch for branch in branches if branch != {"type": "null"}]
+            if len(kept) == 1:
+                json_schema.update(kept[0])
+            else:
+                json_schema["anyOf"] = kept
+        return json_schema
+
+
+#: A PATCH field that may be left out but not set to null (a 422 naming it).
+NotNull = Annotated[T | None, AfterValidator(_refuse_null), _DocumentWithoutNull()]
+
+
 class PatchModel(InputModel):
-    """A PATCH body: every field optional; fields in ``NOT_NULL`` may be omitted, not nulled."""
-
-    NOT_NULL: ClassVar[frozenset[str]] = frozenset()
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _refuse_null(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None and info.field_name in cls.NOT_NULL:
-            raise ValueError("may be left out but not set to null")
-        return value
+    """A PATCH body: every field optional; ``NotNull[...]`` fields may be omitted, not nulled."""
 
     def changes(self) -> dict[str, Any]:
         """The fields the client sent."""

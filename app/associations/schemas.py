@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from pydantic.json_schema import SkipJsonSchema
 
 from app.domain import AssociationKind, Email, MunicipalityCode, Title, unique
-from app.resources import InputModel, PatchModel
+from app.resources import InputModel, NotNull, PatchModel
 
 Municipalities = Annotated[list[MunicipalityCode], Field(max_length=98), AfterValidator(unique)]
 
@@ -28,12 +27,10 @@ class AssociationCreate(InputModel):
 class AssociationUpdate(PatchModel):
     """Fields to change; the rest stay as they are."""
 
-    NOT_NULL: ClassVar[frozenset[str]] = frozenset({"name", "kind", "municipalities"})
-
-    name: Title | SkipJsonSchema[None] = None
-    kind: AssociationKind | SkipJsonSchema[None] = None
+    name: NotNull[Title] = None
+    kind: NotNull[AssociationKind] = None
     contact_email: Email | None = None
-    municipalities: Municipalities | SkipJsonSchema[None] = None
+    municipalities: NotNull[Municipalities] = None
 
 
 class AssociationRead(BaseModel):

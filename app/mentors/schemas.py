@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from pydantic.json_schema import SkipJsonSchema
 
 from app.domain import (
     DistanceKm,
@@ -24,7 +23,7 @@ from app.domain import (
     RecordId,
     today,
 )
-from app.resources import InputModel, PatchModel
+from app.resources import InputModel, NotNull, PatchModel
 
 Capacity = Annotated[int, Field(ge=1, le=20, description="Newcomers at once, 1-20")]
 
@@ -68,39 +67,24 @@ class MentorCreate(InputModel):
 class MentorUpdate(PatchModel):
     """Fields to change; the rest stay as they are."""
 
-    NOT_NULL: ClassVar[frozenset[str]] = frozenset(
-        {
-            "association_id",
-            "first_name",
-            "last_name",
-            "languages",
-            "municipality",
-            "capacity",
-            "programmes",
-            "interests",
-            "child_certificate",
-            "active",
-        }
-    )
-
-    association_id: RecordId | SkipJsonSchema[None] = None
-    first_name: Name | SkipJsonSchema[None] = None
-    last_name: Name | SkipJsonSchema[None] = None
+    association_id: NotNull[RecordId] = None
+    first_name: NotNull[Name] = None
+    last_name: NotNull[Name] = None
     email: Email | None = None
     phone: Phone | None = None
     birth_year: BirthYear | None = None
     gender: Gender | None = None
-    languages: Languages | SkipJsonSchema[None] = None
-    municipality: MunicipalityCode | SkipJsonSchema[None] = None
+    languages: NotNull[Languages] = None
+    municipality: NotNull[MunicipalityCode] = None
     lat: Latitude | None = None
     lon: Longitude | None = None
     max_distance_km: DistanceKm | None = None
-    capacity: Capacity | SkipJsonSchema[None] = None
-    programmes: Programmes | SkipJsonSchema[None] = None
-    interests: Interests | SkipJsonSchema[None] = None
+    capacity: NotNull[Capacity] = None
+    programmes: NotNull[Programmes] = None
+    interests: NotNull[Interests] = None
     accepts_genders: Genders | None = None
-    child_certificate: bool | SkipJsonSchema[None] = None
-    active: bool | SkipJsonSchema[None] = None
+    child_certificate: NotNull[bool] = None
+    active: NotNull[bool] = None
 
 
 class MentorRead(BaseModel):

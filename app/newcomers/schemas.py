@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, ClassVar
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from pydantic.json_schema import SkipJsonSchema
 
 from app.domain import (
     DistanceKm,
@@ -20,7 +19,7 @@ from app.domain import (
     Programmes,
     check_not_future,
 )
-from app.resources import InputModel, PatchModel
+from app.resources import InputModel, NotNull, PatchModel
 
 
 def _past_date(value: date) -> date:
@@ -64,31 +63,19 @@ class NewcomerCreate(InputModel):
 class NewcomerUpdate(PatchModel):
     """Fields to change; the rest stay as they are (``registered_at`` never changes)."""
 
-    NOT_NULL: ClassVar[frozenset[str]] = frozenset(
-        {
-            "municipality",
-            "first_name",
-            "last_name",
-            "languages",
-            "interests",
-            "programmes",
-            "active",
-        }
-    )
-
-    municipality: MunicipalityCode | SkipJsonSchema[None] = None
-    first_name: Name | SkipJsonSchema[None] = None
-    last_name: Name | SkipJsonSchema[None] = None
+    municipality: NotNull[MunicipalityCode] = None
+    first_name: NotNull[Name] = None
+    last_name: NotNull[Name] = None
     birth_date: BirthDate | None = None
     gender: Gender | None = None
-    languages: Languages | SkipJsonSchema[None] = Field(default=None, description=_LANGUAGES)
-    interests: Interests | SkipJsonSchema[None] = None
-    programmes: Programmes | SkipJsonSchema[None] = Field(default=None, description=_PROGRAMMES)
+    languages: NotNull[Languages] = Field(default=None, description=_LANGUAGES)
+    interests: NotNull[Interests] = None
+    programmes: NotNull[Programmes] = Field(default=None, description=_PROGRAMMES)
     mentor_gender: Gender | None = None
     max_distance_km: DistanceKm | None = None
     lat: Latitude | None = None
     lon: Longitude | None = None
-    active: bool | SkipJsonSchema[None] = None
+    active: NotNull[bool] = None
 
 
 class NewcomerRead(BaseModel):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from pydantic.json_schema import SkipJsonSchema
 
 from app.domain import Description, LanguageCode, Title
-from app.resources import InputModel, PatchModel
+from app.resources import InputModel, NotNull, PatchModel
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,49}$")]
 Age = Annotated[int, Field(ge=0, le=120)]
@@ -35,17 +34,13 @@ class ProgrammeCreate(InputModel):
 class ProgrammeUpdate(PatchModel):
     """Fields to change; the code never changes."""
 
-    NOT_NULL: ClassVar[frozenset[str]] = frozenset(
-        {"name", "description", "requires_first_language", "active"}
-    )
-
-    name: Title | SkipJsonSchema[None] = None
-    description: Description | SkipJsonSchema[None] = None
+    name: NotNull[Title] = None
+    description: NotNull[Description] = None
     min_age: Age | None = None
     max_age: Age | None = None
     requires_language: LanguageCode | None = None
-    requires_first_language: bool | SkipJsonSchema[None] = None
-    active: bool | SkipJsonSchema[None] = None
+    requires_first_language: NotNull[bool] = None
+    active: NotNull[bool] = None
 
 
 class ProgrammeRead(BaseModel):

@@ -1,0 +1,96 @@
+"""``/api/v1/programmes``: everyone reads, admins add and change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.models import Programme
+from tests.app import bodies
+from tests.app.conftest import Keys
+from tests.app.factories import make_association
+
+URL = "/api/v1/programmes"
+SEEDED = 7
+
+
+def programme(**fields: Any) -> dict[str, Any]:
+    return {
+        "code": "youth_football",
+        "name": "Ungdomsfodbold",
+        "description": "Football with a local club",
+        "min_age": 12,
+        "max_age": 18,
+        **fields,
+    }
+
+
+def test_seeded_programmes_are_listed_by_code(client: TestClient, keys: Keys, db: Session) -> None:
+    association = make_association(db)
+    headers = keys.association(association.id)
+    listed = client.get(URL, params={"limit": 500}, headers=headers).json()
+    codes = [p["code"] for p in listed["items"]]
+    assert len(codes) == SEEDED
+    assert codes == sorted(codes)
+    lets = client.get(f"{URL}/lets_network", headers=keys.coordinator("101"))
+    assert lets.status_code == 200
+    assert lets.json()["max_age"] == 24
+    assert lets.headers["etag"] == '"1"'
+
+
+def test_admin_creates_and_updates(client: TestClient, admin: dict[str, str]) -> None:
+    created = client.post(URL, json=programme(), headers=admin)
+    assert created.status_code == 201, created.text
+    assert created.headers["location"] == f"{URL}/youth_football"
+    assert client.post(URL, json=programme(), headers=admin).status_code == 409
+    patched = client.patch(
+        f"{URL}/youth_football", json={"active": False}, headers={**admin, "If-Match": '"1"'}
+    )
+    assert patched.status_code == 200
+    assert patched.json()["active"] is False
+    stale = client.patch(
+        f"{URL}/youth_football", json={"active": True}, headers={**admin, "If-Match": '"1"'}
+    )
+    assert stale.status_code == 412
+    inactive = client.get(URL, params={"active": False}, headers=admin).json()["items"]
+    assert [p["code"] for p in inactive] == ["youth_football"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"code": "Has Spaces"}, "code"),
+        ({"min_age": 30, "max_age": 20}, "min_age"),
+        ({"max_age": 200}, "max_age"),
+        ({"requires_language": "xx"}, "requires_language"),
+        ({"name": ""}, "name"),
+    ],
+)
+def test_invalid_programme_is_422_and_writes_nothing(
+    client: TestClient, app: FastAPI, admin: dict[str, str], change: dict[str, Any], field: str
+) -> None:
+    response = client.post(URL, json=programme(**change), headers=admin)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == field
+    assert bodies.count(app, Programme) == SEEDED
+
+
+def test_patch_keeps_age_bounds_in_order(client: TestClient, admin: dict[str, str]) -> None:
+    response = client.patch(f"{URL}/lets_network", json={"min_age": 30}, headers=admin)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "min_age"
+
+
+def test_only_admins_write(client: TestClient, keys: Keys) -> None:
+    coordinator = keys.coordinator("101")
+    assert client.post(URL, json=programme(), headers=coordinator).status_code == 403
+    patched = client.patch(f"{URL}/mentor", json={"name": "x"}, headers=coordinator)
+    assert patched.status_code == 403
+
+
+def test_unknown_programme_is_404(client: TestClient, admin: dict[str, str]) -> None:
+    assert client.get(f"{URL}/no_such_thing", headers=admin).status_code == 404
