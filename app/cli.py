@@ -107,6 +107,22 @@ def purge(
     typer.echo("Dry run: nothing deleted." if dry_run else "Purged.", err=True)
 
 
+@cli.command()
+def rematch(
+    dry_run: Annotated[bool, typer.Option(help="Compute and report; write no proposals.")] = False,
+    pause_at: Annotated[str | None, typer.Option(hidden=True)] = None,
+) -> None:
+    """Run the matcher over the stored data (the nightly job); one progress line per phase.
+
+    Exit status 0 on success, 1 when the run failed, 3 when another run is in progress.
+    """
+    from app.jobs.command import run_rematch_command
+
+    raise typer.Exit(
+        run_rematch_command(get_settings().database_url, dry_run=dry_run, pause_at=pause_at)
+    )
+
+
 def main() -> None:
     """Entry point of the ``makker`` console script."""
     cli()

@@ -1,0 +1,373 @@
+"""The nightly rematch: one code path for ``makker rematch`` and ``POST /api/v1/match-runs``.
+
+1. **Lock**: one run at a time (:func:`app.locks.exclusive`; the lock dies with its holder).
+2. **Read** a snapshot in one short transaction (:func:`app.matches.mapping.load_problem`).
+3. **Solve** with no transaction open.
+4. **Write** the outcome in one transaction: the run row with its stats, the unmatched
+   requests, kept proposals left as they are (same row ids), the other proposals of the
+   snapshot ``superseded``, the new ones inserted. A dry run writes the run and its unmatched
+   requests but no proposals.
+
+A run killed at any moment has committed nothing (the run row is written in the same
+transaction as the proposals), so the data stays exactly as before and the next run succeeds.
+A run that fails with an error records a ``failed`` run and raises :class:`RunFailed`.
+
+What changed between the read and the write is respected: the write re-reads the matches'
+statuses, and never supersedes a proposal that was decided meanwhile, nor proposes a pair that
+was rejected, or a request that was accepted, after the snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from app.locks import LockBusy, exclusive
+from app.matches.mapping import Snapshot, load_problem, mentor_id_of, newcomer_id_of
+from app.models import Match, MatchRun, RunUnmatched
+from matching import Policy, Solution, solve
+
+log = logging.getLogger("makker.rematch")
+
+LOCK_NAME = "rematch"
+#: Ids per ``IN (...)`` list: below SQLite's and PostgreSQL's bind-parameter limits.
+CHUNK = 5000
+#: Scores closer than this are the same (no rewrite of a kept proposal).
+SCORE_EPSILON = 1e-9
+
+Progress = Callable[[str], None]
+Checkpoint = Callable[[str], None]
+
+_matches: Table = Match.__table__  # type: ignore[assignment]
+_runs: Table = MatchRun.__table__  # type: ignore[assignment]
+_unmatched: Table = RunUnmatched.__table__  # type: ignore[assignment]
+
+
+class RunInProgress(Exception):
+    """Another run holds the lock; this one did nothing."""
+
+    def __init__(self) -> None:
+        super().__init__("another run is in progress")
+
+
+class RunFailed(Exception):
+    """The run failed; a ``failed`` run was recorded (``run_id``) and nothing else written."""
+
+    def __init__(self, message: str, run_id: int | None) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """What a run did: its id, stats, and the seconds each phase took."""
+
+    run_id: int
+    dry_run: bool
+    stats: dict[str, Any]
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _chunks(items: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def rematch(
+    engine: Engine,
+    *,
+    dry_run: bool = False,
+    today: date | None = None,
+    policy: Policy | None = None,
+    progress: Progress | None = None,
+    checkpoint: Checkpoint | None = None,
+) -> RunResult:
+    """Run the solver over the stored data and write (or, dry, only report) the outcome.
+
+    ``progress`` receives one line per phase. ``checkpoint`` is called with ``"solve"`` (no
+    transaction open, before solving) and ``"write"`` (inside the write transaction, after
+    every statement, before the commit): tests use it to kill the run at a known moment.
+    Raises :class:`RunInProgress` when another run holds the lock, :class:`RunFailed` when
+    this one fails.
+    """
+    say = progress or (lambda _line: None)
+    pause = checkpoint or (lambda _phase: None)
+    try:
+        with exclusive(engine, LOCK_NAME):
+            return _run(engine, dry_run=dry_run, today=today, policy=policy, say=say, pause=pause)
+    except LockBusy as exc:
+        raise RunInProgress() from exc
+
+
+def _run(
+    engine: Engine,
+    *,
+    dry_run: bool,
+    today: date | None,
+    policy: Policy | None,
+    say: Progress,
+    pause: Checkpoint,
+) -> RunResult:
+    started_at = _now()
+    phases: dict[str, float] = {}
+    try:
+        clock = time.perf_counter()
+        with Session(engine) as session, session.begin():
+            snapshot = load_problem(session, today=today, policy=policy)
+        phases["read"] = time.perf_counter() - clock
+        problem = snapshot.problem
+        requests = sum(len(n.programmes) for n in problem.newcomers)
+        say(
+            f"read: {requests} open requests of {len(problem.newcomers)} newcomers, "
+            f"{len(problem.mentors)} mentors, {len(problem.fixed)} accepted, "
+            f"{len(problem.previous)} proposed in {phases['read']:.1f} s"
+        )
+
+        pause("solve")
+        clock = time.perf_counter()
+        solution = solve(problem)
+        phases["solve"] = time.perf_counter() - clock
+        say(
+            f"solve: {solution.stats.matched} of {solution.stats.requests} requests matched "
+            f"from {solution.stats.candidates} candidate pairs in {phases['solve']:.1f} s"
+        )
+
+        clock = time.perf_counter()
+        with Session(engine) as session, session.begin():
+            run_id, stats = _write(
+                session,
+                snapshot,
+                solution,
+                dry_run=dry_run,
+                started_at=started_at,
+                phases=phases,
+                clock=clock,
+            )
+            pause("write")
+        phases["write"] = time.perf_counter() - clock
+        say(
+            f"write: run {run_id}{' (dry run)' if dry_run else ''}: {stats['kept']} kept, "
+            f"{stats['superseded']} superseded, {stats['new']} new, "
+            f"{len(solution.unmatched)} unmatched in {phases['write']:.1f} s"
+        )
+        return RunResult(run_id=run_id, dry_run=dry_run, stats=stats, phases=phases)
+    except Exception as exc:
+        log.exception("match run failed")
+        failed_id = _record_failure(engine, dry_run, started_at, exc)
+        raise RunFailed(f"the match run failed: {exc}", failed_id) from exc
+
+
+def _record_failure(
+    engine: Engine, dry_run: bool, started_at: datetime, exc: Exception
+) -> int | None:
+    try:
+        with Session(engine) as session, session.begin():
+            run_id: int = session.execute(
+                insert(_runs)
+                .values(
+                    status="failed",
+                    dry_run=dry_run,
+                    started_at=started_at,
+                    finished_at=_now(),
+                    stats={},
+                    error=f"{type(exc).__name__}: {exc}"[:2000],
+                )
+                .returning(_runs.c.id)
+            ).scalar_one()
+            return run_id
+    except Exception:
+        log.exception("could not record the failed run")
+        return None
+
+
+@dataclass(slots=True)
+class _Current:
+    """The matches' statuses at write time (they may have changed since the snapshot)."""
+
+    proposed: dict[int, float | None]  # id -> score
+    accepted_requests: set[tuple[int, str]]
+    blocked_pairs: set[tuple[int, int]]  # rejected or accepted (newcomer, mentor)
+
+
+def _current(session: Session) -> _Current:
+    rows = session.execute(
+        select(
+            _matches.c.id,
+            _matches.c.newcomer_id,
+            _matches.c.mentor_id,
+            _matches.c.programme,
+            _matches.c.status,
+            _matches.c.score,
+        ).where(_matches.c.status.in_(("proposed", "accepted", "rejected")))
+    ).all()
+    current = _Current(proposed={}, accepted_requests=set(), blocked_pairs=set())
+    for row in rows:
+        if row.status == "proposed":
+            current.proposed[row.id] = row.score
+        else:
+            current.blocked_pairs.add((row.newcomer_id, row.mentor_id))
+            if row.status == "accepted":
+                current.accepted_requests.add((row.newcomer_id, row.programme))
+    return current
+
+
+def _write(
+    session: Session,
+    snapshot: Snapshot,
+    solution: Solution,
+    *,
+    dry_run: bool,
+    started_at: datetime,
+    phases: dict[str, float],
+    clock: float,
+) -> tuple[int, dict[str, Any]]:
+    """Write the run in the caller's transaction; return its id and stats."""
+    current = _current(session)
+    now = _now()
+
+    kept: dict[int, Any] = {}  # match id -> solver match (score may need refreshing)
+    new_rows: list[dict[str, Any]] = []
+    for m in solution.matches:
+        newcomer_id, mentor_id = newcomer_id_of(m.newcomer), mentor_id_of(m.mentor)
+        row_id = snapshot.proposals.get((m.newcomer, m.mentor, m.programme)) if m.kept else None
+        if row_id is not None:
+            if row_id in current.proposed:
+                kept[row_id] = m
+            continue  # decided since the snapshot: the decision stands
+        if (newcomer_id, m.programme) in current.accepted_requests:
+            continue
+        if (newcomer_id, mentor_id) in current.blocked_pairs:
+            continue
+        new_rows.append(
+            {
+                "newcomer_id": newcomer_id,
+                "mentor_id": mentor_id,
+                "programme": m.programme,
+                "status": "proposed",
+                "score": m.score,
+                "components": _components(m.components),
+                "distance_km": m.distance_km,
+                "source": "solver",
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+        )
+    outgoing = sorted(
+        {i for i in snapshot.proposals.values() if i not in kept} | set(snapshot.stale_proposals)
+    )
+    outgoing = [i for i in outgoing if i in current.proposed]
+    rescored = [
+        {
+            "b_id": row_id,
+            "b_score": m.score,
+            "b_components": _components(m.components),
+            "b_distance": m.distance_km,
+            "b_now": now,
+        }
+        for row_id, m in kept.items()
+        if current.proposed[row_id] is None
+        or abs(current.proposed[row_id] - m.score) > SCORE_EPSILON
+    ]
+
+    stats: dict[str, Any] = {
+        "requests": solution.stats.requests,
+        "mentors": solution.stats.mentors,
+        "candidates": solution.stats.candidates,
+        "matched": solution.stats.matched,
+        "kept": len(kept),
+        "superseded": len(outgoing),
+        "new": len(new_rows),
+        "objective": solution.stats.objective,
+        "optimal": solution.stats.optimal,
+        "seconds": 0.0,
+        "unmatched": len(solution.unmatched),
+    }
+    run_id: int = session.execute(
+        insert(_runs)
+        .values(status="running", dry_run=dry_run, started_at=started_at, stats=stats)
+        .returning(_runs.c.id)
+    ).scalar_one()
+
+    if not dry_run:
+        superseded = 0
+        for chunk in _chunks(outgoing):
+            result = session.execute(
+                update(_matches)
+                .where(_matches.c.id.in_(chunk), _matches.c.status == "proposed")
+                .values(
+                    status="superseded",
+                    decided_at=now,
+                    updated_at=now,
+                    version=_matches.c.version + 1,
+                )
+            )
+            superseded += result.rowcount  # type: ignore[attr-defined]
+        stats["superseded"] = superseded
+        if rescored:
+            session.execute(
+                update(_matches)
+                .where(_matches.c.id == bindparam("b_id"))
+                .values(
+                    score=bindparam("b_score"),
+                    components=bindparam("b_components"),
+                    distance_km=bindparam("b_distance"),
+                    updated_at=bindparam("b_now"),
+                ),
+                rescored,
+            )
+        if new_rows:
+            for row in new_rows:
+                row["run_id"] = run_id
+            session.execute(insert(_matches), new_rows)
+
+    unmatched_rows = list(_unmatched_rows(snapshot, solution, run_id))
+    if unmatched_rows:
+        session.execute(insert(_unmatched), unmatched_rows)
+
+    phases["write"] = time.perf_counter() - clock
+    stats["seconds"] = round(sum(phases.values()), 3)
+    stats["phases"] = {k: round(v, 3) for k, v in phases.items()}
+    session.execute(
+        update(_runs)
+        .where(_runs.c.id == run_id)
+        .values(status="succeeded", finished_at=_now(), stats=stats)
+    )
+    return run_id, stats
+
+
+def _components(components: Any) -> dict[str, float]:
+    return {
+        "language": components.language,
+        "distance": components.distance,
+        "interests": components.interests,
+        "age": components.age,
+    }
+
+
+def _unmatched_rows(
+    snapshot: Snapshot, solution: Solution, run_id: int
+) -> Iterable[dict[str, Any]]:
+    people = {n.id: n for n in snapshot.problem.newcomers}
+    for u in solution.unmatched:
+        person = people[u.newcomer]
+        yield {
+            "run_id": run_id,
+            "newcomer_id": newcomer_id_of(u.newcomer),
+            "programme": u.programme,
+            "municipality": person.municipality,
+            "language": person.languages[0],
+            "reason": u.reason,
+            "passed": dict(u.passed),
+        }
