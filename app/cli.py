@@ -123,6 +123,38 @@ def rematch(
     )
 
 
+@cli.command("seed-demo")
+def seed_demo(
+    newcomers: Annotated[int, typer.Option(min=0, help="Newcomers to add.")] = 400,
+    mentors: Annotated[int, typer.Option(min=0, help="Mentors to add.")] = 250,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed, the same people.")] = 0,
+) -> None:
+    """Add a synthetic, clearly fake data set (benchmark distributions, common names)."""
+    from app.demo.up import run_seed
+
+    counts = run_seed(get_settings().database_url, newcomers=newcomers, mentors=mentors, seed=seed)
+    typer.echo(
+        f"Seeded {counts.newcomers} newcomers, {counts.mentors} mentors, "
+        f"{counts.associations} new associations.",
+        err=True,
+    )
+
+
+@cli.command("demo-up")
+def demo_up(
+    newcomers: Annotated[int, typer.Option(min=0, help="Newcomers when seeding.")] = 400,
+    mentors: Annotated[int, typer.Option(min=0, help="Mentors when seeding.")] = 250,
+) -> None:
+    """Migrate, seed the demo set when the database is empty, rematch, print an admin key.
+
+    Progress goes to standard error; standard output gets one line, ``Admin key: <key>``.
+    """
+    from app.demo.up import demo_up as run_demo_up
+
+    key = run_demo_up(get_settings().database_url, newcomers=newcomers, mentors=mentors)
+    typer.echo(f"Admin key: {key}")
+
+
 def main() -> None:
     """Entry point of the ``makker`` console script."""
     cli()

@@ -1,0 +1,1 @@
+"""Synthetic demo data: ``makker seed-demo`` and ``makker demo-up`` (``make run``)."""

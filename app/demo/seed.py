@@ -1,0 +1,170 @@
+"""Load a synthetic, clearly fake data set: associations, mentors and newcomers.
+
+People are drawn with the benchmark generator's distributions (:mod:`app.demo.people`);
+names come from lists of common names, e-mails use the reserved ``example.org`` domain, and
+phone numbers the never-issued ``+45 00`` range. Rows are inserted in bulk.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from app.demo.names import BY_LANGUAGE, DANISH
+from app.demo.people import sample_people
+from app.models import Association, Mentor, Newcomer
+
+#: ``(name, kind, municipalities served or [] for all, share of mentors)``.
+ASSOCIATIONS: tuple[tuple[str, str, list[str], float], ...] = (
+    ("Røde Kors Frivillignet (demo)", "red_cross", [], 0.38),
+    ("Dansk Flygtningehjælp Frivillignet (demo)", "refugee_council", [], 0.32),
+    ("IF Sammenhold (demo)", "sports_club", ["101", "147", "751"], 0.12),
+    ("Boligforeningen Lindegården (demo)", "housing", ["461", "751", "851"], 0.10),
+    ("Lektiecafé Fællesskab (demo)", "other", ["101", "173", "561"], 0.08),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SeedCounts:
+    """What a seeding added."""
+
+    associations: int
+    newcomers: int
+    mentors: int
+
+
+def is_empty(session: Session) -> bool:
+    """True when the database holds no newcomers and no mentors."""
+    newcomers = session.scalar(select(func.count()).select_from(Newcomer)) or 0
+    mentors = session.scalar(select(func.count()).select_from(Mentor)) or 0
+    return newcomers == 0 and mentors == 0
+
+
+def _associations(session: Session) -> tuple[list[int], int]:
+    """Ids of the demo associations (created when missing), and how many were created."""
+    ids, created = [], 0
+    for name, kind, served, _share in ASSOCIATIONS:
+        found = session.scalar(select(Association.id).where(Association.name == name))
+        if found is None:
+            slug = kind.replace("_", "-")
+            row = Association(
+                name=name, kind=kind, contact_email=f"{slug}@example.org", municipalities=served
+            )
+            session.add(row)
+            session.flush()
+            found, created = row.id, created + 1
+        ids.append(found)
+    return ids, created
+
+
+def birth_date_for(age: int, today: date, rng: random.Random) -> date:
+    """A birth date on which someone is exactly ``age`` on ``today``."""
+
+    def years_before(years: int) -> date:
+        try:
+            return today.replace(year=today.year - years)
+        except ValueError:  # 29 February
+            return today.replace(year=today.year - years, day=28)
+
+    latest = years_before(age)
+    earliest = years_before(age + 1) + timedelta(days=1)
+    return earliest + timedelta(days=rng.randint(0, (latest - earliest).days))
+
+
+def _phone(rng: random.Random) -> str:
+    return f"+45 00 {rng.randint(0, 99):02d} {rng.randint(0, 99):02d} {rng.randint(0, 99):02d}"
+
+
+def _pick_name(rng: random.Random, lists: Any, gender: str | None) -> tuple[str, str]:
+    female, male, surnames = lists
+    firsts = female if gender == "female" else male if gender == "male" else female + male
+    return rng.choice(firsts), rng.choice(surnames)
+
+
+def seed_demo(
+    session: Session, *, newcomers: int, mentors: int, seed: int = 0, now: datetime | None = None
+) -> SeedCounts:
+    """Add ``newcomers`` newcomers and ``mentors`` mentors (and the demo associations).
+
+    The same arguments give the same people. The caller commits.
+    """
+    now = now or datetime.now(UTC)
+    today = now.date()
+    rng = random.Random(f"makker-demo-{seed}")
+    people, volunteers = sample_people(newcomers, mentors, seed)
+    association_ids, created = _associations(session)
+    shares = [share for *_rest, share in ASSOCIATIONS]
+
+    newcomer_rows: list[dict[str, Any]] = []
+    for person in people:
+        first, last = _pick_name(rng, BY_LANGUAGE.get(person.languages[0], DANISH), person.gender)
+        newcomer_rows.append(
+            {
+                "municipality": person.municipality,
+                "first_name": first,
+                "last_name": last,
+                "birth_date": None
+                if person.age is None
+                else birth_date_for(person.age, today, rng),
+                "gender": person.gender,
+                "languages": list(person.languages),
+                "interests": list(person.interests),
+                "programmes": list(person.programmes),
+                "mentor_gender": person.mentor_gender,
+                "max_distance_km": person.max_distance_km,
+                "lat": person.lat,
+                "lon": person.lon,
+                "registered_at": datetime.combine(
+                    today - timedelta(days=person.waiting_days), time(9), tzinfo=UTC
+                )
+                + timedelta(seconds=rng.randint(0, 8 * 3600)),
+                "active": True,
+            }
+        )
+    mentor_rows: list[dict[str, Any]] = []
+    for volunteer in volunteers:
+        first, last = _pick_name(rng, DANISH, volunteer.gender)
+        local = [
+            i
+            for i, (_n, _k, served, _s) in enumerate(ASSOCIATIONS)
+            if volunteer.municipality in served
+        ]
+        index = (
+            rng.choice(local)
+            if local and rng.random() < 0.5
+            else rng.choices(range(len(ASSOCIATIONS)), weights=shares)[0]
+        )
+        mentor_rows.append(
+            {
+                "association_id": association_ids[index],
+                "first_name": first,
+                "last_name": last,
+                "email": f"{first}.{last}.{rng.randint(100, 999)}@example.org".lower(),
+                "phone": _phone(rng),
+                "birth_year": None if volunteer.age is None else today.year - volunteer.age,
+                "gender": volunteer.gender,
+                "languages": list(volunteer.languages),
+                "municipality": volunteer.municipality,
+                "lat": volunteer.lat,
+                "lon": volunteer.lon,
+                "max_distance_km": volunteer.max_distance_km,
+                "capacity": volunteer.capacity,
+                "programmes": list(volunteer.programmes),
+                "interests": list(volunteer.interests),
+                "accepts_genders": (
+                    None if volunteer.accepts_genders is None else list(volunteer.accepts_genders)
+                ),
+                "child_certificate": volunteer.child_certificate,
+                "active": True,
+            }
+        )
+    for start in range(0, len(newcomer_rows), 5000):
+        session.execute(insert(Newcomer), newcomer_rows[start : start + 5000])
+    for start in range(0, len(mentor_rows), 5000):
+        session.execute(insert(Mentor), mentor_rows[start : start + 5000])
+    return SeedCounts(associations=created, newcomers=len(newcomer_rows), mentors=len(mentor_rows))

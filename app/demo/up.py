@@ -1,0 +1,62 @@
+"""``makker seed-demo`` and ``makker demo-up`` (what ``make run`` calls before serving)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from app.auth import issue_key
+from app.db import make_engine, make_sessionmaker
+from app.demo.seed import SeedCounts, is_empty, seed_demo
+from app.jobs.rematch import rematch
+from app.migrate import upgrade
+
+DEMO_NEWCOMERS, DEMO_MENTORS = 400, 250
+KEY_NAME = "make-run"
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def run_seed(database_url: str, *, newcomers: int, mentors: int, seed: int = 0) -> SeedCounts:
+    """Seed a migrated database in one transaction."""
+    engine = make_engine(database_url)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            return seed_demo(session, newcomers=newcomers, mentors=mentors, seed=seed)
+    finally:
+        engine.dispose()
+
+
+def demo_up(
+    database_url: str,
+    *,
+    newcomers: int = DEMO_NEWCOMERS,
+    mentors: int = DEMO_MENTORS,
+    say: Callable[[str], None] = _stderr,
+) -> str:
+    """Migrate, seed when empty, run one rematch, and return a new admin key.
+
+    An already seeded database is left as it is (and rematched: a run with nothing changed
+    keeps every proposal). Each call issues a fresh admin key named ``make-run``.
+    """
+    say("migrating")
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        factory = make_sessionmaker(engine)
+        with factory.begin() as session:
+            empty = is_empty(session)
+            if empty:
+                counts = seed_demo(session, newcomers=newcomers, mentors=mentors)
+                say(f"seeded {counts.newcomers} newcomers and {counts.mentors} mentors")
+        if not empty:
+            say("database already holds data: not seeding")
+        result = rematch(engine, progress=say)
+        say(f"rematch: run {result.run_id}, {result.stats.get('matched', 0)} matched")
+        with factory.begin() as session:
+            _row, key = issue_key(session, name=KEY_NAME, role="admin")
+        return key
+    finally:
+        engine.dispose()
