@@ -35,3 +35,7 @@ ROUTERS += [
     newcomers_router,
     api_keys_router,
 ]
+
+from app.runs.router import router as runs_router  # noqa: E402
+
+ROUTERS.append(runs_router)

@@ -1,0 +1,30 @@
+"""Queries on match runs; a coordinator sees only its municipalities' unmatched requests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth import Principal
+from app.models import MatchRun, RunUnmatched
+from app.pagination import PageParams, paginate
+
+
+def get(session: Session, run_id: int) -> MatchRun | None:
+    """One run."""
+    return session.get(MatchRun, run_id)
+
+
+def list_page(session: Session, params: PageParams) -> tuple[Sequence[MatchRun], str | None]:
+    """A page of runs, oldest first (ordered by id)."""
+    return paginate(session, select(MatchRun), MatchRun.id, params)
+
+
+def unmatched(session: Session, principal: Principal, run_id: int) -> Sequence[RunUnmatched]:
+    """The run's unmatched requests in the caller's scope, ordered by id."""
+    query = select(RunUnmatched).where(RunUnmatched.run_id == run_id)
+    if principal.role != "admin":
+        query = query.where(RunUnmatched.municipality.in_(principal.municipalities))
+    return session.scalars(query.order_by(RunUnmatched.id)).all()

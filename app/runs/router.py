@@ -1,0 +1,58 @@
+"""``/api/v1/match-runs``: start a run (the nightly job's code path), list and read runs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from app.auth import Staff
+from app.db import SessionDep
+from app.idempotency import IdempotencyDep
+from app.pagination import Page, PageParams, page_params
+from app.runs import service
+from app.runs.schemas import MatchRunCreate, MatchRunRead, MatchRunSummary
+
+router = APIRouter(prefix="/match-runs", tags=["match runs"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MatchRunRead,
+    responses={409: {"description": "Another run is in progress"}},
+)
+def create_run(
+    request: Request,
+    principal: Staff,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+    body: MatchRunCreate | None = None,
+) -> Response:
+    """Run the matcher now (synchronously); ``dry_run`` writes no proposals."""
+    replay = idempotency.replay()
+    if replay is not None:
+        return replay
+    # The job owns its transactions: end the request's first (on SQLite it holds the lock).
+    session.commit()
+    run_id = service.start(request.app.state.engine, dry_run=(body or MatchRunCreate()).dry_run)
+    service.record_start(session, principal, run_id)
+    payload = service.get_run(session, principal, run_id).model_dump(mode="json")
+    headers = {"Location": f"/api/v1/match-runs/{run_id}"}
+    idempotency.save(status.HTTP_201_CREATED, payload, headers)
+    return JSONResponse(payload, status_code=status.HTTP_201_CREATED, headers=headers)
+
+
+@router.get("", response_model=Page[MatchRunSummary])
+def list_runs(
+    principal: Staff, session: SessionDep, params: Annotated[PageParams, Depends(page_params)]
+) -> Page[MatchRunSummary]:
+    """Runs, oldest first, without their unmatched lists."""
+    return service.list_runs(session, params)
+
+
+@router.get("/{run_id}", response_model=MatchRunRead)
+def get_run(run_id: int, principal: Staff, session: SessionDep) -> MatchRunRead:
+    """One run with its stats and the unmatched requests the caller may see."""
+    return service.get_run(session, principal, run_id)

@@ -1,0 +1,209 @@
+"""The match run (app/jobs/rematch.py): stability, decisions respected, dry runs, the lock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from app.jobs.rematch import RunInProgress, rematch
+from app.locks import exclusive
+from app.models import Match, MatchRun, Mentor, Newcomer, RunUnmatched
+from tests.app.conftest import Keys
+from tests.app.factories import make_association, make_mentor, make_newcomer
+
+
+def seed(db: Session) -> dict[str, Any]:
+    """Three mentors (four places) and six newcomers with eight requests in Copenhagen."""
+    association = make_association(db)
+    mentors = [
+        make_mentor(db, association, capacity=1),
+        make_mentor(db, association, capacity=2, interests=["chess"]),
+        make_mentor(db, association, capacity=1, languages=["da", "ti"]),
+    ]
+    newcomers = [
+        make_newcomer(db, programmes=["mentor", "lets_network"]),
+        make_newcomer(db, languages=["ti", "en"]),
+        make_newcomer(db, programmes=["mentor", "language_buddy"]),
+        make_newcomer(db, languages=["uk"], municipality="751"),  # nobody speaks Ukrainian
+        make_newcomer(db),
+        make_newcomer(db, interests=["chess"]),
+    ]
+    return {"association": association, "mentors": mentors, "newcomers": newcomers}
+
+
+def matches(db: Session, status: str | None = None) -> list[Match]:
+    """Match rows (of one status), by id; ends the read transaction (SQLite's write lock)."""
+    query = select(Match).order_by(Match.id)
+    if status is not None:
+        query = query.where(Match.status == status)
+    rows = list(db.scalars(query))
+    db.expunge_all()  # keep the loaded values: a rollback would expire them
+    db.rollback()
+    return rows
+
+
+@pytest.fixture
+def engine(app: FastAPI) -> Engine:
+    """The test database's engine."""
+    result: Engine = app.state.engine
+    return result
+
+
+def test_second_run_with_nothing_changed_keeps_everything(db: Session, engine: Engine) -> None:
+    seed(db)
+    first = rematch(engine)
+    proposed = matches(db, "proposed")
+    assert first.stats["new"] == len(proposed) == 4  # four places
+    assert first.stats["kept"] == first.stats["superseded"] == 0
+    assert {m.run_id for m in proposed} == {first.run_id}
+    assert all(m.score is not None and m.components for m in proposed)
+
+    second = rematch(engine)
+    assert second.stats["kept"] == 4
+    assert second.stats["new"] == second.stats["superseded"] == 0
+    after = matches(db)
+    assert [(m.id, m.status, m.version, m.run_id) for m in after] == [
+        (m.id, m.status, m.version, m.run_id) for m in proposed
+    ]
+
+
+def test_accepted_stays_rejected_never_returns_capacity_honoured(
+    db: Session, engine: Engine
+) -> None:
+    world = seed(db)
+    rematch(engine)
+    proposed = matches(db, "proposed")
+    accepted, rejected = proposed[0], proposed[1]
+    db.get(Match, accepted.id).status = "accepted"  # type: ignore[union-attr]
+    db.get(Match, rejected.id).status = "rejected"  # type: ignore[union-attr]
+    db.commit()
+
+    result = rematch(engine)
+    rows = matches(db)
+    by_id = {m.id: m for m in rows}
+    assert by_id[accepted.id].status == "accepted"
+    assert by_id[rejected.id].status == "rejected"
+    live = [m for m in rows if m.status in ("proposed", "accepted")]
+    assert (rejected.newcomer_id, rejected.mentor_id) not in {
+        (m.newcomer_id, m.mentor_id) for m in live
+    }
+    # The accepted request is closed: no proposal for it any more.
+    assert not [
+        m
+        for m in live
+        if m.status == "proposed"
+        and (m.newcomer_id, m.programme) == (accepted.newcomer_id, accepted.programme)
+    ]
+    for mentor in world["mentors"]:
+        load = sum(1 for m in live if m.mentor_id == mentor.id)
+        assert load <= mentor.capacity
+    assert result.stats["kept"] + result.stats["new"] <= result.stats["matched"]
+
+    # And again: the rejected pair stays out, nothing churns.
+    again = rematch(engine)
+    assert again.stats["new"] == again.stats["superseded"] == 0
+
+
+def test_dry_run_writes_no_proposals(db: Session, engine: Engine) -> None:
+    seed(db)
+    result = rematch(engine, dry_run=True)
+    assert result.dry_run and result.stats["new"] == 4
+    assert matches(db) == []
+    run = db.get(MatchRun, result.run_id)
+    assert run is not None and run.dry_run and run.status == "succeeded"
+    db.rollback()
+
+
+def test_unmatched_requests_are_recorded_with_reasons(db: Session, engine: Engine) -> None:
+    world = seed(db)
+    result = rematch(engine)
+    rows = list(db.scalars(select(RunUnmatched).where(RunUnmatched.run_id == result.run_id)))
+    db.rollback()
+    assert len(rows) == result.stats["unmatched"] == result.stats["requests"] - 4
+    ukrainian = world["newcomers"][3]
+    (row,) = [r for r in rows if r.newcomer_id == ukrainian.id]
+    assert (row.programme, row.municipality, row.language) == ("mentor", "751", "uk")
+    assert row.reason == "language"
+    assert row.passed == {"programme": 3, "language": 0}
+    assert {r.reason for r in rows if r.newcomer_id != ukrainian.id} <= {"capacity", "language"}
+    run = db.get(MatchRun, result.run_id)
+    assert run is not None
+    assert set(run.stats) >= {
+        "requests",
+        "mentors",
+        "candidates",
+        "matched",
+        "kept",
+        "superseded",
+        "new",
+        "objective",
+        "optimal",
+        "seconds",
+    }
+    assert run.stats["optimal"] is True and run.finished_at is not None
+    db.rollback()
+
+
+def test_inactive_people_and_stale_proposals(db: Session, engine: Engine) -> None:
+    world = seed(db)
+    rematch(engine)
+    proposed = matches(db, "proposed")
+    gone = db.get(Mentor, proposed[0].mentor_id)
+    assert gone is not None
+    gone.active = False
+    newcomer = db.get(Newcomer, proposed[-1].newcomer_id)
+    assert newcomer is not None
+    newcomer.active = False
+    db.commit()
+    rematch(engine)
+    live = matches(db, "proposed")
+    assert gone.id not in {m.mentor_id for m in live}
+    assert newcomer.id not in {m.newcomer_id for m in live}
+    assert world["mentors"]
+
+
+def test_a_second_run_refuses_while_one_holds_the_lock(
+    db: Session, engine: Engine, client: TestClient, keys: Keys
+) -> None:
+    seed(db)
+    with exclusive(engine, "rematch"):
+        with pytest.raises(RunInProgress, match="another run is in progress"):
+            rematch(engine)
+        answer = client.post("/api/v1/match-runs", headers=keys.admin(), json={})
+        assert answer.status_code == 409
+        assert "another run is in progress" in answer.json()["detail"]
+    assert matches(db) == []
+    assert rematch(engine).stats["new"] == 4
+
+
+def test_match_runs_api(db: Session, client: TestClient, keys: Keys) -> None:
+    world = seed(db)
+    admin = keys.admin()
+    dry = client.post("/api/v1/match-runs", headers=admin, json={"dry_run": True})
+    assert dry.status_code == 201, dry.text
+    assert dry.json()["dry_run"] is True and dry.json()["status"] == "succeeded"
+    assert client.get("/api/v1/matches", headers=admin).json()["items"] == []
+
+    created = client.post("/api/v1/match-runs", headers=admin)
+    assert created.status_code == 201
+    body = created.json()
+    assert body["stats"]["new"] == 4
+    assert len(body["unmatched"]) == body["stats"]["unmatched"]
+    assert created.headers["Location"] == f"/api/v1/match-runs/{body['id']}"
+    assert len(client.get("/api/v1/matches", headers=admin).json()["items"]) == 4
+
+    listed = client.get("/api/v1/match-runs", headers=admin).json()
+    assert [r["id"] for r in listed["items"]] == [dry.json()["id"], body["id"]]
+    assert "unmatched" not in listed["items"][0]
+
+    aarhus = client.get(f"/api/v1/match-runs/{body['id']}", headers=keys.coordinator("751"))
+    assert aarhus.status_code == 200
+    assert [u["municipality"] for u in aarhus.json()["unmatched"]] == ["751"]
+    association = keys.association(world["association"].id)
+    assert client.get("/api/v1/match-runs", headers=association).status_code == 403
+    assert client.get("/api/v1/match-runs/999999", headers=admin).status_code == 404
