@@ -271,3 +271,24 @@ def mentor_speaks(index: Index, mentors: Int32, language: npt.NDArray[np.integer
 def unit_points(side: Side) -> Float64:
     """The side's distinct points on the unit sphere."""
     return unit_vectors(side.point_lat, side.point_lon)
+
+
+def intersects(a: UInt64, ia: npt.NDArray[np.integer], b: UInt64, ib: Int32) -> Bool:
+    """Whether bitset rows ``a[ia]`` and ``b[ib]`` share a member, pair by pair."""
+    if a.shape[1] == 1:
+        return np.asarray((a[:, 0][ia] & b[:, 0][ib]) != 0, dtype=np.bool_)
+    return np.asarray((a[ia] & b[ib]).any(axis=1), dtype=np.bool_)
+
+
+def popcounts(
+    a: UInt64, ia: npt.NDArray[np.integer], b: UInt64, ib: Int32
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Sizes of the intersection and the union of bitset rows ``a[ia]`` and ``b[ib]``."""
+    if a.shape[1] == 1:
+        x, y = a[:, 0][ia], b[:, 0][ib]
+        return np.bitwise_count(x & y).astype(np.int64), np.bitwise_count(x | y).astype(np.int64)
+    x2, y2 = a[ia], b[ib]
+    return (
+        np.bitwise_count(x2 & y2).sum(axis=1, dtype=np.int64),
+        np.bitwise_count(x2 | y2).sum(axis=1, dtype=np.int64),
+    )

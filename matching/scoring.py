@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matching._index import Float64, Index, Int32, Int64, mentor_speaks
+from matching._index import Float64, Index, Int32, Int64, mentor_speaks, popcounts
 from matching.model import Components
 
 #: Objective weights are scaled by this before rounding to the flow's integer costs; the
@@ -58,9 +58,7 @@ def components(index: Index, req: Int32, men: Int32, dist: Float64) -> Component
     with np.errstate(divide="ignore", invalid="ignore"):
         distance = np.where(limit > 0, 1.0 - dist / limit, 1.0)
     distance = np.clip(distance, 0.0, 1.0)
-    a, b = index.n.interests[n], index.m.interests[men]
-    shared = np.bitwise_count(a & b).sum(axis=1, dtype=np.int64)
-    union = np.bitwise_count(a | b).sum(axis=1, dtype=np.int64)
+    shared, union = popcounts(index.n.interests, n, index.m.interests, men)
     interests = np.where(union > 0, shared / np.maximum(union, 1), 0.0)
     age_n, age_m = index.n.age[n], index.m.age[men]
     with np.errstate(invalid="ignore"):
