@@ -8,6 +8,8 @@ from fastapi import APIRouter, Query, Request
 
 from app.auth import Staff
 from app.db import SessionDep
+from app.domain import MAX_ID
+from app.errors import problem_responses
 from app.reports import service
 from app.reports.schemas import Shortages, Summary
 
@@ -16,7 +18,9 @@ router = APIRouter(prefix="/reports", tags=["reports"])
 MunicipalityQuery = Annotated[
     str | None, Query(pattern=r"^\d{3}$", description="Only this kommunekode")
 ]
-RunQuery = Annotated[int | None, Query(ge=1, description="A succeeded run; default latest")]
+RunQuery = Annotated[
+    int | None, Query(ge=1, le=MAX_ID, description="A succeeded run; default latest")
+]
 ProgrammeQuery = Annotated[str | None, Query(max_length=50, description="Only this programme")]
 
 
@@ -24,7 +28,7 @@ def _threshold(request: Request) -> int:
     return int(request.app.state.settings.report_min_count)
 
 
-@router.get("/summary", response_model=Summary)
+@router.get("/summary", response_model=Summary, responses=problem_responses(403, 422))
 def get_summary(
     request: Request,
     session: SessionDep,
@@ -46,7 +50,7 @@ def get_summary(
     )
 
 
-@router.get("/shortages", response_model=Shortages)
+@router.get("/shortages", response_model=Shortages, responses=problem_responses(403, 404, 422))
 def get_shortages(
     request: Request,
     session: SessionDep,
@@ -54,7 +58,7 @@ def get_shortages(
     municipality: MunicipalityQuery = None,
     programme: ProgrammeQuery = None,
     run_id: Annotated[
-        int | None, Query(ge=1, description="A succeeded run; default latest")
+        int | None, Query(ge=1, le=MAX_ID, description="A succeeded run; default latest")
     ] = None,
 ) -> Shortages:
     """Unmatched requests of the latest applied run by municipality, language, programme, reason.

@@ -8,15 +8,21 @@ from fastapi import APIRouter, Query
 
 from app.auth import Staff
 from app.db import SessionDep
+from app.errors import problem_responses
+from app.resources import IdPath
 from app.suggestions import service
 from app.suggestions.schemas import SuggestionsRead
 
 router = APIRouter(tags=["suggestions"])
 
 
-@router.get("/newcomers/{newcomer_id}/suggestions", response_model=SuggestionsRead)
+@router.get(
+    "/newcomers/{newcomer_id}/suggestions",
+    response_model=SuggestionsRead,
+    responses=problem_responses(403, 404, 409, 422),
+)
 def get_suggestions(
-    newcomer_id: int,
+    newcomer_id: IdPath,
     session: SessionDep,
     principal: Staff,
     limit: Annotated[int, Query(ge=1, le=50, description="Candidates per request")] = 5,
