@@ -112,7 +112,7 @@ BAD: dict[str, tuple[Any, str]] = {
             [{"newcomer": f"n{i}", "mentor": "m1", "programme": "mentor"} for i in range(3)],
         ),
         "capacity",
-    ),  # fmt: skip
+    ),
     "fixed twice": (mutate("fixed", GOOD["fixed"] * 2), "fixed[1]"),
     "weights sum": (mutate("policy.weights.age", 0.5), "weights"),
     "missing id": (mutate("newcomers.0.id", DELETE), "id"),
