@@ -86,10 +86,24 @@ def list_matches(
     session: Session,
     principal: Principal,
     params: PageParams,
-    **filters: str | int | None,
+    *,
+    status: str | None = None,
+    newcomer_id: int | None = None,
+    mentor_id: int | None = None,
+    municipality: str | None = None,
+    programme: str | None = None,
 ) -> Page[MatchRead] | Page[AssociationMatchRead]:
-    """A page of the caller's matches."""
-    rows, cursor = repo.list_page(session, principal, params, **filters)  # type: ignore[arg-type]
+    """A page of the caller's matches, filtered."""
+    rows, cursor = repo.list_page(
+        session,
+        principal,
+        params,
+        status=status,
+        newcomer_id=newcomer_id,
+        mentor_id=mentor_id,
+        municipality=municipality,
+        programme=programme,
+    )
     items = present(session, principal, list(rows))
     if principal.role == "association":
         return Page[AssociationMatchRead](items=items, next_cursor=cursor)
