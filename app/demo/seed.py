@@ -163,8 +163,9 @@ def seed_demo(
                 "active": True,
             }
         )
-    for start in range(0, len(newcomer_rows), 5000):
-        session.execute(insert(Newcomer), newcomer_rows[start : start + 5000])
-    for start in range(0, len(mentor_rows), 5000):
-        session.execute(insert(Mentor), mentor_rows[start : start + 5000])
+    # render_nulls keeps every row's statement the same, so rows go in large batches.
+    for model, rows in ((Newcomer, newcomer_rows), (Mentor, mentor_rows)):
+        statement = insert(model).execution_options(render_nulls=True)
+        for start in range(0, len(rows), 5000):
+            session.execute(statement, rows[start : start + 5000])
     return SeedCounts(associations=created, newcomers=len(newcomer_rows), mentors=len(mentor_rows))
