@@ -143,12 +143,10 @@ def summary(
     ]
     total_row = _row(total, None, None, exact, threshold)
     if not exact:
-        # A column total minus the rows shown would reveal a lone suppressed row.
+        # A column total minus the rows shown would reveal a lone withheld row.
         for name in ("requests", "waiting", "proposed", "matched"):
-            values = [getattr(cell, name) for cell in cells.values()]
-            if column_total_hidden(values, threshold) and not small(
-                getattr(total, name), threshold
-            ):
+            withheld = sum(1 for row in rows if not isinstance(getattr(row, name), int))
+            if withheld == 1 and isinstance(getattr(total_row, name), int):
                 setattr(total_row, name, None)
                 if name in ("waiting", "matched"):
                     total_row.coverage_pct = None

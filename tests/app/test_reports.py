@@ -109,6 +109,27 @@ def test_summary_suppresses_small_cells_for_coordinators(
     assert body["total"]["requests"] is None
 
 
+def test_summary_total_hides_a_column_with_one_withheld_row(
+    client: TestClient, db: Session, keys: Keys
+) -> None:
+    mentor = make_mentor(db, make_association(db), capacity=40)
+    skewed = _newcomers(db, 12)  # 10 matched, 2 waiting: matched is withheld (null)
+    for newcomer in skewed[:10]:
+        _match(db, newcomer, mentor.id, "accepted", "mentor")
+    even = _newcomers(db, 20, programmes=["homework_help"])  # 10 and 10: shown
+    for newcomer in even[:10]:
+        _match(db, newcomer, mentor.id, "accepted", "homework_help")
+
+    body = client.get("/api/v1/reports/summary", headers=keys.coordinator("101")).json()
+
+    assert _row(body, "101", "mentor")["matched"] is None
+    assert _row(body, "101", "homework_help")["matched"] == 10
+    # 20 matched in total minus the 10 shown would give the withheld 10 away.
+    assert body["total"]["matched"] is None
+    assert body["total"]["coverage_pct"] is None
+    assert body["total"]["requests"] == 32
+
+
 def test_summary_shows_large_cells_exactly_to_coordinators(
     client: TestClient, db: Session, keys: Keys
 ) -> None:
