@@ -4,9 +4,12 @@ Network: source -> request (capacity 1) -> mentor (capacity 1, cost = -weight) -
 (capacity = places left). When one newcomer has two requests that could both go to the same
 mentor, those arcs pass through a (newcomer, mentor) node whose single unit of capacity keeps
 the newcomer from getting that mentor twice; pairs with no such conflict skip the middle
-node, which is equivalent and keeps the graph small.
-Maximum flow first and minimum cost among maximum flows is exactly the contract's
-lexicographic objective, with no big-M.
+node, which is equivalent and keeps the graph small. Maximum flow first and minimum cost among
+maximum flows is exactly the contract's lexicographic objective.
+
+(Pricing, i.e. solving on promising arcs and adding arcs of negative reduced cost under
+Bellman-Ford potentials, was tried: exact, but its repeated solves were slower than one solve
+of the whole graph on the benchmark.)
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from matching._index import Bool, Int32, Int64
+from matching._index import Bool, Float64, Int32, Int64
 from matching.errors import MatchingError
 
 
@@ -28,6 +31,102 @@ class FlowResult:
     optimal: bool
 
 
+def _node_order(n_requests: int, n_mentors: int, position: Float64 | None) -> Int64:
+    """Node ids for requests then mentors: in space-filling-curve order when positions are
+    given (arcs then join nearby ids, which makes the solver's memory access local)."""
+    total = n_requests + n_mentors
+    if position is None or total == 0:
+        return np.arange(total, dtype=np.int64)
+    lat, lon = position[:, 0], position[:, 1]
+    bits = 12
+
+    def scaled(x: Float64) -> Int64:
+        span = max(float(x.max() - x.min()), 1e-9)
+        return np.asarray(((x - x.min()) / span * ((1 << bits) - 1)).astype(np.int64))
+
+    x, y = scaled(lon), scaled(lat)
+    z = np.zeros(total, dtype=np.int64)
+    for b in range(bits):
+        z |= ((x >> b) & 1) << (2 * b) | ((y >> b) & 1) << (2 * b + 1)
+    order = np.argsort(z, kind="stable")
+    node = np.empty(total, dtype=np.int64)
+    node[order] = np.arange(total)
+    return node
+
+
+def _graph(
+    req: Int32,
+    men: Int32,
+    newcomer: Int32,
+    cost: Int64,
+    n_requests: int,
+    residual: Int32,
+    position: Float64 | None,
+) -> min_cost_flow.SimpleMinCostFlow:
+    """The flow network; arcs ``0 .. len(req) - 1`` are the candidate arcs, in order."""
+    n_mentors = len(residual)
+    source, sink = 0, 1
+    node = 2 + _node_order(n_requests, n_mentors, position)
+    request_node, mentor_node = node[:n_requests], node[n_requests:]
+    first_middle = 2 + n_requests + n_mentors
+
+    heads = mentor_node[men].astype(np.int32)
+    # Middle nodes: only (newcomer, mentor) pairs reached by two or more requests. Sorting a
+    # packed key is much faster here than argsort; the low bits carry the arc's index.
+    multi = np.flatnonzero(np.bincount(newcomer, minlength=1)[newcomer] >= 2)
+    middle_tails = np.zeros(0, dtype=np.int64)
+    middle_heads = np.zeros(0, dtype=np.int64)
+    if len(multi):
+        pair = newcomer[multi].astype(np.int64) * n_mentors + men[multi]
+        shift = len(multi).bit_length()
+        if int(pair.max()).bit_length() + shift <= 62:
+            packed = np.sort((pair << shift) | np.arange(len(multi), dtype=np.int64))
+            order = packed & ((1 << shift) - 1)
+            del packed
+        else:
+            order = np.argsort(pair, kind="stable")
+        keys = pair[order]
+        del pair
+        starts = np.ones(len(keys), dtype=np.bool_)
+        starts[1:] = keys[1:] != keys[:-1]
+        del keys
+        group = np.cumsum(starts) - 1
+        size = np.bincount(group)
+        shared = size[group] >= 2
+        shared_groups = np.flatnonzero(size >= 2)
+        middle = np.full(len(size), -1, dtype=np.int64)
+        middle[shared_groups] = first_middle + np.arange(len(shared_groups))
+        heads[multi[order[shared]]] = middle[group[shared]]
+        middle_tails = middle[shared_groups]
+        first_of_group = order[np.flatnonzero(starts)[shared_groups]]
+        middle_heads = mentor_node[men[multi[first_of_group]]]
+        del order, group, shared, starts
+    del multi
+
+    requests = np.flatnonzero(np.bincount(req, minlength=n_requests))
+    mentors = np.flatnonzero(np.bincount(men, minlength=n_mentors))
+    n_struct = len(requests) + len(middle_tails) + len(mentors)
+    k = len(req)
+    tails = np.empty(k + n_struct, dtype=np.int32)
+    tails[:k] = request_node[req]
+    tails[k:] = np.concatenate([np.full(len(requests), source), middle_tails, mentor_node[mentors]])
+    all_heads = np.empty(k + n_struct, dtype=np.int32)
+    all_heads[:k] = heads
+    del heads
+    all_heads[k:] = np.concatenate(
+        [request_node[requests], middle_heads, np.full(len(mentors), sink)]
+    )
+    capacities = np.ones(k + n_struct, dtype=np.int64)
+    capacities[k + len(requests) + len(middle_tails) :] = residual[mentors]
+    costs = np.zeros(k + n_struct, dtype=np.int64)
+    costs[:k] = cost
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(tails, all_heads, capacities, costs)
+    flow.set_node_supply(source, len(requests))
+    flow.set_node_supply(sink, -len(requests))
+    return flow
+
+
 def max_flow_min_cost(
     req: Int32,
     men: Int32,
@@ -35,64 +134,19 @@ def max_flow_min_cost(
     cost: Int64,
     n_requests: int,
     residual: Int32,
+    position: Float64 | None = None,
 ) -> FlowResult:
-    """Solve the matching flow for candidate arcs ``(req[i], men[i])`` of ``cost[i]``.
+    """Solve the matching flow for candidate arcs ``(req[i], men[i])`` of ``cost[i]`` (<= 0).
 
-    ``newcomer[i]`` is the newcomer of ``req[i]``; ``residual[m]`` the places mentor m has.
+    ``newcomer[i]`` is the newcomer of ``req[i]``; ``residual[m]`` the places mentor m has;
+    ``position`` (requests then mentors, lat/lon rows) only improves memory locality.
     """
     k = len(req)
     if k == 0:
         return FlowResult(used=np.zeros(0, dtype=np.bool_), optimal=True)
-    n_mentors = len(residual)
-    source, sink, first_request = 0, 1, 2
-    first_mentor = first_request + n_requests
-    first_middle = first_mentor + n_mentors
-
-    heads = (first_mentor + men).astype(np.int64)
-    keys = newcomer.astype(np.int64) * n_mentors + men
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    starts = np.ones(k, dtype=np.bool_)
-    starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
-    group = np.cumsum(starts) - 1
-    size = np.bincount(group)
-    shared = size[group] >= 2  # in sorted order
-    shared_groups = np.flatnonzero(size >= 2)
-    middle_of_group = np.full(len(size), -1, dtype=np.int64)
-    middle_of_group[shared_groups] = first_middle + np.arange(len(shared_groups))
-    through = order[shared]
-    heads[through] = middle_of_group[group[shared]]
-    middle_tails = middle_of_group[shared_groups]
-    middle_heads = first_mentor + men[order[np.flatnonzero(starts)[shared_groups]]]
-
-    requests = np.unique(req).astype(np.int64)
-    mentors = np.unique(men).astype(np.int64)
-    tails = np.concatenate(
-        [np.full(len(requests), source), first_request + req, middle_tails, first_mentor + mentors]
-    ).astype(np.int32)
-    all_heads = np.concatenate(
-        [first_request + requests, heads, middle_heads, np.full(len(mentors), sink)]
-    ).astype(np.int32)
-    capacities = np.concatenate(
-        [
-            np.ones(len(requests) + k + len(middle_tails), dtype=np.int64),
-            residual[mentors].astype(np.int64),
-        ]
-    )
-    costs = np.concatenate(
-        [
-            np.zeros(len(requests), dtype=np.int64),
-            cost,
-            np.zeros(len(middle_tails) + len(mentors), dtype=np.int64),
-        ]
-    )
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(tails, all_heads, capacities, costs)
-    flow.set_node_supply(source, len(requests))
-    flow.set_node_supply(sink, -len(requests))
+    flow = _graph(req, men, newcomer, cost, n_requests, residual, position)
     status = flow.solve_max_flow_with_min_cost()
     if status != flow.OPTIMAL:
         raise MatchingError(f"min-cost flow failed with status {status}")
-    arcs = np.arange(len(requests), len(requests) + k, dtype=np.int32)
-    used = np.asarray(flow.flows(arcs)) > 0
+    used = np.asarray(flow.flows(np.arange(k, dtype=np.int32))) > 0
     return FlowResult(used=np.asarray(used, dtype=np.bool_), optimal=True)

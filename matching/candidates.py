@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 import numpy as np
+import numpy.typing as npt
 
 from matching import scoring
 from matching._index import (
@@ -112,18 +113,21 @@ _DISTANCE = RULES.index("distance")
 
 
 def first_failed_rule(
-    index: Index, req: Int32, men: Int32, dist: Float64 | None = None
+    index: Index, req: Int32, men: Int32, dist: Float64 | None = None, *, known: int = 0
 ) -> tuple[npt_int8, Float64]:
     """Per pair, the index in :data:`RULES` of the first rule it fails (``len(RULES)``: none).
 
     Rules are applied in order to the pairs still alive, so the distance is computed only for
-    pairs that passed programme and language. Returns the stages and the distances (NaN where
+    pairs that passed programme and language. ``known`` rules are already known to hold (the
+    pairs come from buckets built by them). Returns the stages and the distances (NaN where
     not computed).
     """
     stage = np.full(len(req), len(RULES), dtype=np.int8)
     distances = np.full(len(req), np.nan) if dist is None else np.asarray(dist, np.float64)
     alive = np.arange(len(req))
     for k, rule in enumerate(RULE_FUNCTIONS):
+        if k < known:
+            continue
         r, m = req[alive], men[alive]
         if k == _DISTANCE and dist is None:
             distances[alive] = pair_distance_km(index, r, m)
@@ -131,15 +135,6 @@ def first_failed_rule(
         stage[alive[~ok]] = k
         alive = alive[ok]
     return stage, distances
-
-
-def _survivors(index: Index, req: Int32, men: Int32, dist: Float64) -> Bool:
-    alive = np.arange(len(req))
-    for rule in RULE_FUNCTIONS:
-        alive = alive[rule(index, req[alive], men[alive], dist[alive])]
-    keep = np.zeros(len(req), dtype=np.bool_)
-    keep[alive] = True
-    return keep
 
 
 def point_pairs(index: Index, max_km: float) -> tuple[Int32, Int32, Float64]:
@@ -246,28 +241,38 @@ def _expand(
         first = last
 
 
-def iter_candidates(index: Index) -> Iterator[tuple[Int32, Int32, Float64]]:
+def iter_candidates(
+    index: Index, stages: npt.NDArray[np.int64] | None = None
+) -> Iterator[tuple[Int32, Int32, Float64]]:
     """All candidate pairs (request, mentor, distance km), chunk by chunk, deterministically.
 
-    Buckets by programme (rule 1's membership and rule 7's capacity select the requests and
-    mentors), finds nearby points once, expands to person pairs and applies every rule.
+    Buckets by programme (rule 1 selects the requests and mentors), finds nearby points once,
+    expands to person pairs and applies the rules. With ``stages`` (shape
+    ``(requests, len(RULES) + 1)``), also counts per request the nearby pairs by the first rule
+    they fail, which :func:`explain` turns into passed counts.
     """
     if index.n_requests == 0 or len(index.mentors) == 0:
         return
     max_km = float(min(index.n.limit_km.max(), index.m.limit_km.max()))
     pa, pb, pd = point_pairs(index, max_km)
     n_points, m_points = len(index.n.point_lat), len(index.m.point_lat)
+    width = len(RULES) + 1
     for p in range(len(index.programmes)):
         reqs = np.flatnonzero((index.req_programme == p) & index.req_age_ok).astype(np.int32)
-        open_mentors = index.mentor_programmes[:, p] & (index.residual > 0)
-        mens: Int32 = np.flatnonzero(open_mentors).astype(np.int32)
+        mens: Int32 = np.flatnonzero(index.mentor_programmes[:, p]).astype(np.int32)
+        if stages is None:
+            mens = mens[index.residual[mens] > 0]
         if len(reqs) == 0 or len(mens) == 0:
             continue
         req_point = index.n.point[index.req_newcomer[reqs]]
         for req, men, dist in _expand(
             reqs, req_point, mens, index.m.point[mens], pa, pb, pd, n_points, m_points
         ):
-            keep = _survivors(index, req, men, dist)
+            stage, _ = first_failed_rule(index, req, men, dist, known=1)
+            if stages is not None:
+                found = np.bincount(req.astype(np.int64) * width + stage, minlength=stages.size)
+                stages += found.reshape(stages.shape)
+            keep = stage == len(RULES)
             yield req[keep], men[keep], dist[keep]
 
 
@@ -286,24 +291,53 @@ def passed_counts(stage: npt_int8) -> tuple[str | None, dict[str, int]]:
     return None, passed
 
 
-def explain(index: Index, requests: Int32) -> list[tuple[str, dict[str, int]]]:
+def explain(
+    index: Index, requests: Int32, stages: npt.NDArray[np.int64]
+) -> list[tuple[str, dict[str, int]]]:
     """Reason and passed counts of each unmatched request (reason ``capacity`` when it had
-    candidates that the optimum gave to others)."""
-    out: dict[int, tuple[str, dict[str, int]]] = {}
-    rows = max(1, CHUNK_PAIRS // max(1, len(index.mentors)))
-    for p in range(len(index.programmes)):
-        reqs = requests[index.req_programme[requests] == p]
-        mens = np.flatnonzero(index.mentor_programmes[:, p]).astype(np.int32)
-        for start in range(0, len(reqs), rows):
-            part = reqs[start : start + rows]
-            req = np.repeat(part, len(mens)).astype(np.int32)
-            men = np.tile(mens, len(part)).astype(np.int32)
-            stage, _ = first_failed_rule(index, req, men)
-            grid = stage.reshape(len(part), len(mens))
-            for i, r in enumerate(part):
-                reason, passed = passed_counts(grid[i])
-                out[int(r)] = (reason or "capacity", passed)
-    return [out[int(r)] for r in requests]
+    candidates that the optimum gave to others).
+
+    ``stages`` comes from :func:`iter_candidates`: it counts every nearby pair, which covers
+    the rules from ``distance`` on. The first two counts need every mentor of the programme;
+    requests alike in programme and languages share them, so each such group is evaluated
+    once against all mentors, with the same rule functions.
+    """
+    p = index.req_programme[requests]
+    n = index.req_newcomer[requests]
+    first = np.where(index.prog_first_language[p], index.first_language[n], -1)
+    profile = np.concatenate(
+        [p[:, None], first[:, None], index.n.languages[n].view(np.int64)], axis=1
+    )
+    language_count = np.zeros(len(requests), dtype=np.int64)
+    if len(requests):
+        groups, which = np.unique(profile, axis=0, return_inverse=True)
+        which = which.reshape(-1)
+        for g in range(len(groups)):
+            member = np.flatnonzero(which == g)
+            r = requests[member[0]]
+            mens = np.flatnonzero(index.mentor_programmes[:, int(groups[g, 0])]).astype(np.int32)
+            req = np.full(len(mens), r, dtype=np.int32)
+            language_count[member] = np.count_nonzero(
+                _language(index, req, mens, np.zeros(len(mens)))
+            )
+    in_programme = index.mentor_programmes.sum(axis=0)[p]
+    in_programme = np.where(index.req_age_ok[requests], in_programme, 0)
+    nearby = stages[requests]
+    # Pairs left after rule k: those whose first failure comes later.
+    left_after = np.cumsum(nearby[:, ::-1], axis=1)[:, ::-1]
+    out: list[tuple[str, dict[str, int]]] = []
+    for i in range(len(requests)):
+        counts = [int(in_programme[i]), int(language_count[i])]
+        counts += [int(left_after[i, k + 1]) for k in range(_DISTANCE, len(RULES))]
+        passed: dict[str, int] = {}
+        reason = "capacity"
+        for rule, left in zip(RULES, counts, strict=True):
+            passed[rule] = left
+            if left == 0:
+                reason = rule
+                break
+        out.append((reason, passed))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

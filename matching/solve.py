@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
+import numpy.typing as npt
 
 from matching import scoring
 from matching._flow import max_flow_min_cost
 from matching._index import Index, Int32, Int64, build_index
 from matching.candidates import explain, iter_candidates, pair_distance_km
-from matching.model import Match, Problem, Solution, Stats, Unmatched
+from matching.model import RULES, Match, Problem, Solution, Stats, Unmatched
 from matching.validate import validate
 
 
@@ -26,12 +27,14 @@ class Timings:
     finish: float  # scores of the matches, reasons of the unmatched
 
 
-def _candidate_arcs(index: Index) -> tuple[Int32, Int32, Int64]:
+def _candidate_arcs(
+    index: Index, stages: npt.NDArray[np.int64] | None = None
+) -> tuple[Int32, Int32, Int64]:
     """All candidate pairs with their integer costs, without keeping scores per pair."""
     reqs: list[Int32] = []
     mens: list[Int32] = []
     costs: list[Int64] = []
-    for req, men, dist in iter_candidates(index):
+    for req, men, dist in iter_candidates(index, stages):
         parts = scoring.components(index, req, men, dist)
         weight = scoring.objective_weight(index, req, men, scoring.score(index, parts))
         reqs.append(req.astype(np.int32))
@@ -48,10 +51,18 @@ def solve_with_timings(problem: Problem) -> tuple[Solution, Timings]:
     started = time.perf_counter()
     validate(problem)
     index = build_index(problem)
-    req, men, cost = _candidate_arcs(index)
+    stages = np.zeros((index.n_requests, len(RULES) + 1), dtype=np.int64)
+    req, men, cost = _candidate_arcs(index, stages)
     built = time.perf_counter()
+    n = index.req_newcomer
+    position = np.concatenate(
+        [
+            np.stack([index.n.lat[n], index.n.lon[n]], axis=1),
+            np.stack([index.m.lat, index.m.lon], axis=1),
+        ]
+    )
     result = max_flow_min_cost(
-        req, men, index.req_newcomer[req], cost, index.n_requests, index.residual
+        req, men, index.req_newcomer[req], cost, index.n_requests, index.residual, position
     )
     flowed = time.perf_counter()
 
@@ -81,7 +92,9 @@ def solve_with_timings(problem: Problem) -> tuple[Solution, Timings]:
     is_matched[m_req] = True
     open_requests = np.flatnonzero(~is_matched).astype(np.int32)
     unmatched = []
-    for r, (reason, passed) in zip(open_requests, explain(index, open_requests), strict=True):
+    for r, (reason, passed) in zip(
+        open_requests, explain(index, open_requests, stages), strict=True
+    ):
         newcomer, programme = index.request_label(int(r))
         unmatched.append(
             Unmatched(
