@@ -130,9 +130,15 @@ def seed_demo(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed, the same people.")] = 0,
 ) -> None:
     """Add a synthetic, clearly fake data set (benchmark distributions, common names)."""
-    from app.demo.up import run_seed
+    from app.demo.up import NotMigrated, run_seed
 
-    counts = run_seed(get_settings().database_url, newcomers=newcomers, mentors=mentors, seed=seed)
+    try:
+        counts = run_seed(
+            get_settings().database_url, newcomers=newcomers, mentors=mentors, seed=seed
+        )
+    except NotMigrated as exc:
+        typer.echo(f"seed-demo: {exc}", err=True)
+        raise typer.Exit(2) from exc
     typer.echo(
         f"Seeded {counts.newcomers} newcomers, {counts.mentors} mentors, "
         f"{counts.associations} new associations.",

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from app.auth import issue_key
 from app.db import make_engine, make_sessionmaker
 from app.demo.seed import SeedCounts, is_empty, seed_demo
-from app.jobs.rematch import rematch
-from app.migrate import upgrade
+from app.jobs.rematch import RunFailed, RunInProgress, rematch
+from app.migrate import is_at_head, upgrade
 
 DEMO_NEWCOMERS, DEMO_MENTORS = 400, 250
 KEY_NAME = "make-run"
@@ -19,10 +19,16 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+class NotMigrated(Exception):
+    """The database is not at the newest schema (run ``makker migrate``)."""
+
+
 def run_seed(database_url: str, *, newcomers: int, mentors: int, seed: int = 0) -> SeedCounts:
-    """Seed a migrated database in one transaction."""
+    """Seed a migrated database in one transaction (:class:`NotMigrated` otherwise)."""
     engine = make_engine(database_url)
     try:
+        if not is_at_head(engine):
+            raise NotMigrated("the database is not migrated to head: run `makker migrate` first")
         with make_sessionmaker(engine).begin() as session:
             return seed_demo(session, newcomers=newcomers, mentors=mentors, seed=seed)
     finally:
@@ -53,8 +59,12 @@ def demo_up(
                 say(f"seeded {counts.newcomers} newcomers and {counts.mentors} mentors")
         if not empty:
             say("database already holds data: not seeding")
-        result = rematch(engine, progress=say)
-        say(f"rematch: run {result.run_id}, {result.stats.get('matched', 0)} matched")
+        try:
+            result = rematch(engine, progress=say)
+            say(f"rematch: run {result.run_id}, {result.stats.get('matched', 0)} matched")
+        except (RunInProgress, RunFailed) as exc:
+            # The demo still comes up; proposals appear with the next run.
+            say(f"rematch skipped: {exc}")
         with factory.begin() as session:
             _row, key = issue_key(session, name=KEY_NAME, role="admin")
         return key

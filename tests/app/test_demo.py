@@ -75,6 +75,12 @@ def test_seed_demo_command_adds_realistic_fake_people(demo_url: str) -> None:
     assert len({(n.first_name, n.last_name) for n in newcomers}) > 60
 
 
+def test_seed_demo_refuses_an_unmigrated_database(demo_url: str) -> None:
+    result = CliRunner().invoke(cli, ["seed-demo", "--newcomers", "1", "--mentors", "1"])
+    assert result.exit_code == 2
+    assert "makker migrate" in result.stderr
+
+
 def test_seeding_twice_reuses_the_associations(demo_url: str) -> None:
     upgrade(demo_url)
     engine = make_engine(demo_url)
