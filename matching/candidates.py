@@ -167,14 +167,17 @@ def point_pairs(index: Index, max_km: float) -> tuple[Int32, Int32, Float64]:
     out_a: list[Int32] = []
     out_b: list[Int32] = []
     out_d: list[Float64] = []
-    block = max(1, CHUNK_PAIRS // max(1, 27 * 8))
-    for start in range(0, len(a), block):
-        rows = np.arange(start, min(len(a), start + block))
-        keys = ((ka[rows] - base) @ weights)[:, None] + offsets @ weights  # (rows, 27)
-        lo = np.searchsorted(sorted_keys, keys.ravel(), "left")
-        counts = np.searchsorted(sorted_keys, keys.ravel(), "right") - lo
-        ia = np.repeat(np.repeat(rows, 27), counts)
-        ib = order[_ranges(lo, counts)]
+    keys = ((ka - base) @ weights)[:, None] + offsets @ weights  # (points, 27)
+    lo = np.searchsorted(sorted_keys, keys.ravel(), "left")
+    counts = np.searchsorted(sorted_keys, keys.ravel(), "right") - lo
+    per_point = np.cumsum(counts.reshape(len(a), 27).sum(axis=1))
+    start = 0
+    while start < len(a):
+        done = int(per_point[start - 1]) if start else 0
+        stop = max(start + 1, int(np.searchsorted(per_point, done + CHUNK_PAIRS, "right")))
+        cells = slice(start * 27, stop * 27)
+        ia = np.repeat(np.arange(start, stop).repeat(27), counts[cells])
+        ib = order[_ranges(lo[cells], counts[cells])]
         near = np.einsum("ij,ij->i", a[ia], b[ib]) >= min_dot
         ia, ib = ia[near], ib[near]
         d = haversine_km(
@@ -187,6 +190,7 @@ def point_pairs(index: Index, max_km: float) -> tuple[Int32, Int32, Float64]:
         out_a.append(ia[keep].astype(np.int32))
         out_b.append(ib[keep].astype(np.int32))
         out_d.append(d[keep])
+        start = stop
     return np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_d)
 
 
