@@ -20,12 +20,14 @@ What the solver sees:
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from app.models import Match as MatchRow
@@ -98,6 +100,24 @@ def waiting_days(registered_at: datetime, today: date) -> int:
     return max((today - registered_at.astimezone(UTC).date()).days, 0)
 
 
+def _text(column: Any) -> Any:
+    """A JSON column read as its text, for :func:`_decode_json`."""
+    return cast(column, Text)
+
+
+def _decode_json(rows: Sequence[Any], count: int) -> list[list[Any]]:
+    """The last ``count`` columns of each row (JSON texts), decoded with one ``json.loads``.
+
+    Tens of thousands of tiny ``json.loads`` calls (one per value, as the drivers do) cost
+    more than the parsing itself; one call on the joined texts is several times faster.
+    """
+    parts = ",".join(
+        "[" + ",".join(value or "null" for value in row[-count:]) + "]" for row in rows
+    )
+    decoded: list[list[Any]] = json.loads(f"[{parts}]")
+    return decoded
+
+
 def _gender(value: str | None) -> mm.Gender | None:
     return value if value in _GENDERS else None  # type: ignore[return-value]
 
@@ -159,18 +179,18 @@ def load_problem(
     mentor_rows = session.execute(
         select(
             MentorRow.id,
-            MentorRow.languages,
             MentorRow.municipality,
-            MentorRow.programmes,
             MentorRow.capacity,
             MentorRow.lat,
             MentorRow.lon,
             MentorRow.max_distance_km,
-            MentorRow.interests,
             MentorRow.gender,
             MentorRow.birth_year,
-            MentorRow.accepts_genders,
             MentorRow.child_certificate,
+            _text(MentorRow.languages),
+            _text(MentorRow.programmes),
+            _text(MentorRow.interests),
+            _text(MentorRow.accepts_genders),
         )
         .where(MentorRow.active.is_(True))
         .order_by(MentorRow.id)
@@ -187,21 +207,22 @@ def load_problem(
 
     mentors: list[mm.Mentor] = []
     mentor_ids: dict[str, int] = {}
-    for r in mentor_rows:
+    for r, (languages, wanted_programmes, interests, accepts) in zip(
+        mentor_rows, _decode_json(mentor_rows, 4), strict=True
+    ):
         key = mentor_key(r.id)
         mentor_ids[key] = r.id
-        accepts = r.accepts_genders
         mentors.append(
             mm.Mentor(
                 id=key,
-                languages=tuple(r.languages or ()),
+                languages=tuple(languages or ()),
                 municipality=r.municipality,
-                programmes=tuple(p for p in (r.programmes or ()) if p in active_codes),
+                programmes=tuple(p for p in (wanted_programmes or ()) if p in active_codes),
                 capacity=max(int(r.capacity), fixed_load.get(r.id, 0), 1),
                 lat=r.lat,
                 lon=r.lon,
                 max_distance_km=r.max_distance_km,
-                interests=tuple(r.interests or ()),
+                interests=tuple(interests or ()),
                 gender=_gender(r.gender),
                 age=age_from_year(r.birth_year, today),
                 accepts_genders=None if accepts is None else tuple(accepts),
@@ -212,17 +233,17 @@ def load_problem(
     newcomer_query = (
         select(
             NewcomerRow.id,
-            NewcomerRow.languages,
             NewcomerRow.municipality,
-            NewcomerRow.programmes,
             NewcomerRow.lat,
             NewcomerRow.lon,
             NewcomerRow.max_distance_km,
             NewcomerRow.birth_date,
             NewcomerRow.gender,
-            NewcomerRow.interests,
             NewcomerRow.mentor_gender,
             NewcomerRow.registered_at,
+            _text(NewcomerRow.languages),
+            _text(NewcomerRow.programmes),
+            _text(NewcomerRow.interests),
         )
         .where(NewcomerRow.active.is_(True))
         .order_by(NewcomerRow.id)
@@ -232,10 +253,13 @@ def load_problem(
     newcomers: list[mm.Newcomer] = []
     newcomer_ids_map: dict[str, int] = {}
     open_requests: set[tuple[int, str]] = set()
-    for nr in session.execute(newcomer_query):
+    newcomer_rows = session.execute(newcomer_query).all()
+    for nr, (languages, asked, interests) in zip(
+        newcomer_rows, _decode_json(newcomer_rows, 3), strict=True
+    ):
         requested = tuple(
             dict.fromkeys(
-                p for p in (nr.programmes or ()) if p in active_codes and (nr.id, p) not in closed
+                p for p in (asked or ()) if p in active_codes and (nr.id, p) not in closed
             )
         )
         if not requested:
@@ -246,7 +270,7 @@ def load_problem(
         newcomers.append(
             mm.Newcomer(
                 id=key,
-                languages=tuple(nr.languages or ()),
+                languages=tuple(languages or ()),
                 municipality=nr.municipality,
                 programmes=requested,
                 lat=nr.lat,
@@ -254,7 +278,7 @@ def load_problem(
                 max_distance_km=nr.max_distance_km,
                 age=age_on(nr.birth_date, today),
                 gender=_gender(nr.gender),
-                interests=tuple(nr.interests or ()),
+                interests=tuple(interests or ()),
                 mentor_gender=_gender(nr.mentor_gender),
                 waiting_days=waiting_days(nr.registered_at, today),
             )
