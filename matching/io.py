@@ -39,6 +39,8 @@ Spec = Mapping[str, tuple[Convert, Any]]
 
 
 def _str(record: str, field: str, value: Any) -> str:
+    if type(value) is str and value:
+        return value
     if not isinstance(value, str) or not value:
         raise ProblemError(f"must be a non-empty string, got {value!r}", record=record, field=field)
     return value
@@ -63,6 +65,8 @@ def _bool(record: str, field: str, value: Any) -> bool:
 
 
 def _strings(record: str, field: str, value: Any) -> tuple[str, ...]:
+    if type(value) is list and all(type(v) is str and v for v in value):
+        return tuple(value)
     if not isinstance(value, list):
         raise ProblemError(f"must be a list of strings, got {value!r}", record=record, field=field)
     return tuple(_str(record, f"{field}[{i}]", v) for i, v in enumerate(value))
@@ -81,16 +85,29 @@ def _fields(record: str, data: Any, spec: Spec) -> dict[str, Any]:
         raise ProblemError(
             f"must be a JSON object, got {type(data).__name__}", record=record, field=None
         )
-    for key in data:
-        if key not in spec:
-            raise ProblemError("unknown field", record=record, field=str(key))
     out: dict[str, Any] = {}
-    for key, (convert, default) in spec.items():
-        if key in data:
-            out[key] = convert(record, key, data[key])
-        elif default is _REQUIRED:
-            raise ProblemError("is required", record=record, field=key)
+    for key, value in data.items():
+        entry = spec.get(key)
+        if entry is None:
+            raise ProblemError("unknown field", record=record, field=str(key))
+        out[key] = entry[0](record, key, value)
+    required = _required(spec)
+    if not required.issubset(out):
+        missing = next(k for k in spec if k in required and k not in out)
+        raise ProblemError("is required", record=record, field=missing)
     return out
+
+
+_REQUIRED_KEYS: dict[int, frozenset[str]] = {}
+
+
+def _required(spec: Spec) -> frozenset[str]:
+    """The required keys of a spec (cached: specs are module constants)."""
+    keys = _REQUIRED_KEYS.get(id(spec))
+    if keys is None:
+        keys = frozenset(k for k, (_, default) in spec.items() if default is _REQUIRED)
+        _REQUIRED_KEYS[id(spec)] = keys
+    return keys
 
 
 def _list(record: str, data: Any) -> list[Any]:
