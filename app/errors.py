@@ -89,7 +89,7 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = None
 
 
-_TITLES = {
+PROBLEM_TITLES = {
     400: "Bad request",
     401: "Unauthorized: no API key, or one that is not valid",
     403: "Forbidden: the key's role or scope does not allow this",
@@ -105,7 +105,11 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries documenting problem-details answers (401 always)."""
     ref = {"schema": {"$ref": "#/components/schemas/Problem"}}
     return {
-        status: {"model": Problem, "description": _TITLES[status], "content": {PROBLEM_JSON: ref}}
+        status: {
+            "model": Problem,
+            "description": PROBLEM_TITLES[status],
+            "content": {PROBLEM_JSON: ref},
+        }
         for status in sorted({401, *statuses})
     }
 

@@ -15,6 +15,7 @@ from app.errors import install_error_handlers, problem_response
 from app.logs import configure_logging
 from app.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from app.migrate import is_at_head
+from app.openapi import install_openapi
 from app.routes import ROUTERS
 
 log = logging.getLogger("makker")
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix="/api/v1")
+    install_openapi(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

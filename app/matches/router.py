@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from app.auth import AnyRole, Staff
 from app.db import SessionDep
+from app.domain import MAX_ID
 from app.etag import etag_of, set_etag
 from app.idempotency import IdempotencyDep
 from app.matches import service
@@ -20,6 +21,7 @@ from app.matches.schemas import (
     MatchStatus,
 )
 from app.pagination import Page, PageParams, page_params
+from app.resources import IdPath
 
 router = APIRouter(prefix="/matches", tags=["matches"])
 
@@ -32,8 +34,8 @@ def list_matches(
     session: SessionDep,
     params: Annotated[PageParams, Depends(page_params)],
     status: Annotated[MatchStatus | None, Query()] = None,
-    newcomer_id: Annotated[int | None, Query()] = None,
-    mentor_id: Annotated[int | None, Query()] = None,
+    newcomer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    mentor_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     municipality: Annotated[str | None, Query(max_length=3)] = None,
     programme: Annotated[str | None, Query(max_length=50)] = None,
 ) -> Page[MatchRead] | Page[AssociationMatchRead]:
@@ -67,7 +69,7 @@ def create_match(
 
 @router.get("/{match_id}", response_model=MatchRead | AssociationMatchRead)
 def get_match(
-    match_id: int, principal: AnyRole, session: SessionDep, response: Response
+    match_id: IdPath, principal: AnyRole, session: SessionDep, response: Response
 ) -> MatchRead | AssociationMatchRead:
     """One match (with its ETag)."""
     match = service.get_match(session, principal, match_id)
@@ -77,7 +79,7 @@ def get_match(
 
 @router.post("/{match_id}/accept", response_model=MatchRead, responses={409: {}, 412: {}})
 def accept_match(
-    match_id: int,
+    match_id: IdPath,
     principal: Staff,
     session: SessionDep,
     response: Response,
@@ -91,7 +93,7 @@ def accept_match(
 
 @router.post("/{match_id}/reject", response_model=MatchRead, responses={409: {}, 412: {}})
 def reject_match(
-    match_id: int,
+    match_id: IdPath,
     body: MatchDecision,
     principal: Staff,
     session: SessionDep,
@@ -106,7 +108,7 @@ def reject_match(
 
 @router.post("/{match_id}/end", response_model=MatchRead, responses={409: {}, 412: {}})
 def end_match(
-    match_id: int,
+    match_id: IdPath,
     body: MatchDecision,
     principal: Staff,
     session: SessionDep,

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.domain import RecordId
+
 MatchStatus = Literal["proposed", "accepted", "rejected", "ended", "superseded"]
 
 
@@ -15,8 +17,8 @@ class MatchCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    newcomer_id: int
-    mentor_id: int
+    newcomer_id: RecordId
+    mentor_id: RecordId
     programme: str = Field(min_length=1, max_length=50)
 
 

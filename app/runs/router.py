@@ -11,6 +11,7 @@ from app.auth import Staff
 from app.db import SessionDep
 from app.idempotency import IdempotencyDep
 from app.pagination import Page, PageParams, page_params
+from app.resources import IdPath
 from app.runs import service
 from app.runs.schemas import MatchRunCreate, MatchRunRead, MatchRunSummary
 
@@ -36,8 +37,8 @@ def create_run(
         return replay
     # The job owns its transactions: end the request's first (on SQLite it holds the lock).
     session.commit()
-    run_id = service.start(request.app.state.engine, dry_run=(body or MatchRunCreate()).dry_run)
-    service.record_start(session, principal, run_id)
+    dry_run = (body or MatchRunCreate()).dry_run
+    run_id = service.start(request.app.state.engine, principal, dry_run=dry_run)
     payload = service.get_run(session, principal, run_id).model_dump(mode="json")
     headers = {"Location": f"/api/v1/match-runs/{run_id}"}
     idempotency.save(status.HTTP_201_CREATED, payload, headers)
@@ -53,6 +54,6 @@ def list_runs(
 
 
 @router.get("/{run_id}", response_model=MatchRunRead)
-def get_run(run_id: int, principal: Staff, session: SessionDep) -> MatchRunRead:
+def get_run(run_id: IdPath, principal: Staff, session: SessionDep) -> MatchRunRead:
     """One run with its stats and the unmatched requests the caller may see."""
     return service.get_run(session, principal, run_id)
