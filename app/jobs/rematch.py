@@ -29,6 +29,8 @@ from typing import Any
 from sqlalchemy import Engine, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from app import audit
+from app.auth import SYSTEM, Principal
 from app.locks import LockBusy, exclusive
 from app.matches.mapping import Snapshot, load_problem, mentor_id_of, newcomer_id_of
 from app.models import Match, MatchRun, RunUnmatched
@@ -92,20 +94,30 @@ def rematch(
     policy: Policy | None = None,
     progress: Progress | None = None,
     checkpoint: Checkpoint | None = None,
+    actor: Principal = SYSTEM,
 ) -> RunResult:
     """Run the solver over the stored data and write (or, dry, only report) the outcome.
 
     ``progress`` receives one line per phase. ``checkpoint`` is called with ``"solve"`` (no
     transaction open, before solving) and ``"write"`` (inside the write transaction, after
     every statement, before the commit): tests use it to kill the run at a known moment.
-    Raises :class:`RunInProgress` when another run holds the lock, :class:`RunFailed` when
-    this one fails.
+    ``actor`` is written to the audit log with the run, in the same transaction. Raises
+    :class:`RunInProgress` when another run holds the lock, :class:`RunFailed` when this one
+    fails.
     """
     say = progress or (lambda _line: None)
     pause = checkpoint or (lambda _phase: None)
     try:
         with exclusive(engine, LOCK_NAME):
-            return _run(engine, dry_run=dry_run, today=today, policy=policy, say=say, pause=pause)
+            return _run(
+                engine,
+                dry_run=dry_run,
+                today=today,
+                policy=policy,
+                say=say,
+                pause=pause,
+                actor=actor,
+            )
     except LockBusy as exc:
         raise RunInProgress() from exc
 
@@ -118,6 +130,7 @@ def _run(
     policy: Policy | None,
     say: Progress,
     pause: Checkpoint,
+    actor: Principal,
 ) -> RunResult:
     started_at = _now()
     phases: dict[str, float] = {}
@@ -154,6 +167,8 @@ def _run(
                 phases=phases,
                 clock=clock,
             )
+            audit.record(session, actor, "run", "match_run", run_id)
+            session.flush()
             pause("write")
         phases["write"] = time.perf_counter() - clock
         say(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app import audit
 from app.auth import Principal
 from app.errors import AppError, Conflict, NotFound
 from app.jobs.rematch import RunFailed, RunInProgress, rematch
@@ -14,8 +13,6 @@ from app.pagination import Page, PageParams
 from app.runs import repository as repo
 from app.runs.schemas import MatchRunRead, MatchRunSummary, RunUnmatchedRead
 
-RESOURCE = "match_run"
-
 
 class RunFailedError(AppError):
     """The run failed; a ``failed`` run was recorded."""
@@ -23,14 +20,14 @@ class RunFailedError(AppError):
     status, title = 500, "Match run failed"
 
 
-def start(engine: Engine, *, dry_run: bool) -> int:
+def start(engine: Engine, principal: Principal, *, dry_run: bool) -> int:
     """Run the job (it opens and commits its own short transactions); the new run's id.
 
     The caller must hold no open transaction on the database: on SQLite it would hold the
-    write lock the job needs.
+    write lock the job needs. The run is audited in its own write transaction.
     """
     try:
-        return rematch(engine, dry_run=dry_run).run_id
+        return rematch(engine, dry_run=dry_run, actor=principal).run_id
     except RunInProgress as exc:
         raise Conflict(str(exc)) from exc
     except RunFailed as exc:
@@ -43,11 +40,6 @@ def get_run(session: Session, principal: Principal, run_id: int) -> MatchRunRead
     if run is None:
         raise NotFound(f"Match run {run_id} not found")
     return _read(session, principal, run)
-
-
-def record_start(session: Session, principal: Principal, run_id: int) -> None:
-    """Audit who started the run (in the request's transaction)."""
-    audit.record(session, principal, "run", RESOURCE, run_id)
 
 
 def _read(session: Session, principal: Principal, run: MatchRun) -> MatchRunRead:

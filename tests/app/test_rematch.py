@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.jobs.rematch import RunInProgress, rematch
 from app.locks import exclusive
-from app.models import Match, MatchRun, Mentor, Newcomer, RunUnmatched
+from app.models import AuditEvent, Match, MatchRun, Mentor, Newcomer, RunUnmatched
 from tests.app.conftest import Keys
 from tests.app.factories import make_association, make_mentor, make_newcomer
 
@@ -65,6 +65,12 @@ def test_second_run_with_nothing_changed_keeps_everything(db: Session, engine: E
 
     second = rematch(engine)
     assert second.stats["kept"] == 4
+    audited = db.scalars(select(AuditEvent).where(AuditEvent.resource == "match_run")).all()
+    db.rollback()
+    assert [(a.actor, a.record_id) for a in audited] == [
+        ("system", str(first.run_id)),
+        ("system", str(second.run_id)),
+    ]
     assert second.stats["new"] == second.stats["superseded"] == 0
     after = matches(db)
     assert [(m.id, m.status, m.version, m.run_id) for m in after] == [
@@ -207,3 +213,6 @@ def test_match_runs_api(db: Session, client: TestClient, keys: Keys) -> None:
     association = keys.association(world["association"].id)
     assert client.get("/api/v1/match-runs", headers=association).status_code == 403
     assert client.get("/api/v1/match-runs/999999", headers=admin).status_code == 404
+    actors = db.scalars(select(AuditEvent.actor).where(AuditEvent.resource == "match_run")).all()
+    db.rollback()
+    assert len(actors) == 2 and all(a.startswith("key:") for a in actors)

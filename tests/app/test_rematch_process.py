@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Match, MatchRun, RunUnmatched
+from tests.app.factories import make_mentor
 from tests.app.test_rematch import seed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,13 +84,14 @@ def state(db: Session) -> dict[str, Any]:
 def test_killed_run_changes_nothing_and_next_run_succeeds(
     db: Session, database_url: str, phase: str
 ) -> None:
-    seed(db)
+    world = seed(db)
     assert run(database_url).returncode == 0
-    # Make the next run write something: reject one proposal (its request gets a new one).
+    # Make the next run write: reject one proposal, and a new mentor has places for the rest.
     proposal = db.scalars(select(Match).where(Match.status == "proposed")).first()
     assert proposal is not None
     proposal.status = "rejected"
     db.commit()
+    make_mentor(db, world["association"], capacity=3)
     before = state(db)
 
     process = start(database_url, "--pause-at", phase)
