@@ -33,7 +33,7 @@ from app import audit
 from app.auth import SYSTEM, Principal
 from app.locks import LockBusy, exclusive
 from app.matches.mapping import Snapshot, load_problem, mentor_id_of, newcomer_id_of
-from app.models import Match, MatchRun, RunUnmatched
+from app.models import Match, MatchRun, Mentor, Newcomer, RunUnmatched
 from matching import Policy, Solution, solve
 
 log = logging.getLogger("makker.rematch")
@@ -213,6 +213,8 @@ class _Current:
     proposed: dict[int, float | None]  # id -> score
     accepted_requests: set[tuple[int, str]]
     blocked_pairs: set[tuple[int, int]]  # rejected or accepted (newcomer, mentor)
+    newcomers: set[int] = field(default_factory=set)  # still stored (not erased meanwhile)
+    mentors: set[int] = field(default_factory=set)
 
 
 def _current(session: Session) -> _Current:
@@ -226,7 +228,13 @@ def _current(session: Session) -> _Current:
             _matches.c.score,
         ).where(_matches.c.status.in_(("proposed", "accepted", "rejected")))
     ).all()
-    current = _Current(proposed={}, accepted_requests=set(), blocked_pairs=set())
+    current = _Current(
+        proposed={},
+        accepted_requests=set(),
+        blocked_pairs=set(),
+        newcomers=set(session.scalars(select(Newcomer.id))),
+        mentors=set(session.scalars(select(Mentor.id))),
+    )
     for row in rows:
         if row.status == "proposed":
             current.proposed[row.id] = row.score
@@ -264,6 +272,8 @@ def _write(
             continue
         if (newcomer_id, mentor_id) in current.blocked_pairs:
             continue
+        if newcomer_id not in current.newcomers or mentor_id not in current.mentors:
+            continue  # erased since the snapshot
         new_rows.append(
             {
                 "newcomer_id": newcomer_id,
@@ -347,7 +357,11 @@ def _write(
                 row["run_id"] = run_id
             session.execute(insert(_matches), new_rows)
 
-    unmatched_rows = list(_unmatched_rows(snapshot, solution, run_id))
+    unmatched_rows = [
+        row
+        for row in _unmatched_rows(snapshot, solution, run_id)
+        if row["newcomer_id"] in current.newcomers
+    ]
     if unmatched_rows:
         session.execute(insert(_unmatched), unmatched_rows)
 

@@ -216,3 +216,34 @@ def test_match_runs_api(db: Session, client: TestClient, keys: Keys) -> None:
     actors = db.scalars(select(AuditEvent.actor).where(AuditEvent.resource == "match_run")).all()
     db.rollback()
     assert len(actors) == 2 and all(a.startswith("key:") for a in actors)
+
+
+def test_decisions_and_erasures_during_the_solve_are_respected(db: Session, engine: Engine) -> None:
+    world = seed(db)
+    rematch(engine)
+    first, second = matches(db, "proposed")[:2]
+    erased = world["newcomers"][3]  # unmatched: only in run_unmatched
+
+    def meanwhile(phase: str) -> None:
+        if phase != "solve":
+            return
+        with Session(engine) as other, other.begin():
+            other.get(Match, first.id).status = "accepted"  # type: ignore[union-attr]
+            other.get(Match, second.id).status = "rejected"  # type: ignore[union-attr]
+            other.delete(other.get(Newcomer, erased.id))
+
+    result = rematch(engine, checkpoint=meanwhile)
+    rows = matches(db)
+    by_id = {m.id: m for m in rows}
+    assert by_id[first.id].status == "accepted"
+    assert by_id[second.id].status == "rejected"
+    assert not [
+        m
+        for m in rows
+        if m.status == "proposed"
+        and (m.newcomer_id, m.mentor_id) == (second.newcomer_id, second.mentor_id)
+    ]
+    assert not db.scalars(select(RunUnmatched).where(RunUnmatched.newcomer_id == erased.id)).all()
+    run = db.get(MatchRun, result.run_id)
+    assert run is not None and run.status == "succeeded"
+    db.rollback()
