@@ -217,13 +217,23 @@ def _expand(
     pd: Float64,
     n_a_points: int,
     n_b_points: int,
+    pair_bounds: npt.NDArray[np.int64],
 ) -> Iterator[tuple[Int32, Int32, Float64]]:
-    """Person pairs of the point pairs (pa, pb), chunk by chunk, with the point distance."""
+    """Person pairs of the point pairs (pa, pb), chunk by chunk, with the point distance.
+
+    ``pa`` is sorted; the pairs of newcomer point i are ``pair_bounds[i]:pair_bounds[i + 1]``.
+    """
     a_order = np.argsort(a_point, kind="stable")
     b_order = np.argsort(b_point, kind="stable")
     a_sorted, b_sorted = a_items[a_order], b_items[b_order]
     a_count = np.bincount(a_point, minlength=n_a_points).astype(np.int64)
     b_count = np.bincount(b_point, minlength=n_b_points).astype(np.int64)
+    # Point pairs are sorted by newcomer point: take only those of this bucket's points.
+    points = np.flatnonzero(a_count)
+    pair_count = np.diff(pair_bounds)
+    pair_start = pair_bounds[:-1]
+    near = _ranges(pair_start[points], pair_count[points])
+    pa, pb, pd = pa[near], pb[near], pd[near]
     a_start, b_start = np.cumsum(a_count) - a_count, np.cumsum(b_count) - b_count
     size = a_count[pa] * b_count[pb]
     keep = np.flatnonzero(size)
@@ -260,6 +270,8 @@ def iter_candidates(
     max_km = float(min(index.n.limit_km.max(), index.m.limit_km.max()))
     pa, pb, pd = point_pairs(index, max_km)
     n_points, m_points = len(index.n.point_lat), len(index.m.point_lat)
+    bounds = np.zeros(n_points + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pa, minlength=n_points), out=bounds[1:])
     width = len(RULES) + 1
     for p in range(len(index.programmes)):
         reqs = np.flatnonzero((index.req_programme == p) & index.req_age_ok).astype(np.int32)
@@ -268,16 +280,55 @@ def iter_candidates(
             mens = mens[index.residual[mens] > 0]
         if len(reqs) == 0 or len(mens) == 0:
             continue
-        req_point = index.n.point[index.req_newcomer[reqs]]
-        for req, men, dist in _expand(
-            reqs, req_point, mens, index.m.point[mens], pa, pb, pd, n_points, m_points
-        ):
-            stage, _ = first_failed_rule(index, req, men, dist, known=1)
-            if stages is not None:
-                found = np.bincount(req.astype(np.int64) * width + stage, minlength=stages.size)
-                stages += found.reshape(stages.shape)
-            keep = stage == len(RULES)
-            yield req[keep], men[keep], dist[keep]
+        for bucket_reqs, bucket_mens, language in _language_buckets(index, reqs, mens):
+            req_point = index.n.point[index.req_newcomer[bucket_reqs]]
+            men_point = index.m.point[bucket_mens]
+            for req, men, dist in _expand(
+                bucket_reqs,
+                req_point,
+                bucket_mens,
+                men_point,
+                pa,
+                pb,
+                pd,
+                n_points,
+                m_points,
+                bounds,
+            ):
+                if language >= 0:
+                    first = _lowest_shared_is(index, req, men, language)
+                    req, men, dist = req[first], men[first], dist[first]
+                stage, _ = first_failed_rule(index, req, men, dist, known=1)
+                if stages is not None:
+                    found = np.bincount(req.astype(np.int64) * width + stage, minlength=stages.size)
+                    stages += found.reshape(stages.shape)
+                keep = stage == len(RULES)
+                yield req[keep], men[keep], dist[keep]
+
+
+def _language_buckets(index: Index, reqs: Int32, mens: Int32) -> Iterator[tuple[Int32, Int32, int]]:
+    """Split a programme's requests and mentors by shared language, so pairs with no common
+    language are never built. A pair sharing several languages appears in several buckets;
+    :func:`_lowest_shared_is` keeps it in one. With more than 64 languages (several bitset
+    words) there is one bucket of everything (language -1)."""
+    if index.n.languages.shape[1] != 1:
+        yield reqs, mens, -1
+        return
+    n_bits = index.n.languages[index.req_newcomer[reqs], 0]
+    m_bits = index.m.languages[mens, 0]
+    spoken = np.bitwise_or.reduce(n_bits) & np.bitwise_or.reduce(m_bits)
+    for language in range(64):
+        bit = np.uint64(1) << np.uint64(language)
+        if not spoken & bit:
+            continue
+        yield reqs[(n_bits & bit) != 0], mens[(m_bits & bit) != 0], language
+
+
+def _lowest_shared_is(index: Index, req: Int32, men: Int32, language: int) -> Bool:
+    """Whether ``language`` is the lowest-numbered language each pair shares."""
+    shared = index.n.languages[index.req_newcomer[req], 0] & index.m.languages[men, 0]
+    below = np.uint64((1 << language) - 1)
+    return np.asarray((shared & below) == 0, dtype=np.bool_)
 
 
 def passed_counts(stage: npt_int8) -> tuple[str | None, dict[str, int]]:
