@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.demo.seed import seed_demo
+from app.jobs.rematch import rematch
 from app.models import Association, Match, Mentor, Newcomer
 from tests.app.conftest import Keys
 from tests.app.factories import make_association, make_mentor, make_newcomer
@@ -143,3 +148,25 @@ def test_suggestions_are_scoped(client: TestClient, db: Session, keys: Keys) -> 
     assert _get(client, newcomer, keys.association(association.id)).status_code == 403
     missing = client.get("/api/v1/newcomers/999999/suggestions", headers=keys.admin())
     assert missing.status_code == 404
+
+
+def test_every_proposal_of_a_run_is_a_suggestion_with_the_same_score(
+    app: FastAPI, client: TestClient, db: Session, admin: dict[str, str]
+) -> None:
+    seed_demo(db, newcomers=60, mentors=40, seed=3)
+    db.commit()
+    rematch(app.state.engine)
+    proposals = [
+        (m.newcomer_id, m.mentor_id, m.programme, m.score, m.distance_km)
+        for m in db.scalars(select(Match).where(Match.status == "proposed"))
+    ]
+    db.rollback()  # end the read: SQLite lets one writer at a time
+    assert proposals
+
+    for newcomer_id, mentor_id, programme, score, distance_km in proposals[:15]:
+        url = f"/api/v1/newcomers/{newcomer_id}/suggestions?programme={programme}&limit=50"
+        [block] = client.get(url, headers=admin).json()["items"]
+        found = {c["mentor_id"]: c for c in block["candidates"]}
+        assert mentor_id in found
+        assert found[mentor_id]["score"] == pytest.approx(score, abs=1e-4)
+        assert found[mentor_id]["distance_km"] == pytest.approx(distance_km, abs=0.01)
