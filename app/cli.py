@@ -90,11 +90,14 @@ def purge(
 ) -> None:
     """Delete records past retention, in one transaction, and print the counts.
 
-    Deleted: matches ended, rejected or superseded before DATE; inactive newcomers and
-    mentors unchanged since before DATE whose every match closed before it (with their
-    matches, unmatched-request rows and stored create answers); unmatched-request rows of
-    runs started before DATE (except the latest applied run's); idempotency answers stored
-    before DATE. Kept: open matches, active people, runs' anonymous counts, the audit log.
+    Deleted:
+    - matches ended, rejected or superseded before DATE;
+    - inactive newcomers and mentors, unchanged since before DATE, whose every match closed
+    before it (with their matches, unmatched-request rows and stored create answers);
+    - unmatched-request rows of runs started before DATE, except the latest applied run's;
+    - Idempotency-Key answers stored before DATE.
+
+    Kept: open matches, active people, runs (anonymous counts), the audit log.
     """
     from app.gdpr.service import run_purge
 
