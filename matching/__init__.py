@@ -6,7 +6,6 @@ The contract is shared/design/MATCHING.md. Typical use::
     solution = solve(problem)  # validates first; raises ProblemError on bad input
 """
 
-from matching.candidates import RULE_FUNCTIONS as _RULE_FUNCTIONS
 from matching.candidates import Candidate, Suggestions, suggest
 from matching.errors import MatchingError, ProblemError
 from matching.geo import EARTH_RADIUS_KM, Municipality, distance_km, municipalities
@@ -39,8 +38,6 @@ from matching.model import (
 )
 from matching.solve import solve
 from matching.validate import validate
-
-assert len(_RULE_FUNCTIONS) == len(RULES)
 
 __all__ = [
     "DEFAULT_PROGRAMMES",

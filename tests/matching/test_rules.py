@@ -194,3 +194,10 @@ def test_one_newcomer_never_gets_one_mentor_twice() -> None:
     solution = solve(problem([m], [n]))
     assert solution.stats.matched == 1
     assert solution.unmatched[0].reason == "capacity"
+
+
+def test_one_rule_function_per_contract_rule() -> None:
+    from matching.candidates import RULE_FUNCTIONS
+    from matching.model import RULES
+
+    assert [f.__name__.strip("_") for f in RULE_FUNCTIONS] == list(RULES)
