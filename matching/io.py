@@ -317,7 +317,6 @@ def run_solve(
     except (OSError, UnicodeDecodeError) as error:
         print(f"makker solve: cannot read {problem_path}: {error}", file=err)
         return 2
-    written = time.perf_counter()
     try:
         if output is None:
             out.write(rendered)
@@ -336,7 +335,7 @@ def run_solve(
         f"{'optimal' if s.optimal else 'NOT optimal'}; "
         f"read {read - started:.3f} s, build {timings.build:.3f} s, "
         f"flow {timings.flow:.3f} s, finish {timings.finish:.3f} s, "
-        f"write {done - written + (written - read - s.seconds):.3f} s, "
+        f"write {done - read - s.seconds:.3f} s, "
         f"total {done - started:.3f} s",
         file=err,
     )

@@ -17,6 +17,7 @@ from matching import (
     Policy,
     Problem,
     solve,
+    suggest,
 )
 from tests.matching import oracle
 
@@ -181,6 +182,8 @@ def test_unmatched_reasons_and_counts_follow_the_rules(problem: Problem) -> None
         reason, passed = oracle.funnel(problem, newcomers[newcomer], code)
         assert item.reason == (reason or "capacity")
         assert dict(item.passed) == passed
+        # suggest() takes another path through the same rules: it must agree.
+        assert dict(suggest(problem, newcomer, code).passed) == passed
 
 
 @settings(max_examples=60, deadline=None)
