@@ -32,9 +32,8 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.auth import SYSTEM, Principal
 from app.locks import LockBusy, exclusive
-from app.matches.mapping import Snapshot, load_problem, mentor_id_of, newcomer_id_of
+from app.matches.mapping import Outcome, ProposedMatch, Snapshot, load_problem, solve_snapshot
 from app.models import Match, MatchRun, Mentor, Newcomer, RunUnmatched
-from matching import Policy, Solution, solve
 
 log = logging.getLogger("makker.rematch")
 
@@ -91,7 +90,6 @@ def rematch(
     *,
     dry_run: bool = False,
     today: date | None = None,
-    policy: Policy | None = None,
     progress: Progress | None = None,
     checkpoint: Checkpoint | None = None,
     actor: Principal = SYSTEM,
@@ -113,7 +111,6 @@ def rematch(
                 engine,
                 dry_run=dry_run,
                 today=today,
-                policy=policy,
                 say=say,
                 pause=pause,
                 actor=actor,
@@ -127,7 +124,6 @@ def _run(
     *,
     dry_run: bool,
     today: date | None,
-    policy: Policy | None,
     say: Progress,
     pause: Checkpoint,
     actor: Principal,
@@ -137,23 +133,17 @@ def _run(
     try:
         clock = time.perf_counter()
         with Session(engine) as session, session.begin():
-            snapshot = load_problem(session, today=today, policy=policy)
+            snapshot = load_problem(session, today=today)
         phases["read"] = time.perf_counter() - clock
-        problem = snapshot.problem
-        requests = sum(len(n.programmes) for n in problem.newcomers)
-        say(
-            f"read: {requests} open requests of {len(problem.newcomers)} newcomers, "
-            f"{len(problem.mentors)} mentors, {len(problem.fixed)} accepted, "
-            f"{len(problem.previous)} proposed in {phases['read']:.1f} s"
-        )
+        say(f"read: {snapshot.summary()} in {phases['read']:.1f} s")
 
         pause("solve")
         clock = time.perf_counter()
-        solution = solve(problem)
+        outcome = solve_snapshot(snapshot)
         phases["solve"] = time.perf_counter() - clock
         say(
-            f"solve: {solution.stats.matched} of {solution.stats.requests} requests matched "
-            f"from {solution.stats.candidates} candidate pairs in {phases['solve']:.1f} s"
+            f"solve: {outcome.stats['matched']} of {outcome.stats['requests']} requests matched "
+            f"from {outcome.stats['candidates']} candidate pairs in {phases['solve']:.1f} s"
         )
 
         clock = time.perf_counter()
@@ -161,7 +151,7 @@ def _run(
             run_id, stats = _write(
                 session,
                 snapshot,
-                solution,
+                outcome,
                 dry_run=dry_run,
                 started_at=started_at,
                 phases=phases,
@@ -174,7 +164,7 @@ def _run(
         say(
             f"write: run {run_id}{' (dry run)' if dry_run else ''}: {stats['kept']} kept, "
             f"{stats['superseded']} superseded, {stats['new']} new, "
-            f"{len(solution.unmatched)} unmatched in {phases['write']:.1f} s"
+            f"{len(outcome.unmatched)} unmatched in {phases['write']:.1f} s"
         )
         return RunResult(run_id=run_id, dry_run=dry_run, stats=stats, phases=phases)
     except Exception as exc:
@@ -248,7 +238,7 @@ def _current(session: Session) -> _Current:
 def _write(
     session: Session,
     snapshot: Snapshot,
-    solution: Solution,
+    outcome: Outcome,
     *,
     dry_run: bool,
     started_at: datetime,
@@ -259,29 +249,27 @@ def _write(
     current = _current(session)
     now = _now()
 
-    kept: dict[int, Any] = {}  # match id -> solver match (score may need refreshing)
+    kept: dict[int, ProposedMatch] = {}  # proposal row id -> its match in this solution
     new_rows: list[dict[str, Any]] = []
-    for m in solution.matches:
-        newcomer_id, mentor_id = newcomer_id_of(m.newcomer), mentor_id_of(m.mentor)
-        row_id = snapshot.proposals.get((m.newcomer, m.mentor, m.programme)) if m.kept else None
-        if row_id is not None:
-            if row_id in current.proposed:
-                kept[row_id] = m
+    for m in outcome.matches:
+        if m.kept_id is not None:
+            if m.kept_id in current.proposed:
+                kept[m.kept_id] = m
             continue  # decided since the snapshot: the decision stands
-        if (newcomer_id, m.programme) in current.accepted_requests:
+        if (m.newcomer_id, m.programme) in current.accepted_requests:
             continue
-        if (newcomer_id, mentor_id) in current.blocked_pairs:
+        if (m.newcomer_id, m.mentor_id) in current.blocked_pairs:
             continue
-        if newcomer_id not in current.newcomers or mentor_id not in current.mentors:
+        if m.newcomer_id not in current.newcomers or m.mentor_id not in current.mentors:
             continue  # erased since the snapshot
         new_rows.append(
             {
-                "newcomer_id": newcomer_id,
-                "mentor_id": mentor_id,
+                "newcomer_id": m.newcomer_id,
+                "mentor_id": m.mentor_id,
                 "programme": m.programme,
                 "status": "proposed",
                 "score": m.score,
-                "components": _components(m.components),
+                "components": m.components,
                 "distance_km": m.distance_km,
                 "source": "solver",
                 "created_at": now,
@@ -297,27 +285,23 @@ def _write(
         {
             "b_id": row_id,
             "b_score": m.score,
-            "b_components": _components(m.components),
+            "b_components": m.components,
             "b_distance": m.distance_km,
             "b_now": now,
         }
         for row_id, m in kept.items()
-        if current.proposed[row_id] is None
-        or abs(current.proposed[row_id] - m.score) > SCORE_EPSILON
+        if _changed(current.proposed[row_id], m.score)
     ]
 
     stats: dict[str, Any] = {
-        "requests": solution.stats.requests,
-        "mentors": solution.stats.mentors,
-        "candidates": solution.stats.candidates,
-        "matched": solution.stats.matched,
+        **{k: outcome.stats[k] for k in ("requests", "mentors", "candidates", "matched")},
         "kept": len(kept),
         "superseded": len(outgoing),
         "new": len(new_rows),
-        "objective": solution.stats.objective,
-        "optimal": solution.stats.optimal,
+        "objective": outcome.stats["objective"],
+        "optimal": outcome.stats["optimal"],
         "seconds": 0.0,
-        "unmatched": len(solution.unmatched),
+        "unmatched": len(outcome.unmatched),
     }
     run_id: int = session.execute(
         insert(_runs)
@@ -358,9 +342,7 @@ def _write(
             session.execute(insert(_matches), new_rows)
 
     unmatched_rows = [
-        row
-        for row in _unmatched_rows(snapshot, solution, run_id)
-        if row["newcomer_id"] in current.newcomers
+        row for row in _unmatched_rows(outcome, run_id) if row["newcomer_id"] in current.newcomers
     ]
     if unmatched_rows:
         session.execute(insert(_unmatched), unmatched_rows)
@@ -376,27 +358,18 @@ def _write(
     return run_id, stats
 
 
-def _components(components: Any) -> dict[str, float]:
-    return {
-        "language": components.language,
-        "distance": components.distance,
-        "interests": components.interests,
-        "age": components.age,
-    }
+def _changed(stored: float | None, score: float) -> bool:
+    return stored is None or abs(stored - score) > SCORE_EPSILON
 
 
-def _unmatched_rows(
-    snapshot: Snapshot, solution: Solution, run_id: int
-) -> Iterable[dict[str, Any]]:
-    people = {n.id: n for n in snapshot.problem.newcomers}
-    for u in solution.unmatched:
-        person = people[u.newcomer]
+def _unmatched_rows(outcome: Outcome, run_id: int) -> Iterable[dict[str, Any]]:
+    for u in outcome.unmatched:
         yield {
             "run_id": run_id,
-            "newcomer_id": newcomer_id_of(u.newcomer),
+            "newcomer_id": u.newcomer_id,
             "programme": u.programme,
-            "municipality": person.municipality,
-            "language": person.languages[0],
+            "municipality": u.municipality,
+            "language": u.language,
             "reason": u.reason,
-            "passed": dict(u.passed),
+            "passed": u.passed,
         }

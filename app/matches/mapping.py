@@ -35,6 +35,7 @@ from app.models import Mentor as MentorRow
 from app.models import Newcomer as NewcomerRow
 from app.models import Programme as ProgrammeRow
 from matching import model as mm
+from matching.solve import solve
 
 PROPOSED, ACCEPTED, REJECTED = "proposed", "accepted", "rejected"
 _GENDERS = frozenset({"female", "male", "other"})
@@ -76,6 +77,15 @@ class Snapshot:
     mentor_ids: dict[str, int] = field(default_factory=dict)
     proposals: dict[tuple[str, str, str], int] = field(default_factory=dict)
     stale_proposals: tuple[int, ...] = ()
+
+    def summary(self) -> str:
+        """A progress line: what was read."""
+        p = self.problem
+        requests = sum(len(n.programmes) for n in p.newcomers)
+        return (
+            f"{requests} open requests of {len(p.newcomers)} newcomers, {len(p.mentors)} "
+            f"mentors, {len(p.fixed)} accepted, {len(p.previous)} proposed"
+        )
 
 
 def age_on(birth: date | None, today: date) -> int | None:
@@ -330,3 +340,84 @@ def load_problem(
         proposals=proposals,
         stale_proposals=tuple(stale),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ProposedMatch:
+    """A match of a solution in database ids; ``kept_id`` is the proposal row it keeps."""
+
+    newcomer_id: int
+    mentor_id: int
+    programme: str
+    score: float
+    components: dict[str, float]
+    distance_km: float
+    kept_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class UnmatchedRequest:
+    """An unmatched request in database ids, with the newcomer's place and first language."""
+
+    newcomer_id: int
+    programme: str
+    municipality: str
+    language: str
+    reason: str
+    passed: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A solution translated back to the database's terms (no ``matching`` types)."""
+
+    matches: tuple[ProposedMatch, ...]
+    unmatched: tuple[UnmatchedRequest, ...]
+    stats: dict[str, Any]
+
+
+def solve_snapshot(snapshot: Snapshot) -> Outcome:
+    """Solve the snapshot's problem exactly and translate the solution to database ids.
+
+    Raises :class:`matching.ProblemError` when the stored data is not a valid problem.
+    """
+    solution = solve(snapshot.problem)
+    people = {n.id: n for n in snapshot.problem.newcomers}
+    matches = tuple(
+        ProposedMatch(
+            newcomer_id=newcomer_id_of(m.newcomer),
+            mentor_id=mentor_id_of(m.mentor),
+            programme=m.programme,
+            score=m.score,
+            components={
+                "language": m.components.language,
+                "distance": m.components.distance,
+                "interests": m.components.interests,
+                "age": m.components.age,
+            },
+            distance_km=m.distance_km,
+            kept_id=snapshot.proposals.get((m.newcomer, m.mentor, m.programme)) if m.kept else None,
+        )
+        for m in solution.matches
+    )
+    unmatched = tuple(
+        UnmatchedRequest(
+            newcomer_id=newcomer_id_of(u.newcomer),
+            programme=u.programme,
+            municipality=people[u.newcomer].municipality,
+            language=people[u.newcomer].languages[0],
+            reason=u.reason,
+            passed=dict(u.passed),
+        )
+        for u in solution.unmatched
+    )
+    s = solution.stats
+    stats: dict[str, Any] = {
+        "requests": s.requests,
+        "mentors": s.mentors,
+        "candidates": s.candidates,
+        "matched": s.matched,
+        "objective": s.objective,
+        "optimal": s.optimal,
+    }
+    return Outcome(matches=matches, unmatched=unmatched, stats=stats)

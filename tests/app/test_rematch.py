@@ -247,3 +247,18 @@ def test_decisions_and_erasures_during_the_solve_are_respected(db: Session, engi
     run = db.get(MatchRun, result.run_id)
     assert run is not None and run.status == "succeeded"
     db.rollback()
+
+
+def test_a_kept_proposal_is_rescored_in_place(db: Session, engine: Engine) -> None:
+    world = seed(db)
+    rematch(engine)
+    before = {m.id: m.score for m in matches(db, "proposed")}
+    mentor = db.get(Mentor, world["mentors"][0].id)
+    assert mentor is not None
+    mentor.interests = ["football", "chess", "knitting", "opera"]  # lower interest overlap
+    db.commit()
+    result = rematch(engine)
+    after = {m.id: m.score for m in matches(db, "proposed")}
+    same = after.keys() & before.keys()
+    assert len(same) == result.stats["kept"] >= 1
+    assert any(after[i] != before[i] for i in same)
