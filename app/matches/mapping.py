@@ -35,7 +35,7 @@ from app.models import Mentor as MentorRow
 from app.models import Newcomer as NewcomerRow
 from app.models import Programme as ProgrammeRow
 from matching import model as mm
-from matching.solve import solve
+from matching import solve
 
 PROPOSED, ACCEPTED, REJECTED = "proposed", "accepted", "rejected"
 _GENDERS = frozenset({"female", "male", "other"})
