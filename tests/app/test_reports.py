@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -48,11 +48,10 @@ def test_summary_gives_admins_exact_counts_and_waiting_days(
     client: TestClient, db: Session, admin: dict[str, str]
 ) -> None:
     mentor = make_mentor(db, make_association(db), capacity=10)
-    now = utcnow()
-    waiting = [
-        make_newcomer(db, registered_at=now - timedelta(days=d, hours=1)) for d in (10, 20, 30)
-    ]
-    matched = make_newcomer(db, registered_at=now - timedelta(days=99))
+    # Waiting days count calendar days, so register at noon of a past day.
+    noon = datetime.combine(utcnow().date(), time(12), tzinfo=UTC)
+    waiting = [make_newcomer(db, registered_at=noon - timedelta(days=d)) for d in (10, 20, 30)]
+    matched = make_newcomer(db, registered_at=noon - timedelta(days=99))
     _match(db, matched, mentor.id, "accepted", "mentor")
     _match(db, waiting[0], mentor.id, "proposed", "mentor")
     make_newcomer(db, active=False)  # inactive: not a request
