@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from matching.geo import municipalities, unit_vectors
+from matching.geo import municipalities
 from matching.model import Mentor, Newcomer, Policy, Problem, Programme
 
 Int32 = npt.NDArray[np.int32]
@@ -266,11 +266,6 @@ def mentor_speaks(index: Index, mentors: Int32, language: npt.NDArray[np.integer
     words = index.m.languages[mentors, safe >> 6]
     bits = np.right_shift(words, (safe & 63).astype(np.uint64)) & np.uint64(1)
     return np.asarray((bits == 1) & (lang >= 0), dtype=np.bool_)
-
-
-def unit_points(side: Side) -> Float64:
-    """The side's distinct points on the unit sphere."""
-    return unit_vectors(side.point_lat, side.point_lon)
 
 
 def intersects(a: UInt64, ia: npt.NDArray[np.integer], b: UInt64, ib: Int32) -> Bool:

@@ -1,9 +1,10 @@
 """The hard rules, vectorised, in the contract's order; candidate pairs; reasons; suggestions.
 
 Pairs are arrays of (request index, mentor index) into an :class:`~matching._index.Index`.
-Candidate generation never loops over newcomer x mentor: people are bucketed by programme and
-by point, distances are computed once per pair of nearby points (a grid on the unit sphere),
-and only then are point pairs expanded into person pairs, in bounded chunks.
+Candidate generation never loops over newcomer x mentor: requests and mentors are bucketed by
+programme and shared language, distances are computed once per pair of nearby distinct points
+(a grid on the unit sphere), and only then are point pairs expanded into person pairs, in
+bounded chunks, and checked by the rule functions.
 """
 
 from __future__ import annotations
