@@ -14,6 +14,7 @@ from app.etag import etag_of, set_etag
 from app.idempotency import IdempotencyDep
 from app.matches import service
 from app.matches.schemas import (
+    NO_NUL,
     AssociationMatchRead,
     MatchCreate,
     MatchDecision,
@@ -36,8 +37,8 @@ def list_matches(
     status: Annotated[MatchStatus | None, Query()] = None,
     newcomer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     mentor_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    municipality: Annotated[str | None, Query(max_length=3)] = None,
-    programme: Annotated[str | None, Query(max_length=50)] = None,
+    municipality: Annotated[str | None, Query(max_length=3, pattern=NO_NUL)] = None,
+    programme: Annotated[str | None, Query(max_length=50, pattern=NO_NUL)] = None,
 ) -> Page[MatchRead] | Page[AssociationMatchRead]:
     """The caller's matches, filtered; associations see only their mentors' matches."""
     return service.list_matches(

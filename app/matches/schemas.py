@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.domain import RecordId
 
 MatchStatus = Literal["proposed", "accepted", "rejected", "ended", "superseded"]
+#: No NUL characters: PostgreSQL text cannot hold them (a 422, not a 500).
+NO_NUL = r"^[^\x00]*$"
 
 
 class MatchCreate(BaseModel):
@@ -19,7 +21,7 @@ class MatchCreate(BaseModel):
 
     newcomer_id: RecordId
     mentor_id: RecordId
-    programme: str = Field(min_length=1, max_length=50)
+    programme: str = Field(min_length=1, max_length=50, pattern=NO_NUL)
 
 
 class MatchDecision(BaseModel):
@@ -27,7 +29,7 @@ class MatchDecision(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=500, pattern=NO_NUL)
 
 
 class MatchRead(BaseModel):

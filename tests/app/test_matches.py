@@ -257,3 +257,12 @@ def test_manual_match_outside_scope_and_over_capacity(
     assert created.status_code == 201
     accept = client.post(f"/api/v1/matches/{created.json()['id']}/accept", headers=keys.admin())
     assert accept.status_code == 409
+
+
+def test_nul_characters_are_a_422(client: TestClient, keys: Keys, world: dict[str, Any]) -> None:
+    admin = keys.admin()
+    body = {"newcomer_id": world["n1"].id, "mentor_id": world["m2"].id, "programme": "\x00"}
+    assert client.post("/api/v1/matches", headers=admin, json=body).status_code == 422
+    url = f"/api/v1/matches/{world['p1'].id}/reject"
+    assert client.post(url, headers=admin, json={"reason": "a\x00b"}).status_code == 422
+    assert client.get("/api/v1/matches?programme=%00", headers=admin).status_code == 422
