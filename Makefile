@@ -15,8 +15,9 @@ run: $(BIN)/makker
 	$(BIN)/makker demo-up
 	$(BIN)/makker serve --port $(PORT)
 
+# Two pytest-xdist workers, each on its own fresh database (tests/app/conftest.py).
 test: $(BIN)/makker
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 bench: $(BIN)/makker
 	$(BIN)/pytest -q -m benchmark -s tests/benchmarks

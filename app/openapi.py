@@ -2,9 +2,9 @@
 problem-details answers the shared machinery can give, as ``application/problem+json``.
 
 Role rules, path parameters, bodies and the body limit apply to every route, so their answers
-(400 for a body that is not JSON, 401, 403, 404, 413, 422) are documented here once rather than on each route; 409 and 412 are
-listed for every write. Routes may still document their own statuses; this only adds and
-normalises.
+(400 for a body that is not JSON, 401, 403, 404, 413, 422) are documented here once rather
+than on each route; 409 and 412 are listed for every write. Routes may still document their
+own statuses; this only adds and normalises.
 """
 
 from __future__ import annotations
