@@ -4,6 +4,7 @@ record it created, and replayed for a retry with the same key and body."""
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -12,7 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.db import SessionDep
+from app.db import SessionDep, utcnow
 from app.errors import Conflict, ValidationFailed
 from app.models import IdempotencyRecord
 
@@ -41,6 +42,12 @@ class Idempotency:
             )
         )
         if stored is None:
+            return None
+        ttl = timedelta(hours=self.request.app.state.settings.idempotency_ttl_hours)
+        if stored.created_at < utcnow() - ttl:
+            # Expired: the key is new again (the old answer goes, with any personal data in it).
+            self.session.delete(stored)
+            self.session.flush()
             return None
         if stored.request_hash != self.body_hash or stored.path != self.request.url.path:
             raise ValidationFailed(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -67,5 +68,8 @@ def delete_association(
     if repository.has_mentors(session, row.id):
         raise Conflict("The association still has mentors; delete or move them first")
     session.delete(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a mentor registered concurrently
+        raise Conflict("The association still has mentors; delete or move them first") from exc
     audit.record(session, principal, "delete", RESOURCE, association_id)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from app.models import ApiKey, Association, AuditEvent
+from app.db import utcnow
+from app.models import ApiKey, Association, AuditEvent, IdempotencyRecord
 from tests.app import bodies
 from tests.app.conftest import Keys
 from tests.app.factories import make_association, make_mentor
@@ -203,3 +206,20 @@ def test_writes_are_audited_without_personal_data(
         ("delete", "association", str(created["id"])),
     ]
     assert all(e.actor.startswith("key:") and e.request_id for e in events)
+
+
+def test_an_idempotency_key_expires_after_its_ttl(
+    client: TestClient, app: FastAPI, admin: dict[str, str], db: Session
+) -> None:
+    headers = {**admin, "Idempotency-Key": "expiring"}
+    first = client.post(URL, json=bodies.association(), headers=headers).json()
+    ttl = app.state.settings.idempotency_ttl_hours
+    db.execute(
+        update(IdempotencyRecord).values(created_at=utcnow() - timedelta(hours=ttl, minutes=1))
+    )
+    db.commit()
+    second = client.post(URL, json=bodies.association(), headers=headers)
+    assert second.status_code == 201
+    assert "idempotent-replayed" not in second.headers
+    assert second.json()["id"] != first["id"]
+    assert bodies.count(app, IdempotencyRecord) == 1
