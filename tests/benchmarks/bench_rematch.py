@@ -161,6 +161,7 @@ def run_rematch(url: str, workdir: Path) -> dict[str, Any]:
     stats: dict[str, Any] = json.loads(out_path.read_text())
     stats["wall_seconds"] = round(wall, 2)
     stats["peak_mb"] = round(usage.ru_maxrss / 1024, 1)  # Linux: kilobytes
+    stats["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 2)
     stats["progress"] = err_path.read_text().strip().splitlines()
     return stats
 
@@ -178,8 +179,9 @@ def benchmark(kind: str, newcomers: int, mentors: int) -> list[dict[str, Any]]:
             phases = stats["phases"]
             print(
                 f"[{kind}] {label}: read {phases['read']:.1f} s, solve {phases['solve']:.1f} s, "
-                f"write {phases['write']:.1f} s, total {stats['wall_seconds']:.1f} s wall "
-                f"(process), peak {stats['peak_mb']:.0f} MB; requests {stats['requests']}, "
+                f"write {phases['write']:.1f} s; process {stats['wall_seconds']:.1f} s wall, "
+                f"{stats['cpu_seconds']:.1f} s CPU, peak {stats['peak_mb']:.0f} MB; "
+                f"requests {stats['requests']}, "
                 f"candidates {stats['candidates']}, matched {stats['matched']}, "
                 f"kept {stats['kept']}, new {stats['new']}, superseded {stats['superseded']}"
             )
