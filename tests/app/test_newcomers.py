@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -280,3 +281,35 @@ def test_body_over_one_megabyte_is_413_and_writes_nothing(
     response = client.post(URL, json=body, headers=admin)
     assert response.status_code == 413
     assert bodies.count(app, Newcomer) == 0
+
+
+def _race(app: FastAPI, url: str, headers: dict[str, str]) -> list[int]:
+    """Two PATCHes of ``url`` released at the same instant, each from its own client."""
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def patch(value: str) -> None:
+        with TestClient(app) as own_client:
+            barrier.wait()
+            response = own_client.patch(url, json={"interests": [value]}, headers=headers)
+            statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=patch, args=(value,)) for value in ("chess", "music")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+def test_concurrent_patches_with_the_same_etag_never_both_win(
+    app: FastAPI, admin: dict[str, str], db: Session
+) -> None:
+    """Two coordinators edit the same record at once: one succeeds, the other gets 412."""
+    for attempt in range(5):
+        person = make_newcomer(db)
+        statuses = _race(app, f"{URL}/{person.id}", {**admin, "If-Match": '"1"'})
+        assert sorted(statuses) == [200, 412], attempt
+        db.expire_all()
+        assert db.get(Newcomer, person.id).version == 2  # type: ignore[union-attr]
+        db.rollback()
