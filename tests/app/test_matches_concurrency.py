@@ -30,8 +30,8 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture
-def server(database_url: str, db: Session) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def server(database_url: str) -> Iterator[str]:
     """A uvicorn server on 127.0.0.1 serving the test database, in its own process."""
     port = _free_port()
     env = {**os.environ, "MAKKER_DATABASE_URL": database_url, "MAKKER_LOG_LEVEL": "WARNING"}
@@ -64,6 +64,27 @@ def server(database_url: str, db: Session) -> Iterator[str]:
             process.wait()
 
 
+def accept_all(server: str, headers: dict[str, str], ids: list[int]) -> list[int]:
+    """POST .../accept for every id at once (one thread and connection each); the codes."""
+    barrier = threading.Barrier(len(ids))
+    codes: list[int] = []
+    lock = threading.Lock()
+
+    def accept(match_id: int) -> None:
+        with httpx.Client(base_url=server, headers=headers, timeout=60) as client:
+            barrier.wait()
+            code = client.post(f"/api/v1/matches/{match_id}/accept").status_code
+        with lock:
+            codes.append(code)
+
+    threads = [threading.Thread(target=accept, args=(i,)) for i in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return codes
+
+
 def test_twenty_concurrent_accepts_one_place_left(server: str, db: Session, keys: Keys) -> None:
     association = make_association(db)
     mentor = make_mentor(db, association, capacity=2)
@@ -92,23 +113,7 @@ def test_twenty_concurrent_accepts_one_place_left(server: str, db: Session, keys
     db.commit()
     headers = keys.admin()
 
-    barrier = threading.Barrier(len(proposals))
-    codes: list[int] = []
-    lock = threading.Lock()
-
-    def accept(match_id: int) -> None:
-        with httpx.Client(base_url=server, headers=headers, timeout=60) as client:
-            barrier.wait()
-            code = client.post(f"/api/v1/matches/{match_id}/accept").status_code
-        with lock:
-            codes.append(code)
-
-    threads = [threading.Thread(target=accept, args=(p.id,)) for p in proposals]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    codes = accept_all(server, headers, [p.id for p in proposals])
     assert sorted(codes) == [200] + [409] * 19
     accepted = db.scalar(
         select(func.count())
@@ -117,3 +122,33 @@ def test_twenty_concurrent_accepts_one_place_left(server: str, db: Session, keys
     )
     db.rollback()
     assert accepted == 2
+
+
+def test_concurrent_accepts_of_one_request_for_different_mentors(
+    server: str, db: Session, keys: Keys
+) -> None:
+    association = make_association(db)
+    newcomer = make_newcomer(db)
+    proposals = []
+    for _ in range(10):
+        mentor = make_mentor(db, association, capacity=5)
+        proposal = Match(
+            newcomer_id=newcomer.id,
+            mentor_id=mentor.id,
+            programme="mentor",
+            status="proposed",
+            source="manual",
+        )
+        db.add(proposal)
+        proposals.append(proposal)
+    db.commit()
+
+    codes = accept_all(server, keys.admin(), [p.id for p in proposals])
+    assert sorted(codes) == [200] + [409] * 9
+    accepted = db.scalar(
+        select(func.count())
+        .select_from(Match)
+        .where(Match.newcomer_id == newcomer.id, Match.status == "accepted")
+    )
+    db.rollback()
+    assert accepted == 1
