@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, Match, MatchRun, Newcomer, RunUnmatched
@@ -313,3 +315,27 @@ def test_concurrent_patches_with_the_same_etag_never_both_win(
         db.expire_all()
         assert db.get(Newcomer, person.id).version == 2  # type: ignore[union-attr]
         db.rollback()
+
+
+def test_database_errors_do_not_carry_personal_data(app: FastAPI, db: Session) -> None:
+    """A failed statement's message (what a 500 would log) leaves the bound values out."""
+    person = make_newcomer(db, first_name="Paramleakname")
+    with pytest.raises(IntegrityError) as caught:
+        db.execute(
+            insert(Newcomer).values(
+                id=person.id,
+                municipality="101",
+                first_name="Paramleakname",
+                last_name="Paramleaksurname",
+                languages=["ar"],
+                programmes=["mentor"],
+                interests=[],
+                registered_at=datetime.now(UTC),
+                active=True,
+                created_at=datetime.now(UTC),
+                updated_at=datetime.now(UTC),
+                version=1,
+            )
+        )
+    db.rollback()
+    assert "Paramleak" not in str(caught.value)
