@@ -115,3 +115,18 @@ def test_a_valid_prefix_with_a_wrong_secret_is_401(
     forged = {"Authorization": f"Bearer mk_{prefix}_{'A' * 43}"}
     assert client.get("/api/v1/programmes", headers=forged).status_code == 401
     assert client.get("/api/v1/programmes", headers=admin).status_code == 200
+
+
+def test_an_unexpected_error_is_a_problem_500_without_internals(
+    client: TestClient, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.programmes import service
+
+    def explode(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(service, "get_programme", explode)
+    response = client.get("/api/v1/programmes/mentor", headers=admin)
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "secret" not in response.text
