@@ -88,6 +88,15 @@ def newcomers_by_id(session: Session, ids: set[int]) -> dict[int, Newcomer]:
     return {row.id: row for row in rows}
 
 
+def lock_newcomer(session: Session, newcomer_id: int) -> None:
+    """Row-lock the newcomer (PostgreSQL): accepts for one request run one after another.
+
+    Always taken before :func:`lock_mentor`, so two accepts never wait for each other in a
+    cycle.
+    """
+    session.execute(select(Newcomer.id).where(Newcomer.id == newcomer_id).with_for_update())
+
+
 def lock_mentor(session: Session, mentor_id: int) -> Mentor | None:
     """Read a mentor row with a row lock (PostgreSQL); it serialises accepts per mentor.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -29,6 +29,8 @@ from app.models import Match, Mentor, Newcomer, Programme
 from app.pagination import Page, PageParams
 
 RESOURCE = "match"
+#: PostgreSQL's deadlock_detected and serialization_failure.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 def _now() -> datetime:
@@ -150,19 +152,32 @@ def create_manual(session: Session, principal: Principal, body: MatchCreate) -> 
 
 def accept(session: Session, principal: Principal, match_id: int, if_match: str | None) -> Match:
     """Accept a proposal: 409 unless it is proposed, its request open, its mentor not full."""
+    try:
+        return _accept(session, principal, match_id, if_match)
+    except OperationalError as exc:
+        # A deadlock with a concurrent writer (say, a run superseding this request's
+        # proposals): PostgreSQL aborted this transaction; nothing was written.
+        if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+            raise Conflict("A concurrent change got in the way; read the match again") from exc
+        raise
+
+
+def _accept(session: Session, principal: Principal, match_id: int, if_match: str | None) -> Match:
     match = get_match(session, principal, match_id)
     check_if_match(if_match, match.version)
     if match.status != repo.PROPOSED:
         raise Conflict(f"Only a proposed match can be accepted; this one is {match.status}")
-    # Serialise accepts per mentor (PostgreSQL row lock; SQLite holds the write lock already),
-    # then let one conditional UPDATE check everything at the moment it writes.
+    # Serialise accepts per request and per mentor (PostgreSQL row locks, newcomer first;
+    # SQLite holds the write lock already), then one conditional UPDATE checks everything at
+    # the moment it writes.
+    repo.lock_newcomer(session, match.newcomer_id)
     mentor = repo.lock_mentor(session, match.mentor_id)
     now = _now()
     try:
         with session.begin_nested():
             accepted = repo.accept_if_possible(session, match, now)
     except IntegrityError as exc:
-        # The unique index on accepted requests caught a concurrent accept for another mentor.
+        # The unique index on accepted requests: a concurrent accept got there first.
         raise Conflict("This request already has an accepted match") from exc
     if not accepted:
         session.refresh(match)
