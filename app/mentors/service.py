@@ -21,6 +21,8 @@ from app.programmes.service import check_codes
 from app.resources import apply_changes
 
 RESOURCE = "mentor"
+#: The stored fields the cross-field rules read when a PATCH leaves them out.
+_CHECKED = ("languages", "programmes", "lat", "lon")
 
 
 def list_mentors(
@@ -75,7 +77,7 @@ def update_mentor(
         changes["association_id"] = _owner(
             session, principal, changes["association_id"], required=False
         )
-    merged = {column: getattr(row, column) for column in _FIELDS} | changes
+    merged = {column: getattr(row, column) for column in _CHECKED} | changes
     _check(session, merged, held_programmes=row.programmes)
     if apply_changes(row, changes):
         session.flush()
@@ -93,15 +95,6 @@ def delete_mentor(
     session.delete(row)
     session.flush()
     audit.record(session, principal, "delete", RESOURCE, mentor_id)
-
-
-_FIELDS = (
-    "association_id",
-    "languages",
-    "programmes",
-    "lat",
-    "lon",
-)
 
 
 def _owner(

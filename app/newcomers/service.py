@@ -22,6 +22,8 @@ from app.programmes.service import check_ages, check_codes
 from app.resources import apply_changes
 
 RESOURCE = "newcomer"
+#: The stored fields the cross-field rules read when a PATCH leaves them out.
+_CHECKED = ("programmes", "birth_date", "lat", "lon")
 
 
 def list_newcomers(
@@ -52,7 +54,7 @@ def create_newcomer(session: Session, principal: Principal, data: NewcomerCreate
     """Register a newcomer in one of the caller's municipalities (403 elsewhere)."""
     if not repository.in_scope(principal, data.municipality):
         raise Forbidden(f"The key may not register newcomers in {data.municipality}")
-    values = data.model_dump(exclude_none=False)
+    values = data.model_dump()
     if values["registered_at"] is None:
         del values["registered_at"]
     _check(session, values, held_programmes=())
@@ -93,9 +95,6 @@ def delete_newcomer(
     erase_traces(session, [newcomer_id])  # the Idempotency-Key copies of their records
     repository.delete(session, row)
     audit.record(session, principal, "delete", RESOURCE, newcomer_id)
-
-
-_CHECKED = ("programmes", "birth_date", "lat", "lon")
 
 
 def _check(session: Session, values: dict[str, Any], *, held_programmes: Sequence[str]) -> None:
