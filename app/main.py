@@ -13,7 +13,7 @@ from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
 from app.errors import install_error_handlers, problem_response
 from app.logs import configure_logging
-from app.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from app.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestIdMiddleware
 from app.migrate import is_at_head
 from app.openapi import install_openapi
 from app.routes import ROUTERS
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app, include_in_schema=False
     )
 
+    app.add_middleware(NulGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     return app

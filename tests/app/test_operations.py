@@ -46,3 +46,27 @@ def test_body_over_one_megabyte_is_refused_with_413(client: TestClient) -> None:
     )
     assert response.status_code == 413
     assert response.json()["title"] == "Payload too large"
+
+
+def test_nul_in_a_body_field_is_a_422_naming_it_and_writes_nothing(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    body = {"name": "Klub", "kind": "other", "municipalities": ["101", "1\x0001"]}
+    response = client.post("/api/v1/associations", json=body, headers=admin)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "municipalities.1", "message": "NUL characters are not allowed"}
+    ]
+    assert client.get("/api/v1/associations", headers=admin).json()["items"] == []
+
+
+def test_nul_in_a_query_parameter_or_header_is_a_422_naming_it(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    response = client.get("/api/v1/mentors?municipality=1%0001", headers=admin)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "municipality"
+    headers = {**admin, "Idempotency-Key": "a\x00b"}
+    response = client.post("/api/v1/associations", json={}, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "idempotency-key"
