@@ -1,10 +1,9 @@
-"""The benchmark generator's distributions, for the demo data set.
+"""The distributions of synthetic people: the demo data set and the benchmarks draw from here.
 
-``tests/benchmarks/generator.py`` is not shipped with the package, so its sampling is mirrored
-here call for call: :func:`sample_people` with the same ``seed`` and sizes gives exactly the
-newcomers and mentors of ``generate(newcomers, seed, mentors=...)`` (a test holds the two
-together). Newcomers are spread by municipality population; first languages follow the main
-refugee and immigrant groups in Denmark; mentors mostly speak Danish and English.
+Newcomers are spread by municipality population; first languages follow the main refugee and
+immigrant groups in Denmark; mentors mostly speak Danish and English. ``sample_people`` with
+the same seed and sizes always gives the same people (``tests/benchmarks/generator.py`` builds
+its solver instances on it).
 """
 
 from __future__ import annotations
@@ -165,7 +164,7 @@ def _mentor(
 def sample_people(
     newcomers: int, mentors: int, seed: int = 0, *, own_point_share: float = 0.3
 ) -> tuple[tuple[Newcomer, ...], tuple[Mentor, ...]]:
-    """Seeded newcomers and mentors, drawn exactly as the benchmark generator draws them."""
+    """Seeded newcomers and mentors: the same arguments always give the same people."""
     rng = random.Random(seed)
     places = sorted(municipalities().values(), key=lambda m: m.code)
     codes = [m.code for m in places]
