@@ -15,7 +15,8 @@ What the solver sees:
   programme without an accepted match.
 - ``fixed``: accepted matches of active mentors (they use up places).
 - ``previous``: proposed matches whose request is still open (the keep bonus).
-- ``forbidden``: rejected (newcomer, mentor) pairs.
+- ``forbidden``: rejected and ended (newcomer, mentor) pairs: a pair a coordinator turned
+  down, or whose mentorship is over, is not proposed again.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from app.models import Programme as ProgrammeRow
 from matching import model as mm
 from matching import solve
 
-PROPOSED, ACCEPTED, REJECTED = "proposed", "accepted", "rejected"
+PROPOSED, ACCEPTED, REJECTED, ENDED = "proposed", "accepted", "rejected", "ended"
 _GENDERS = frozenset({"female", "male", "other"})
 
 
@@ -173,7 +174,8 @@ def load_problem(
     wanted = None if newcomer_ids is None else frozenset(newcomer_ids)
     programmes, active_codes = _programmes(session)
 
-    # Matches that shape the problem: accepted (fixed), proposed (previous), rejected.
+    # Matches that shape the problem: accepted (fixed), proposed (previous), rejected and
+    # ended (forbidden).
     match_rows = session.execute(
         select(
             MatchRow.id,
@@ -182,7 +184,7 @@ def load_problem(
             MatchRow.programme,
             MatchRow.status,
         )
-        .where(MatchRow.status.in_((ACCEPTED, PROPOSED, REJECTED)))
+        .where(MatchRow.status.in_((ACCEPTED, PROPOSED, REJECTED, ENDED)))
         .order_by(MatchRow.id)
     ).all()
 
@@ -320,7 +322,7 @@ def load_problem(
                 previous.append(mm.Assignment(*triple))
             else:
                 stale.append(m.id)
-        elif m.status == REJECTED and in_scope and m.mentor_id in active_mentors:
+        elif m.status in (REJECTED, ENDED) and in_scope and m.mentor_id in active_mentors:
             forbidden[(triple[0], triple[1])] = None
 
     problem = mm.Problem(

@@ -115,6 +115,26 @@ def test_accepted_stays_rejected_never_returns_capacity_honoured(
     assert again.stats["new"] == again.stats["superseded"] == 0
 
 
+def test_an_ended_pair_is_not_proposed_again_but_the_request_reopens(
+    db: Session, engine: Engine
+) -> None:
+    association = make_association(db)
+    first = make_mentor(db, association, capacity=1)
+    second = make_mentor(db, association, capacity=1, interests=["chess"])
+    newcomer = make_newcomer(db)
+    rematch(engine)
+    [proposal] = matches(db, "proposed")
+    assert proposal.mentor_id == first.id  # shared interest: the better score
+    row = db.get(Match, proposal.id)
+    assert row is not None
+    row.status = "ended"
+    db.commit()
+
+    rematch(engine)
+    [again] = matches(db, "proposed")
+    assert (again.newcomer_id, again.mentor_id) == (newcomer.id, second.id)
+
+
 def test_dry_run_writes_no_proposals(db: Session, engine: Engine) -> None:
     seed(db)
     result = rematch(engine, dry_run=True)
