@@ -16,6 +16,7 @@ from app.errors import ValidationFailed
 
 T = TypeVar("T")
 DEFAULT_LIMIT, MAX_LIMIT = 50, 500
+MAX_KEY = 2**31 - 1  # ids are 32-bit integers on every database
 
 
 class Page(BaseModel, Generic[T]):
@@ -54,14 +55,29 @@ def decode_cursor(cursor: str) -> Any:
         raise ValidationFailed("cursor", "not a valid cursor") from exc
 
 
+def _valid_key(value: Any, expected: type) -> bool:
+    """Whether a decoded cursor can be a key: a 32-bit id or a short UTF-8 code (anything else
+    would overflow or fail in the database, not merely match nothing)."""
+    if isinstance(value, bool) or not isinstance(value, expected):
+        return False
+    if isinstance(value, int):
+        return 0 <= value <= MAX_KEY
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return len(value) <= 200
+    return False
+
+
 def paginate(
     session: Session, query: Select[Any], key: InstrumentedAttribute[Any], params: PageParams
 ) -> tuple[Sequence[Any], str | None]:
     """Rows of ``query`` ordered by ``key`` after the cursor, and the next cursor."""
     if params.cursor is not None:
         after = decode_cursor(params.cursor)
-        expected = key.type.python_type
-        if not isinstance(after, expected) or isinstance(after, bool):
+        if not _valid_key(after, key.type.python_type):
             raise ValidationFailed("cursor", "not a valid cursor")
         query = query.where(key > after)
     rows = session.scalars(query.order_by(key).limit(params.limit + 1)).all()

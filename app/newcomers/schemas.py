@@ -28,6 +28,9 @@ def _past_date(value: date) -> date:
 
 
 def _past_time(value: datetime) -> datetime:
+    # Checked on the face value first: converting a year-1 time to UTC would overflow.
+    if value.year < 2000:
+        raise ValueError("must be in the year 2000 or later")
     check_not_future(value)
     return value
 

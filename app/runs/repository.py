@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
-from app.models import MatchRun, RunUnmatched
+from app.models import MatchRun, Newcomer, RunUnmatched
 from app.pagination import PageParams, paginate
 
 
@@ -26,5 +26,9 @@ def unmatched(session: Session, principal: Principal, run_id: int) -> Sequence[R
     """The run's unmatched requests in the caller's scope, ordered by id."""
     query = select(RunUnmatched).where(RunUnmatched.run_id == run_id)
     if principal.role != "admin":
-        query = query.where(RunUnmatched.municipality.in_(principal.municipalities))
+        # Scoped on where the newcomer lives now, not where they lived at the run: a
+        # newcomer who moved away is out of the old municipality's sight.
+        query = query.join(Newcomer, Newcomer.id == RunUnmatched.newcomer_id).where(
+            Newcomer.municipality.in_(principal.municipalities)
+        )
     return session.scalars(query.order_by(RunUnmatched.id)).all()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
+import pytest
 from fastapi.testclient import TestClient
 
 
@@ -70,3 +74,22 @@ def test_nul_in_a_query_parameter_or_header_is_a_422_naming_it(
     response = client.post("/api/v1/associations", json={}, headers=headers)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "idempotency-key"
+
+
+@pytest.mark.parametrize(
+    ("path", "after"),
+    [
+        ("/api/v1/newcomers", 2**63),
+        ("/api/v1/mentors", 2**31),
+        ("/api/v1/matches", -1),
+        ("/api/v1/programmes", "\udcff"),
+        ("/api/v1/programmes", "x" * 500),
+    ],
+)
+def test_a_forged_cursor_is_a_422_not_a_database_error(
+    client: TestClient, admin: dict[str, str], path: str, after: object
+) -> None:
+    cursor = base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode()
+    response = client.get(path, params={"cursor": cursor}, headers=admin)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "cursor"

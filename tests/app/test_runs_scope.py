@@ -1,0 +1,30 @@
+"""A run's unmatched requests are scoped on where the newcomer lives now."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from tests.app.conftest import Keys
+from tests.app.factories import make_newcomer
+
+
+def test_a_newcomer_who_moved_leaves_the_old_municipalitys_run_details(
+    db: Session, client: TestClient, keys: Keys
+) -> None:
+    newcomer = make_newcomer(db, municipality="101")  # no mentors at all: unmatched
+    admin = keys.admin()
+    run = client.post("/api/v1/match-runs", headers=admin, json={"dry_run": False}).json()
+    copenhagen = keys.coordinator("101")
+    detail = client.get(f"/api/v1/match-runs/{run['id']}", headers=copenhagen).json()
+    assert [u["newcomer_id"] for u in detail["unmatched"]] == [newcomer.id]
+
+    moved = client.patch(
+        f"/api/v1/newcomers/{newcomer.id}", json={"municipality": "147"}, headers=admin
+    )
+    assert moved.status_code == 200
+    detail = client.get(f"/api/v1/match-runs/{run['id']}", headers=copenhagen).json()
+    assert detail["unmatched"] == []
+    frederiksberg = keys.coordinator("147")
+    detail = client.get(f"/api/v1/match-runs/{run['id']}", headers=frederiksberg).json()
+    assert [u["newcomer_id"] for u in detail["unmatched"]] == [newcomer.id]
