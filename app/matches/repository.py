@@ -88,13 +88,19 @@ def newcomers_by_id(session: Session, ids: set[int]) -> dict[int, Newcomer]:
     return {row.id: row for row in rows}
 
 
-def lock_newcomer(session: Session, newcomer_id: int) -> None:
-    """Row-lock the newcomer (PostgreSQL): accepts for one request run one after another.
+def lock_newcomer(session: Session, newcomer_id: int) -> Newcomer | None:
+    """Read the newcomer fresh with a row lock (PostgreSQL): accepts for one request run one
+    after another, and its ``active`` flag and ``programmes`` cannot change until the commit.
 
     Always taken before :func:`lock_mentor`, so two accepts never wait for each other in a
     cycle.
     """
-    session.execute(select(Newcomer.id).where(Newcomer.id == newcomer_id).with_for_update())
+    return session.scalar(
+        select(Newcomer)
+        .where(Newcomer.id == newcomer_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def lock_mentor(session: Session, mentor_id: int) -> Mentor | None:
@@ -133,14 +139,33 @@ def request_taken(session: Session, newcomer_id: int, programme: str) -> bool:
     )
 
 
+def pair_accepted_elsewhere(session: Session, match: Match) -> bool:
+    """Whether the match's (newcomer, mentor) pair has an accepted match in another row."""
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Match.newcomer_id == match.newcomer_id,
+                    Match.mentor_id == match.mentor_id,
+                    Match.status == ACCEPTED,
+                    Match.id != match.id,
+                )
+            )
+        )
+    )
+
+
 def accept_if_possible(session: Session, match: Match, now: datetime) -> bool:
     """Accept ``match`` in one conditional UPDATE; ``False`` when a condition failed.
 
     The statement itself checks, at the moment it writes, that the match is still the
-    proposal the caller read (status and version), that the mentor is active and has a place
-    left, and that the request has no accepted match. With the mentor row locked first
-    (PostgreSQL) or the database write lock held (SQLite), no two accepts for the same mentor
-    can interleave, so the count cannot be stale.
+    proposal the caller read (status and version), that the newcomer and the mentor are
+    active, that the mentor has a place left, that the request has no accepted match and
+    that the pair has no accepted match in another programme (a newcomer never gets the same
+    mentor twice). With the newcomer and mentor rows locked first (PostgreSQL) or the
+    database write lock held (SQLite), no two accepts for the same mentor or newcomer can
+    interleave, so the count cannot be stale. That the newcomer still requests the programme
+    (a JSON list) is checked by the caller on the locked newcomer row.
     """
     other = Match.__table__.alias("other")
     load = (
@@ -161,14 +186,27 @@ def accept_if_possible(session: Session, match: Match, now: datetime) -> bool:
             other.c.status == ACCEPTED,
         )
     )
+    same_pair = exists().where(
+        and_(
+            other.c.newcomer_id == match.newcomer_id,
+            other.c.mentor_id == match.mentor_id,
+            other.c.status == ACCEPTED,
+            other.c.id != match.id,
+        )
+    )
+    newcomer_active = exists().where(
+        and_(Newcomer.id == match.newcomer_id, Newcomer.active.is_(True))
+    )
     result = session.execute(
         update(Match)
         .where(
             Match.id == match.id,
             Match.status == PROPOSED,
             Match.version == match.version,
+            newcomer_active,
             load < capacity,
             ~taken,
+            ~same_pair,
         )
         .values(status=ACCEPTED, decided_at=now, updated_at=now, version=Match.version + 1)
         .execution_options(synchronize_session=False)

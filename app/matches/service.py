@@ -151,7 +151,9 @@ def create_manual(session: Session, principal: Principal, body: MatchCreate) -> 
 
 
 def accept(session: Session, principal: Principal, match_id: int, if_match: str | None) -> Match:
-    """Accept a proposal: 409 unless it is proposed, its request open, its mentor not full."""
+    """Accept a proposal: 409 unless it is proposed, its newcomer active and still asking for
+    the programme, its request open, its mentor active and not full, and the pair not
+    already matched in another programme."""
     try:
         return _accept(session, principal, match_id, if_match)
     except OperationalError as exc:
@@ -170,8 +172,11 @@ def _accept(session: Session, principal: Principal, match_id: int, if_match: str
     # Serialise accepts per request and per mentor (PostgreSQL row locks, newcomer first;
     # SQLite holds the write lock already), then one conditional UPDATE checks everything at
     # the moment it writes.
-    repo.lock_newcomer(session, match.newcomer_id)
+    newcomer = repo.lock_newcomer(session, match.newcomer_id)
     mentor = repo.lock_mentor(session, match.mentor_id)
+    if newcomer is not None and match.programme not in (newcomer.programmes or []):
+        # Checked on the locked row: the newcomer cannot change it before this commit.
+        raise Conflict("The newcomer no longer asks for this programme")
     now = _now()
     try:
         with session.begin_nested():
@@ -183,8 +188,12 @@ def _accept(session: Session, principal: Principal, match_id: int, if_match: str
         session.refresh(match)
         if match.status != repo.PROPOSED:
             raise Conflict(f"Only a proposed match can be accepted; this one is {match.status}")
+        if newcomer is None or not newcomer.active:
+            raise Conflict("The newcomer is not active")
         if mentor is None or not mentor.active:
             raise Conflict("The mentor is not active")
+        if repo.pair_accepted_elsewhere(session, match):
+            raise Conflict("This mentor is already matched to this newcomer in another programme")
         if repo.request_taken(session, match.newcomer_id, match.programme):
             raise Conflict("This request already has an accepted match")
         if repo.accepted_count(session, match.mentor_id) >= mentor.capacity:

@@ -180,6 +180,42 @@ def test_full_mentor_is_409(
     assert "no place left" in answer.json()["detail"]
 
 
+def test_accept_for_an_inactive_newcomer_is_409(
+    client: TestClient, keys: Keys, world: dict[str, Any], db: Session
+) -> None:
+    world["n1"].active = False
+    db.commit()
+    url = f"/api/v1/matches/{world['p1'].id}"
+    answer = client.post(f"{url}/accept", headers=keys.admin())
+    assert answer.status_code == 409
+    assert "newcomer is not active" in answer.json()["detail"]
+    assert client.get(url, headers=keys.admin()).json()["status"] == "proposed"
+
+
+def test_accept_for_a_programme_no_longer_requested_is_409(
+    client: TestClient, keys: Keys, world: dict[str, Any], db: Session
+) -> None:
+    network = make_match(db, world["n2"].id, world["m1"].id, programme="lets_network")
+    world["n2"].programmes = ["mentor"]
+    db.commit()
+    url = f"/api/v1/matches/{network.id}"
+    answer = client.post(f"{url}/accept", headers=keys.admin())
+    assert answer.status_code == 409
+    assert "no longer asks for this programme" in answer.json()["detail"]
+    assert client.get(url, headers=keys.admin()).json()["status"] == "proposed"
+
+
+def test_accept_of_a_pair_already_matched_in_another_programme_is_409(
+    client: TestClient, keys: Keys, world: dict[str, Any], db: Session
+) -> None:
+    make_match(db, world["n2"].id, world["m2"].id, programme="lets_network", status="accepted")
+    url = f"/api/v1/matches/{world['p2'].id}"
+    answer = client.post(f"{url}/accept", headers=keys.admin())
+    assert answer.status_code == 409
+    assert "already matched to this newcomer in another programme" in answer.json()["detail"]
+    assert client.get(url, headers=keys.admin()).json()["status"] == "proposed"
+
+
 def test_accept_closes_the_request(
     client: TestClient, keys: Keys, world: dict[str, Any], db: Session
 ) -> None:
