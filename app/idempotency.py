@@ -4,13 +4,13 @@ record it created, and replayed for a retry with the same key and body."""
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from app.db import SessionDep, utcnow
@@ -32,6 +32,10 @@ class Idempotency:
         key_id = getattr(principal, "key_id", None)
         return key_id if key_id is not None else 0
 
+    def _expiry(self) -> datetime:
+        hours = self.request.app.state.settings.idempotency_ttl_hours
+        return utcnow() - timedelta(hours=hours)
+
     def replay(self) -> JSONResponse | None:
         """The stored answer for this key, or None when the key is new (or absent)."""
         if self.key is None:
@@ -43,8 +47,7 @@ class Idempotency:
         )
         if stored is None:
             return None
-        ttl = timedelta(hours=self.request.app.state.settings.idempotency_ttl_hours)
-        if stored.created_at < utcnow() - ttl:
+        if stored.created_at < self._expiry():
             # Expired: the key is new again (the old answer goes, with any personal data in it).
             self.session.delete(stored)
             self.session.flush()
@@ -60,6 +63,10 @@ class Idempotency:
         """Remember the answer (in the request's transaction)."""
         if self.key is None:
             return
+        # Answers hold personal data: none outlives its time to live, replayed or not.
+        self.session.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.created_at < self._expiry())
+        )
         self.session.add(
             IdempotencyRecord(
                 api_key_id=self._owner(),

@@ -82,6 +82,8 @@ def update_mentor(
     if apply_changes(row, changes):
         session.flush()
         audit.record(session, principal, "update", RESOURCE, row.id)
+        # A stored create answer would keep the data as it was (rectification, GDPR art. 16).
+        erase_traces(session, [], [row.id])
     return row
 
 

@@ -83,6 +83,8 @@ def update_newcomer(
     if apply_changes(row, changes):
         session.flush()
         audit.record(session, principal, "update", RESOURCE, row.id)
+        # A stored create answer would keep the data as it was (rectification, GDPR art. 16).
+        erase_traces(session, [row.id])
     return row
 
 
