@@ -23,8 +23,9 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 class RequestIdMiddleware:
     """Give every request an id (``X-Request-ID``), echo it, and log one line per request.
 
-    Only the method, the path template's concrete path, status and duration are logged: paths
-    carry ids, never names; query strings are left out.
+    Only the method, the route's path template (``/api/v1/newcomers/{newcomer_id}``), status and
+    duration are logged: a client can put anything, a name too, into a concrete path or a
+    query string, so neither is logged.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -55,12 +56,30 @@ class RequestIdMiddleware:
                 "request",
                 extra={
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": route_template(scope),
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 },
             )
             reset_request_id(token)
+
+
+def route_template(scope: Scope) -> str:
+    """The path template of the route that served ``scope`` (``/api/v1/newcomers/{newcomer_id}``).
+
+    The router records the matched route in the scope; its template lacks the prefix of an
+    included router, which is the literal front of the concrete path the route's regex does
+    not cover.
+    """
+    route = scope.get("route")
+    template, pattern = getattr(route, "path", None), getattr(route, "path_regex", None)
+    if not isinstance(template, str) or pattern is None:
+        return "(no route)"
+    path: str = scope["path"]
+    for cut in range(len(path) + 1):
+        if (cut == 0 or path[cut] == "/") and pattern.match(path[cut:]):
+            return path[:cut] + template
+    return template
 
 
 class BodyLimitMiddleware:
