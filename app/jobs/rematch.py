@@ -12,9 +12,14 @@ A run killed at any moment has committed nothing (the run row is written in the 
 transaction as the proposals), so the data stays exactly as before and the next run succeeds.
 A run that fails with an error records a ``failed`` run and raises :class:`RunFailed`.
 
-What changed between the read and the write is respected: the write re-reads the matches'
-statuses, and never supersedes a proposal that was decided meanwhile, nor proposes a pair that
-was rejected, or a request that was accepted, after the snapshot.
+What changed between the read and the write is respected. The write locks the newcomers and
+mentors it refers to (``FOR SHARE`` on PostgreSQL, so none is erased or changed before the
+commit; SQLite's ``BEGIN IMMEDIATE`` serialises writers anyway) and re-reads their active flags
+and requested programmes, and the matches' statuses. It never supersedes a proposal that was
+decided meanwhile, nor writes a proposal (new or kept) for a person erased or deactivated, a
+programme no longer requested, a request accepted or proposed by hand, or a pair that was
+rejected, accepted or proposed meanwhile (a newcomer never gets the same mentor twice); a kept
+proposal no longer valid is superseded. A coordinator's manual proposal is never superseded.
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ Checkpoint = Callable[[str], None]
 _matches: Table = Match.__table__  # type: ignore[assignment]
 _runs: Table = MatchRun.__table__  # type: ignore[assignment]
 _unmatched: Table = RunUnmatched.__table__  # type: ignore[assignment]
+_newcomers: Table = Newcomer.__table__  # type: ignore[assignment]
+_mentors: Table = Mentor.__table__  # type: ignore[assignment]
 
 
 class RunInProgress(Exception):
@@ -97,8 +104,10 @@ def rematch(
     """Run the solver over the stored data and write (or, dry, only report) the outcome.
 
     ``progress`` receives one line per phase. ``checkpoint`` is called with ``"solve"`` (no
-    transaction open, before solving) and ``"write"`` (inside the write transaction, after
-    every statement, before the commit): tests use it to kill the run at a known moment.
+    transaction open, before solving), ``"locked"`` (inside the write transaction, the people
+    it refers to locked and re-read, nothing written yet) and ``"write"`` (inside the write
+    transaction, after every statement, before the commit): tests use it to kill the run, or
+    change the data, at a known moment.
     ``actor`` is written to the audit log with the run, in the same transaction. Raises
     :class:`RunInProgress` when another run holds the lock, :class:`RunFailed` when this one
     fails.
@@ -152,6 +161,7 @@ def _run(
                 session,
                 snapshot,
                 outcome,
+                pause=pause,
                 dry_run=dry_run,
                 started_at=started_at,
                 phases=phases,
@@ -198,16 +208,65 @@ def _record_failure(
 
 @dataclass(slots=True)
 class _Current:
-    """The matches' statuses at write time (they may have changed since the snapshot)."""
+    """What the write must respect, read at write time (it may have changed since the read).
 
-    proposed: dict[int, float | None]  # id -> score
+    ``newcomers`` maps each involved newcomer still stored to its active flag and requested
+    programmes, ``mentors`` each involved mentor still stored to its active flag; those rows
+    are locked against erasure (PostgreSQL) until the commit.
+    """
+
+    proposed: dict[int, float | None]  # solver proposal id -> score
+    proposed_pairs: dict[int, tuple[int, int]]  # solver proposal id -> (newcomer, mentor)
     accepted_requests: set[tuple[int, str]]
-    blocked_pairs: set[tuple[int, int]]  # rejected or accepted (newcomer, mentor)
-    newcomers: set[int] = field(default_factory=set)  # still stored (not erased meanwhile)
-    mentors: set[int] = field(default_factory=set)
+    manual_requests: set[tuple[int, str]]  # with a pending manual proposal
+    blocked_pairs: set[tuple[int, int]]  # accepted, rejected, ended or proposed by hand
+    newcomers: dict[int, tuple[bool, frozenset[str]]] = field(default_factory=dict)
+    mentors: dict[int, bool] = field(default_factory=dict)
+
+    def request_valid(self, newcomer_id: int, programme: str) -> bool:
+        """Whether the newcomer is still stored, active, and asking for the programme."""
+        person = self.newcomers.get(newcomer_id)
+        return person is not None and person[0] and programme in person[1]
+
+    def mentor_active(self, mentor_id: int) -> bool:
+        """Whether the mentor is still stored and active."""
+        return self.mentors.get(mentor_id, False)
 
 
-def _current(session: Session) -> _Current:
+def _lock_people(
+    session: Session, newcomer_ids: set[int], mentor_ids: set[int]
+) -> tuple[dict[int, tuple[bool, frozenset[str]]], dict[int, bool]]:
+    """Read the involved people's flags and lock their rows for the write (PostgreSQL).
+
+    ``FOR SHARE`` keeps them from being erased (the inserts' foreign keys would fail) or
+    changed (deactivated, a programme dropped) until the commit, in id order, newcomers
+    before mentors. SQLite ignores it: its ``BEGIN IMMEDIATE`` already serialises writers.
+    """
+    newcomers: dict[int, tuple[bool, frozenset[str]]] = {}
+    for chunk in _chunks(sorted(newcomer_ids)):
+        rows = session.execute(
+            select(_newcomers.c.id, _newcomers.c.active, _newcomers.c.programmes)
+            .where(_newcomers.c.id.in_(chunk))
+            .order_by(_newcomers.c.id)
+            .with_for_update(read=True)
+        )
+        for row in rows:
+            newcomers[row.id] = (bool(row.active), frozenset(row.programmes or ()))
+    mentors: dict[int, bool] = {}
+    for chunk in _chunks(sorted(mentor_ids)):
+        rows = session.execute(
+            select(_mentors.c.id, _mentors.c.active)
+            .where(_mentors.c.id.in_(chunk))
+            .order_by(_mentors.c.id)
+            .with_for_update(read=True)
+        )
+        for row in rows:
+            mentors[row.id] = bool(row.active)
+    return newcomers, mentors
+
+
+def _current(session: Session, newcomer_ids: set[int], mentor_ids: set[int]) -> _Current:
+    newcomers, mentors = _lock_people(session, newcomer_ids, mentor_ids)
     rows = session.execute(
         select(
             _matches.c.id,
@@ -216,22 +275,29 @@ def _current(session: Session) -> _Current:
             _matches.c.programme,
             _matches.c.status,
             _matches.c.score,
-        ).where(_matches.c.status.in_(("proposed", "accepted", "rejected")))
+            _matches.c.source,
+        ).where(_matches.c.status.in_(("proposed", "accepted", "rejected", "ended")))
     ).all()
     current = _Current(
         proposed={},
+        proposed_pairs={},
         accepted_requests=set(),
+        manual_requests=set(),
         blocked_pairs=set(),
-        newcomers=set(session.scalars(select(Newcomer.id))),
-        mentors=set(session.scalars(select(Mentor.id))),
+        newcomers=newcomers,
+        mentors=mentors,
     )
     for row in rows:
-        if row.status == "proposed":
+        pair = (row.newcomer_id, row.mentor_id)
+        if row.status == "proposed" and row.source != "manual":
             current.proposed[row.id] = row.score
-        else:
-            current.blocked_pairs.add((row.newcomer_id, row.mentor_id))
-            if row.status == "accepted":
-                current.accepted_requests.add((row.newcomer_id, row.programme))
+            current.proposed_pairs[row.id] = pair
+            continue
+        current.blocked_pairs.add(pair)
+        if row.status == "proposed":
+            current.manual_requests.add((row.newcomer_id, row.programme))
+        elif row.status == "accepted":
+            current.accepted_requests.add((row.newcomer_id, row.programme))
     return current
 
 
@@ -240,28 +306,51 @@ def _write(
     snapshot: Snapshot,
     outcome: Outcome,
     *,
+    pause: Checkpoint,
     dry_run: bool,
     started_at: datetime,
     phases: dict[str, float],
     clock: float,
 ) -> tuple[int, dict[str, Any]]:
     """Write the run in the caller's transaction; return its id and stats."""
-    current = _current(session)
+    current = _current(
+        session,
+        {m.newcomer_id for m in outcome.matches} | {u.newcomer_id for u in outcome.unmatched},
+        {m.mentor_id for m in outcome.matches},
+    )
+    pause("locked")
     now = _now()
 
+    def valid(m: ProposedMatch) -> bool:
+        request = (m.newcomer_id, m.programme)
+        return (
+            current.request_valid(*request)
+            and current.mentor_active(m.mentor_id)
+            and request not in current.accepted_requests
+            and request not in current.manual_requests
+        )
+
     kept: dict[int, ProposedMatch] = {}  # proposal row id -> its match in this solution
+    for m in outcome.matches:
+        # A proposal decided since the snapshot stays as decided; one whose request is no
+        # longer valid (person erased or inactive, programme dropped, request taken) goes.
+        if m.kept_id is not None and m.kept_id in current.proposed and valid(m):
+            kept[m.kept_id] = m
+    outgoing = sorted(
+        {i for i in snapshot.proposals.values() if i not in kept} | set(snapshot.stale_proposals)
+    )
+    outgoing = [i for i in outgoing if i in current.proposed]
+    # The pairs that stay proposed or decided after this write: never proposed again.
+    pairs = set(current.blocked_pairs)
+    gone = set(outgoing)
+    pairs.update(pair for i, pair in current.proposed_pairs.items() if i not in gone)
+
     new_rows: list[dict[str, Any]] = []
     for m in outcome.matches:
-        if m.kept_id is not None:
-            if m.kept_id in current.proposed:
-                kept[m.kept_id] = m
-            continue  # decided since the snapshot: the decision stands
-        if (m.newcomer_id, m.programme) in current.accepted_requests:
-            continue
-        if (m.newcomer_id, m.mentor_id) in current.blocked_pairs:
-            continue
-        if m.newcomer_id not in current.newcomers or m.mentor_id not in current.mentors:
-            continue  # erased since the snapshot
+        pair = (m.newcomer_id, m.mentor_id)
+        if m.kept_id is not None or not valid(m) or pair in pairs:
+            continue  # changed, erased, decided or proposed by hand since the snapshot
+        pairs.add(pair)
         new_rows.append(
             {
                 "newcomer_id": m.newcomer_id,
@@ -277,10 +366,6 @@ def _write(
                 "version": 1,
             }
         )
-    outgoing = sorted(
-        {i for i in snapshot.proposals.values() if i not in kept} | set(snapshot.stale_proposals)
-    )
-    outgoing = [i for i in outgoing if i in current.proposed]
     rescored = [
         {
             "b_id": row_id,
@@ -314,7 +399,11 @@ def _write(
         for chunk in _chunks(outgoing):
             result = session.execute(
                 update(_matches)
-                .where(_matches.c.id.in_(chunk), _matches.c.status == "proposed")
+                .where(
+                    _matches.c.id.in_(chunk),
+                    _matches.c.status == "proposed",
+                    _matches.c.source != "manual",  # a coordinator's proposal is left alone
+                )
                 .values(
                     status="superseded",
                     decided_at=now,

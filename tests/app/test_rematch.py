@@ -7,11 +7,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.jobs.rematch import RunInProgress, rematch
 from app.locks import exclusive
+from app.matches.mapping import load_problem, solve_snapshot
 from app.models import AuditEvent, Match, MatchRun, Mentor, Newcomer, RunUnmatched
 from tests.app.conftest import Keys
 from tests.app.factories import make_association, make_mentor, make_newcomer
@@ -282,3 +284,137 @@ def test_a_kept_proposal_is_rescored_in_place(db: Session, engine: Engine) -> No
     same = after.keys() & before.keys()
     assert len(same) == result.stats["kept"] >= 1
     assert any(after[i] != before[i] for i in same)
+
+
+def planned(engine: Engine) -> set[tuple[int, int, str]]:
+    """What a run would propose now: (newcomer, mentor, programme) of the solution."""
+    with Session(engine) as session, session.begin():
+        snapshot = load_problem(session)
+    return {(m.newcomer_id, m.mentor_id, m.programme) for m in solve_snapshot(snapshot).matches}
+
+
+def test_people_changed_during_the_solve_get_no_new_proposals(db: Session, engine: Engine) -> None:
+    association = make_association(db)
+    keep = make_mentor(db, association, capacity=5)
+    gone = make_mentor(db, association, capacity=5, interests=["chess"])
+    off = make_newcomer(db)
+    drop = make_newcomer(db, programmes=["mentor", "lets_network"])
+    ok = make_newcomer(db, interests=["chess"])
+    plan = planned(engine)
+    assert {n for n, _, _ in plan} == {off.id, drop.id, ok.id}
+    assert (drop.id, "lets_network") in {(n, p) for n, _, p in plan}
+    assert gone.id in {m for _, m, _ in plan}
+
+    def meanwhile(phase: str) -> None:
+        if phase != "solve":
+            return
+        with Session(engine) as other, other.begin():
+            other.get(Newcomer, off.id).active = False  # type: ignore[union-attr]
+            other.get(Newcomer, drop.id).programmes = ["mentor"]  # type: ignore[union-attr]
+            other.get(Mentor, gone.id).active = False  # type: ignore[union-attr]
+
+    result = rematch(engine, checkpoint=meanwhile)
+    proposed = matches(db, "proposed")
+    assert proposed and all(m.mentor_id == keep.id for m in proposed)
+    assert off.id not in {m.newcomer_id for m in proposed}
+    assert (drop.id, "lets_network") not in {(m.newcomer_id, m.programme) for m in proposed}
+    assert result.stats["new"] == len(proposed)
+
+
+def test_kept_proposals_no_longer_valid_after_the_solve_are_superseded(
+    db: Session, engine: Engine
+) -> None:
+    association = make_association(db)
+    make_mentor(db, association, capacity=5)
+    make_mentor(db, association, capacity=5, interests=["chess"])
+    two = make_newcomer(db, programmes=["mentor", "lets_network"])
+    one = make_newcomer(db)
+    chess = make_newcomer(db, interests=["chess"])
+    rematch(engine)
+    proposed = matches(db, "proposed")
+    network = next(m for m in proposed if (m.newcomer_id, m.programme) == (two.id, "lets_network"))
+    off = next(m for m in proposed if m.newcomer_id == one.id)
+    gone = next(m for m in proposed if m.newcomer_id == chess.id).mentor_id
+
+    def meanwhile(phase: str) -> None:
+        if phase != "solve":
+            return
+        with Session(engine) as other, other.begin():
+            other.get(Newcomer, off.newcomer_id).active = False  # type: ignore[union-attr]
+            other.get(Newcomer, network.newcomer_id).programmes = ["mentor"]  # type: ignore[union-attr]
+            other.get(Mentor, gone).active = False  # type: ignore[union-attr]
+
+    rematch(engine, checkpoint=meanwhile)
+    rows = matches(db)
+    by_id = {m.id: m for m in rows}
+    assert by_id[network.id].status == "superseded"
+    live = [m for m in rows if m.status == "proposed"]
+    assert off.newcomer_id not in {m.newcomer_id for m in live}
+    assert gone not in {m.mentor_id for m in live}
+    assert (network.newcomer_id, "lets_network") not in {(m.newcomer_id, m.programme) for m in live}
+    for m in proposed:
+        if m.newcomer_id == off.newcomer_id or m.mentor_id == gone:
+            assert by_id[m.id].status == "superseded"
+
+
+def test_a_manual_proposal_made_during_the_solve_wins(db: Session, engine: Engine) -> None:
+    association = make_association(db)
+    mentor = make_mentor(db, association, capacity=3)
+    other_mentor = make_mentor(db, association, capacity=3, languages=["da"])
+    twice = make_newcomer(db, programmes=["mentor", "lets_network"], languages=["ar"])
+    taken = make_newcomer(db, languages=["da"])
+    plan = planned(engine)
+    [(_, solver_mentor, solver_programme)] = [p for p in plan if p[0] == twice.id]
+    assert solver_mentor == mentor.id  # the only mentor speaking Arabic
+    by_hand = "lets_network" if solver_programme == "mentor" else "mentor"
+    [(_, taken_mentor, _)] = [p for p in plan if p[0] == taken.id]
+    hand_mentor = other_mentor.id if taken_mentor == mentor.id else mentor.id
+
+    def meanwhile(phase: str) -> None:
+        if phase != "solve":
+            return
+        with Session(engine) as other, other.begin():
+            for newcomer_id, mentor_id, programme in (
+                (twice.id, mentor.id, by_hand),  # the same mentor, another programme
+                (taken.id, hand_mentor, "mentor"),  # the same request, another mentor
+            ):
+                other.add(
+                    Match(
+                        newcomer_id=newcomer_id,
+                        mentor_id=mentor_id,
+                        programme=programme,
+                        status="proposed",
+                        source="manual",
+                    )
+                )
+
+    rematch(engine, checkpoint=meanwhile)
+    proposed = matches(db, "proposed")
+    assert sorted((m.newcomer_id, m.mentor_id, m.programme, m.source) for m in proposed) == [
+        (twice.id, mentor.id, by_hand, "manual"),
+        (taken.id, hand_mentor, "mentor", "manual"),
+    ]
+
+
+def test_the_write_locks_the_people_it_refers_to(db: Session, engine: Engine) -> None:
+    """PostgreSQL: an erasure waits for the write, so its inserts' foreign keys stay valid."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's BEGIN IMMEDIATE serialises all writers already")
+    target = seed(db)["newcomers"][4].id  # every seeded newcomer is matched or unmatched
+    db.rollback()
+    refused: list[str] = []
+
+    def meanwhile(phase: str) -> None:
+        if phase != "locked":  # people locked and re-read, nothing written yet
+            return
+        with engine.connect() as conn:
+            conn.execute(text("SET lock_timeout = '200ms'"))
+            try:
+                conn.execute(text("DELETE FROM newcomers WHERE id = :id"), {"id": target})
+            except OperationalError as exc:
+                refused.append(type(exc.orig).__name__)
+            conn.rollback()
+
+    result = rematch(engine, checkpoint=meanwhile)
+    assert refused == ["LockNotAvailable"]
+    assert result.stats["new"] == 4
