@@ -12,11 +12,14 @@ What the solver sees:
 - ``mentors``: active mentors. A mentor whose accepted load exceeds a since-lowered capacity is
   given ``capacity = load`` (full, never negative).
 - ``newcomers``: active newcomers with at least one *open request* — a requested, active
-  programme without an accepted match.
+  programme without an accepted match and without a pending manual proposal (a coordinator
+  who proposed a mentor by hand is handling that request: a run leaves it, and the manual
+  proposal, alone).
 - ``fixed``: accepted matches of active mentors (they use up places).
-- ``previous``: proposed matches whose request is still open (the keep bonus).
+- ``previous``: solver proposals whose request is still open (the keep bonus).
 - ``forbidden``: rejected and ended (newcomer, mentor) pairs: a pair a coordinator turned
-  down, or whose mentorship is over, is not proposed again.
+  down, or whose mentorship is over, is not proposed again; and the pairs of pending manual
+  proposals (a newcomer never gets the same mentor twice).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from matching import model as mm
 from matching import solve
 
 PROPOSED, ACCEPTED, REJECTED, ENDED = "proposed", "accepted", "rejected", "ended"
+MANUAL = "manual"
 _GENDERS = frozenset({"female", "male", "other"})
 
 
@@ -68,8 +72,9 @@ class Snapshot:
 
     ``newcomer_ids``/``mentor_ids`` map solver ids to database ids. ``proposals`` maps each
     ``previous`` triple (newcomer key, mentor key, programme) to its match row id, so a run can
-    keep those rows. ``stale_proposals`` are proposed matches that could not be passed as
-    ``previous`` (request no longer open, person inactive): a run supersedes them.
+    keep those rows. ``stale_proposals`` are solver proposals that could not be passed as
+    ``previous`` (request no longer open, person inactive): a run supersedes them. Manual
+    proposals are in neither: a run leaves them alone.
     """
 
     problem: mm.Problem
@@ -183,6 +188,7 @@ def load_problem(
             MatchRow.mentor_id,
             MatchRow.programme,
             MatchRow.status,
+            MatchRow.source,
         )
         .where(MatchRow.status.in_((ACCEPTED, PROPOSED, REJECTED, ENDED)))
         .order_by(MatchRow.id)
@@ -210,8 +216,11 @@ def load_problem(
     active_mentors = {r.id for r in mentor_rows}
 
     fixed_load: dict[int, int] = defaultdict(int)
-    closed: set[tuple[int, str]] = set()  # (newcomer, programme) with an accepted match
+    # (newcomer, programme) with an accepted match or a pending manual proposal
+    closed: set[tuple[int, str]] = set()
     for m in match_rows:
+        if m.status == PROPOSED and m.source == MANUAL:
+            closed.add((m.newcomer_id, m.programme))
         if m.status == ACCEPTED:
             closed.add((m.newcomer_id, m.programme))
             if m.mentor_id in active_mentors:
@@ -311,6 +320,12 @@ def load_problem(
                 fixed.append(mm.Assignment(*triple))
         elif m.status == PROPOSED:
             if not in_scope:
+                continue
+            if m.source == MANUAL:
+                # The coordinator's: never kept or superseded by a run; its pair is not
+                # proposed again in another programme while it is pending.
+                if m.mentor_id in active_mentors:
+                    forbidden[(triple[0], triple[1])] = None
                 continue
             usable = (
                 m.mentor_id in active_mentors

@@ -94,3 +94,28 @@ def test_restricted_to_some_newcomers_keeps_all_mentors_and_loads(db: Session) -
     assert [m.id for m in snapshot.problem.mentors] == [mentor_key(mentor.id)]
     assert len(snapshot.problem.fixed) == 1  # b's accepted match still uses a place
     assert snapshot.problem.forbidden == ()
+
+
+def test_a_pending_manual_proposal_takes_its_request_and_pair(db: Session) -> None:
+    association = make_association(db)
+    mentor = make_mentor(db, association, capacity=2)
+    newcomer = make_newcomer(db, programmes=["mentor", "lets_network"])
+    manual = Match(
+        newcomer_id=newcomer.id,
+        mentor_id=mentor.id,
+        programme="mentor",
+        status="proposed",
+        source="manual",
+    )
+    db.add(manual)
+    db.commit()
+
+    snapshot = load_problem(db, today=TODAY)
+    db.rollback()
+    n, m = newcomer_key(newcomer.id), mentor_key(mentor.id)
+    [person] = snapshot.problem.newcomers
+    assert person.programmes == ("lets_network",)  # the coordinator handles "mentor"
+    assert [(f.newcomer, f.mentor) for f in snapshot.problem.forbidden] == [(n, m)]
+    assert snapshot.problem.previous == ()
+    assert snapshot.proposals == {}
+    assert snapshot.stale_proposals == ()  # a run never supersedes it

@@ -418,3 +418,51 @@ def test_the_write_locks_the_people_it_refers_to(db: Session, engine: Engine) ->
     result = rematch(engine, checkpoint=meanwhile)
     assert refused == ["LockNotAvailable"]
     assert result.stats["new"] == 4
+
+
+def test_a_run_leaves_manual_proposals_and_their_requests_alone(
+    db: Session, engine: Engine
+) -> None:
+    association = make_association(db)
+    good = make_mentor(db, association, capacity=3, interests=["chess"], languages=["da", "ti"])
+    legal = make_mentor(db, association, capacity=3, interests=["knitting"])
+    mute = make_mentor(db, association, capacity=3, languages=["da"])
+    preferred = make_newcomer(db, interests=["chess"])  # the optimum would pick ``good``
+    illegal = make_newcomer(db, programmes=["mentor", "lets_network"])
+    tigrinya = make_newcomer(db, programmes=["mentor", "lets_network"], languages=["ti"])
+    manual = [
+        make_manual(db, preferred.id, legal.id, "mentor"),
+        make_manual(db, illegal.id, mute.id, "mentor"),  # no shared language
+        make_manual(db, tigrinya.id, good.id, "mentor"),  # the only mentor speaking ti
+    ]
+    illegal_id, tigrinya_id = illegal.id, tigrinya.id
+    db.rollback()  # end the read: SQLite lets one writer at a time
+
+    for _ in range(2):
+        result = rematch(engine)
+        rows = matches(db)
+        by_id = {m.id: m for m in rows}
+        assert [(by_id[m.id].status, by_id[m.id].version) for m in manual] == [("proposed", 1)] * 3
+        solver = {(m.newcomer_id, m.mentor_id, m.programme) for m in rows if m.source == "solver"}
+        assert {(n, p) for n, _, p in solver} == {(illegal_id, "lets_network")}
+        assert result.stats["superseded"] == 0
+    unmatched = db.scalars(select(RunUnmatched).where(RunUnmatched.run_id == result.run_id))
+    assert {(u.newcomer_id, u.programme) for u in unmatched} == {(tigrinya_id, "lets_network")}
+    db.rollback()
+
+
+def make_manual(db: Session, newcomer_id: int, mentor_id: int, programme: str) -> Match:
+    """A coordinator's pending manual proposal, committed."""
+    row = Match(
+        newcomer_id=newcomer_id,
+        mentor_id=mentor_id,
+        programme=programme,
+        status="proposed",
+        source="manual",
+    )
+    db.add(row)
+    db.commit()
+    db.refresh(row)
+    db.expunge(row)
+    db.rollback()
+    return row
