@@ -10,7 +10,9 @@
 
 A run killed at any moment has committed nothing (the run row is written in the same
 transaction as the proposals), so the data stays exactly as before and the next run succeeds.
-A run that fails with an error records a ``failed`` run and raises :class:`RunFailed`.
+A run that fails with an error records a ``failed`` run and raises :class:`RunFailed`; both
+carry only the exception's class (a database error's text can carry people's ids and values),
+and the log only its class, SQLSTATE and constraint name.
 
 What changed between the read and the write is respected. The write locks the newcomers and
 mentors it refers to (``FOR SHARE`` on PostgreSQL, so none is erased or changed before the
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -37,6 +40,7 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.auth import SYSTEM, Principal
 from app.locks import LockBusy, exclusive
+from app.logs import current_request_id
 from app.matches.mapping import Outcome, ProposedMatch, Snapshot, load_problem, solve_snapshot
 from app.models import Match, MatchRun, Mentor, Newcomer, RunUnmatched
 
@@ -178,13 +182,49 @@ def _run(
         )
         return RunResult(run_id=run_id, dry_run=dry_run, stats=stats, phases=phases)
     except Exception as exc:
-        log.exception("match run failed")
-        failed_id = _record_failure(engine, dry_run, started_at, exc)
-        raise RunFailed(f"the match run failed: {exc}", failed_id) from exc
+        _log_failure("match run failed", exc)
+        message = failure_message(exc)
+        failed_id = _record_failure(engine, dry_run, started_at, message)
+        raise RunFailed(message, failed_id) from exc
+
+
+def failure_message(exc: BaseException) -> str:
+    """What a caller and ``match_runs.error`` are told of a failure: the exception's class only.
+
+    A database error's text carries its SQL and the values it was about ("Key
+    (newcomer_id)=(20)"): that stays out of the run row and the API answer.
+    """
+    request_id = current_request_id()
+    where = f"see the service log, request id {request_id}" if request_id else "see the service log"
+    return f"the run failed: {type(exc).__name__}; {where}"
+
+
+def failure_fields(exc: BaseException) -> dict[str, str]:
+    """What may be logged of a failure: exception classes, SQLSTATE and constraint name.
+
+    Never the message, the statement or its parameters: they can name people or carry ids.
+    """
+    fields = {"error_type": type(exc).__name__}
+    orig = getattr(exc, "orig", None)
+    if orig is not None:
+        fields["driver_error"] = type(orig).__name__
+        code = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None)
+        if code:
+            fields["sqlstate"] = str(code)
+        constraint = getattr(getattr(orig, "diag", None), "constraint_name", None)
+        if constraint:
+            fields["constraint"] = str(constraint)
+    frames = traceback.extract_tb(exc.__traceback__)
+    fields["where"] = " <- ".join(f"{f.name} ({f.filename}:{f.lineno})" for f in reversed(frames))
+    return fields
+
+
+def _log_failure(message: str, exc: BaseException) -> None:
+    log.error(message, extra=failure_fields(exc))
 
 
 def _record_failure(
-    engine: Engine, dry_run: bool, started_at: datetime, exc: Exception
+    engine: Engine, dry_run: bool, started_at: datetime, message: str
 ) -> int | None:
     try:
         with Session(engine) as session, session.begin():
@@ -196,13 +236,13 @@ def _record_failure(
                     started_at=started_at,
                     finished_at=_now(),
                     stats={},
-                    error=f"{type(exc).__name__}: {exc}"[:2000],
+                    error=message[:2000],
                 )
                 .returning(_runs.c.id)
             ).scalar_one()
             return run_id
-    except Exception:
-        log.exception("could not record the failed run")
+    except Exception as exc:
+        _log_failure("could not record the failed run", exc)
         return None
 
 

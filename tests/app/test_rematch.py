@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.jobs.rematch import RunInProgress, rematch
 from app.locks import exclusive
+from app.logs import JsonFormatter
 from app.matches.mapping import load_problem, solve_snapshot
 from app.models import AuditEvent, Match, MatchRun, Mentor, Newcomer, RunUnmatched
 from tests.app.conftest import Keys
@@ -466,3 +469,53 @@ def make_manual(db: Session, newcomer_id: int, mentor_id: int, programme: str) -
     db.expunge(row)
     db.rollback()
     return row
+
+
+def test_a_failed_run_reports_no_database_text(
+    db: Session,
+    client: TestClient,
+    keys: Keys,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The run row, the 500 answer and the log carry the error's class, never its values."""
+    seed(db)
+    db.rollback()
+
+    def failing_audit(session: Session, *_args: Any) -> None:
+        run_id = session.scalar(select(MatchRun.id).order_by(MatchRun.id.desc()).limit(1))
+        session.execute(  # a foreign key violation naming a (made-up) person's id
+            insert(RunUnmatched).values(
+                run_id=run_id,
+                newcomer_id=987654,
+                programme="mentor",
+                municipality="101",
+                language="ar",
+                reason="capacity",
+                passed={},
+            )
+        )
+
+    monkeypatch.setattr("app.jobs.rematch.audit.record", failing_audit)
+    with caplog.at_level(logging.ERROR, logger="makker.rematch"):
+        answer = client.post(
+            "/api/v1/match-runs", headers={**keys.admin(), "X-Request-ID": "req-42"}
+        )
+    assert answer.status_code == 500
+    detail = answer.json()["detail"]
+    assert detail.startswith("the run failed: IntegrityError; see the service log, request id")
+    assert "req-42" in detail
+    [run] = db.scalars(select(MatchRun)).all()
+    db.rollback()
+    assert run.status == "failed"
+    assert run.error is not None and run.error.startswith("the run failed: IntegrityError;")
+    assert f"(run {run.id})" in detail
+    [record] = [r for r in caplog.records if r.name == "makker.rematch"]
+    logged = JsonFormatter().format(record)
+    assert record.exc_info is None
+    assert json.loads(logged)["error_type"] == "IntegrityError"
+    for text_ in (detail, run.error, logged):
+        assert "987654" not in text_ and "INSERT" not in text_ and "DETAIL" not in text_
+    if db.get_bind().dialect.name == "postgresql":
+        assert json.loads(logged)["sqlstate"] == "23503"
+        assert json.loads(logged)["constraint"].startswith("fk_run_unmatched_newcomer_id")
