@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
-from app.errors import AppError, Conflict, NotFound
+from app.errors import AppError, Conflict, Forbidden, NotFound
 from app.jobs.rematch import RunFailed, RunInProgress, rematch
 from app.models import MatchRun
 from app.pagination import Page, PageParams
@@ -25,7 +25,14 @@ def start(engine: Engine, principal: Principal, *, dry_run: bool) -> int:
 
     The caller must hold no open transaction on the database: on SQLite it would hold the
     write lock the job needs. The run is audited in its own write transaction.
+
+    A run that writes proposals changes every municipality's, so only admins (and the nightly
+    job) start one; a coordinator, scoped to some municipalities, may start dry runs.
     """
+    if not dry_run and not principal.is_admin:
+        raise Forbidden(
+            "A run writes proposals in every municipality: a coordinator may start dry runs only"
+        )
     try:
         return rematch(engine, dry_run=dry_run, actor=principal).run_id
     except RunInProgress as exc:

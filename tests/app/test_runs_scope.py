@@ -28,3 +28,14 @@ def test_a_newcomer_who_moved_leaves_the_old_municipalitys_run_details(
     frederiksberg = keys.coordinator("147")
     detail = client.get(f"/api/v1/match-runs/{run['id']}", headers=frederiksberg).json()
     assert [u["newcomer_id"] for u in detail["unmatched"]] == [newcomer.id]
+
+
+def test_a_coordinator_may_start_dry_runs_only(db: Session, client: TestClient, keys: Keys) -> None:
+    make_newcomer(db, municipality="147")
+    copenhagen = keys.coordinator("101")
+    refused = client.post("/api/v1/match-runs", headers=copenhagen, json={"dry_run": False})
+    assert refused.status_code == 403
+    assert client.get("/api/v1/match-runs", headers=keys.admin()).json()["items"] == []
+    dry = client.post("/api/v1/match-runs", headers=copenhagen, json={"dry_run": True})
+    assert dry.status_code == 201
+    assert dry.json()["dry_run"] is True
