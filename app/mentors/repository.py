@@ -12,9 +12,9 @@ from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
-from app.errors import NotFound
 from app.models import Mentor
 from app.pagination import PageParams, paginate
+from app.queries import one_or_not_found
 
 
 def scoped(principal: Principal) -> Select[Mentor]:
@@ -32,12 +32,7 @@ def get_scoped(
 ) -> Mentor:
     """The mentor, or :class:`NotFound` when it does not exist or is out of scope."""
     query = scoped(principal).where(Mentor.id == mentor_id)
-    if for_update:
-        query = query.with_for_update()
-    row = session.scalar(query)
-    if row is None:
-        raise NotFound(f"No mentor {mentor_id}")
-    return row
+    return one_or_not_found(session, query, missing=f"No mentor {mentor_id}", for_update=for_update)
 
 
 def list_scoped(
