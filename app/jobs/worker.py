@@ -149,8 +149,8 @@ class Worker:
     poll_seconds: float = 2.0
     progress: Progress | None = None
     checkpoint: Checkpoint | None = None
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _wake: threading.Event = field(default_factory=threading.Event)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False)
+    _wake: threading.Event = field(default_factory=threading.Event, init=False)
 
     def run_once(self) -> int | None:
         """Claim and execute one queued run; its id (``None`` when nothing could be claimed)."""
