@@ -217,7 +217,7 @@ def _run(job: _Job) -> RunResult:
         )
         return RunResult(run_id=run_id, dry_run=job.dry_run, stats=stats, phases=phases)
     except Exception as exc:
-        _log_failure("match run failed", exc)
+        _log_failure("match run failed", exc, job.run_id)
         message = failure_message(exc)
         failed_id = _record_failure(job, started_at, message)
         raise RunFailed(message, failed_id) from exc
@@ -254,8 +254,10 @@ def failure_fields(exc: BaseException) -> dict[str, str]:
     return fields
 
 
-def _log_failure(message: str, exc: BaseException) -> None:
-    log.error(message, extra=failure_fields(exc))
+def _log_failure(message: str, exc: BaseException, run_id: int | None = None) -> None:
+    # A queued run has no request id in the worker: its run id ties the log to the row.
+    extra = failure_fields(exc) if run_id is None else {**failure_fields(exc), "run": run_id}
+    log.error(message, extra=extra)
 
 
 def _record_failure(job: _Job, started_at: datetime, message: str) -> int | None:
@@ -284,7 +286,7 @@ def _record_failure(job: _Job, started_at: datetime, message: str) -> int | None
             ).scalar_one()
             return run_id
     except Exception as exc:
-        _log_failure("could not record the failed run", exc)
+        _log_failure("could not record the failed run", exc, job.run_id)
         return job.run_id
 
 

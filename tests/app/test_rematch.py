@@ -534,6 +534,7 @@ def test_a_failed_run_commits_nothing_and_reports_no_database_text(
     logged = JsonFormatter().format(record)
     assert record.exc_info is None
     assert json.loads(logged)["error_type"] == "IntegrityError"
+    assert json.loads(logged)["run"] == run["id"]
     answer = client.get(f"/api/v1/match-runs/{run['id']}", headers=admin).text
     for text_ in (answer, logged):
         assert refuse_unmatched_in not in text_
