@@ -1,4 +1,4 @@
-"""The ``makker`` command: serve, migrate, create-key (and the jobs)."""
+"""The ``makker`` command: serve, migrate, create-key (and the jobs: rematch, worker)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", envvar="PORT")] = 8000,
 ) -> None:
-    """Serve the API with uvicorn."""
+    """Serve the API with uvicorn (and, unless MAKKER_EMBEDDED_WORKER=false, the run worker)."""
     import uvicorn
 
     from app.main import create_app
@@ -122,11 +122,30 @@ def rematch(
 ) -> None:
     """Run the matcher over the stored data (the nightly job); one progress line per phase.
 
-    Exit status 0 on success, 1 when the run failed, 3 when another run is in progress.
+    Exit status 0 on success, 1 when the run failed, 3 when another writing run is in
+    progress (dry runs never block it).
     """
     from app.jobs.command import run_rematch_command
 
     raise typer.Exit(run_rematch_command(_database_url(), dry_run=dry_run, pause_at=pause_at))
+
+
+@cli.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="Execute the queued runs, then exit.")] = False,
+    poll: Annotated[float, typer.Option(min=0.1, help="Seconds between looks at the queue.")] = 2.0,
+    pause_at: Annotated[str | None, typer.Option(hidden=True)] = None,
+) -> None:
+    """Execute queued match runs (POST /api/v1/match-runs) until stopped.
+
+    For several API replicas: set MAKKER_EMBEDDED_WORKER=false on them and run one or more
+    workers; they share the database's queue. SIGTERM stops after the run in progress.
+    """
+    from app.jobs.command import run_worker_command
+
+    raise typer.Exit(
+        run_worker_command(_database_url(), once=once, poll_seconds=poll, pause_at=pause_at)
+    )
 
 
 @cli.command("seed-demo")

@@ -19,6 +19,13 @@ class Settings(BaseSettings):
     report_min_count: int = 5
     #: How long an idempotency key's answer is replayed.
     idempotency_ttl_hours: int = 24
+    #: Execute queued match runs in a thread of ``makker serve`` (off where ``makker worker``
+    #: processes execute them beside several API replicas).
+    embedded_worker: bool = True
+    #: Seconds between a worker's looks at the run queue (a run queued here wakes it at once).
+    worker_poll_seconds: float = 2.0
+    #: How many dry runs keep their unmatched requests (older dry runs keep their counts).
+    dry_run_details_kept: int = 5
 
 
 @lru_cache

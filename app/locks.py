@@ -1,4 +1,4 @@
-"""Named locks that allow one match run at a time, and die with their holder.
+"""Named locks that die with their holder: one writing run at a time, and a run's liveness.
 
 - PostgreSQL: a session-level advisory lock (``pg_try_advisory_lock``) taken on a dedicated
   autocommit connection that is held for the whole run and then closed (never returned to the
@@ -9,10 +9,15 @@
 - SQLite in memory: a process-local lock (there is no other process to exclude).
 
 Trying never waits: a second run learns at once that another run is in progress.
+
+Two uses: ``rematch`` (held by the one writing run) and ``run-<id>`` (held by the worker
+executing that queued run, so that a worker finding the row ``running`` and the lock free knows
+the executor is gone; see app/jobs/worker.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -49,8 +54,13 @@ def lock_file_path(engine: Engine, name: str) -> str | None:
 
 
 @contextmanager
-def exclusive(engine: Engine, name: str) -> Iterator[None]:
-    """Hold the named lock for the ``with`` block; raise :class:`LockBusy` if it is taken."""
+def exclusive(engine: Engine, name: str, *, ephemeral: bool = False) -> Iterator[None]:
+    """Hold the named lock for the ``with`` block; raise :class:`LockBusy` if it is taken.
+
+    ``ephemeral``: the lock file (SQLite) is removed on release, for one-off names such as a
+    run's. Whoever opened the removed file before gets its lock later and finds the work done:
+    callers act only on what the database says once they hold the lock.
+    """
     if engine.dialect.name == "postgresql":
         with _advisory(engine, name):
             yield
@@ -60,8 +70,17 @@ def exclusive(engine: Engine, name: str) -> Iterator[None]:
         with _in_process(name):
             yield
         return
-    with _flock(path, name):
+    with _flock(path, name, remove=ephemeral):
         yield
+
+
+def is_free(engine: Engine, name: str) -> bool:
+    """Whether the named lock is free right now (taken and released at once)."""
+    try:
+        with exclusive(engine, name):
+            return True
+    except LockBusy:
+        return False
 
 
 @contextmanager
@@ -83,7 +102,7 @@ def _advisory(engine: Engine, name: str) -> Iterator[None]:
 
 
 @contextmanager
-def _flock(path: str, name: str) -> Iterator[None]:
+def _flock(path: str, name: str, *, remove: bool) -> Iterator[None]:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
@@ -93,6 +112,9 @@ def _flock(path: str, name: str) -> Iterator[None]:
         try:
             yield
         finally:
+            if remove:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
 from app.errors import install_error_handlers, problem_response
+from app.jobs.embedded import run_worker_lifespan
 from app.logs import configure_logging
 from app.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestIdMiddleware
 from app.migrate import is_at_head
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     app = FastAPI(
+        lifespan=run_worker_lifespan,
         title="Makker",
         version="1.0.0",
         description="Volunteer-newcomer matching for Danish municipalities.",

@@ -1,16 +1,24 @@
-"""``makker rematch``: the nightly job for cron or a Kubernetes CronJob.
+"""``makker rematch`` (the nightly job) and ``makker worker`` (the run queue's worker).
 
-A progress line per phase goes to standard error, the run's stats as one JSON line to standard
-output. Exit status: 0 on success, 1 when the run failed, 3 when another run is in progress.
+``rematch``: a progress line per phase goes to standard error, the run's stats as one JSON line
+to standard output. Exit status: 0 on success, 1 when the run failed, 3 when another writing
+run is in progress (a dry run never is: dry runs take no lock).
+
+``worker``: executes queued runs (``POST /api/v1/match-runs``) until SIGTERM or SIGINT (after
+the run in progress), or, with ``--once``, until the queue is empty. A progress line per phase
+goes to standard error.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import sys
+from types import FrameType
 
 from app.db import make_engine
 from app.jobs.rematch import RunFailed, RunInProgress, rematch
+from app.jobs.worker import Worker
 
 EXIT_FAILED = 1
 EXIT_BUSY = 3
@@ -35,6 +43,12 @@ def _pause_at(phase: str | None) -> object:
     return checkpoint
 
 
+def _keep_dry_runs() -> int:
+    from app.config import get_settings
+
+    return get_settings().dry_run_details_kept
+
+
 def run_rematch_command(database_url: str, *, dry_run: bool, pause_at: str | None) -> int:
     """Run one rematch against ``database_url``; the process exit status."""
     if pause_at is not None and pause_at not in PAUSE_PHASES:
@@ -47,6 +61,7 @@ def run_rematch_command(database_url: str, *, dry_run: bool, pause_at: str | Non
             dry_run=dry_run,
             progress=_say,
             checkpoint=_pause_at(pause_at),  # type: ignore[arg-type]
+            keep_dry_runs=_keep_dry_runs(),
         )
     except RunInProgress as exc:
         _say(f"error: {exc}")
@@ -59,3 +74,37 @@ def run_rematch_command(database_url: str, *, dry_run: bool, pause_at: str | Non
     _say(f"done: run {result.run_id} in {result.stats['seconds']:.1f} s")
     print(json.dumps({"run_id": result.run_id, "dry_run": dry_run, **result.stats}))
     return 0
+
+
+def run_worker_command(
+    database_url: str, *, once: bool, poll_seconds: float, pause_at: str | None
+) -> int:
+    """Work the run queue of ``database_url``; the process exit status."""
+    if pause_at is not None and pause_at not in PAUSE_PHASES:
+        _say(f"error: --pause-at must be one of {', '.join(PAUSE_PHASES)}")
+        return 2
+    engine = make_engine(database_url)
+    worker = Worker(
+        engine,
+        keep_dry_runs=_keep_dry_runs(),
+        poll_seconds=poll_seconds,
+        progress=_say,
+        checkpoint=_pause_at(pause_at),  # type: ignore[arg-type]
+    )
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        _say("stopping after the run in progress")
+        worker.stop()
+
+    try:
+        if once:
+            done = worker.drain()
+            _say(f"done: {len(done)} runs")
+            return 0
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        _say("worker: waiting for queued runs")
+        worker.serve()
+        return 0
+    finally:
+        engine.dispose()

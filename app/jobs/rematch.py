@@ -1,27 +1,34 @@
-"""The nightly rematch: one code path for ``makker rematch`` and ``POST /api/v1/match-runs``.
+"""The match run: one code path for ``makker rematch``, the worker, and ``POST /match-runs``.
 
-1. **Lock**: one run at a time (:func:`app.locks.exclusive`; the lock dies with its holder).
+1. **Lock**: a writing run holds the run lock (:func:`app.locks.exclusive`): one writing run at
+   a time, and the lock dies with its holder. A dry run takes no lock: it writes no proposals,
+   so it never keeps a writing run (the nightly job) from starting, and runs beside one.
 2. **Read** a snapshot in one short transaction (:func:`app.matches.mapping.load_problem`).
 3. **Solve** with no transaction open.
 4. **Write** the outcome in one transaction: the run row with its stats, the unmatched
    requests, kept proposals left as they are (same row ids), the other proposals of the
    snapshot ``superseded``, the new ones inserted. A dry run writes the run and its unmatched
-   requests but no proposals.
+   requests but no proposals, and prunes the unmatched rows of older dry runs (all but the
+   latest ``keep_dry_runs``; their rows say ``details_pruned``).
 
-A run killed at any moment has committed nothing (the run row is written in the same
-transaction as the proposals), so the data stays exactly as before and the next run succeeds.
-A run that fails with an error records a ``failed`` run and raises :class:`RunFailed`; both
-carry only the exception's class (a database error's text can carry people's ids and values),
-and the log only its class, SQLSTATE and constraint name.
+A run comes without a row (``makker rematch``: its row is written with its outcome, in the
+write transaction) or as a queued run a worker claimed (``run_id``, see app/jobs/worker.py: the
+row, already ``running``, gets each phase as the run enters it, and its outcome in the write
+transaction). Either way a run killed at any moment has committed none of its outcome, so the
+data stays exactly as before (a claimed run's row stays ``running`` until a worker finds its
+executor gone and marks it ``failed``). A run that fails with an error records a ``failed``
+run and raises :class:`RunFailed`; both carry only the exception's class (a database error's
+text can carry people's ids and values), and the log only its class, SQLSTATE and constraint.
 
 What changed between the read and the write is respected. The write locks the newcomers and
 mentors it refers to (``FOR SHARE`` on PostgreSQL, so none is erased or changed before the
 commit; SQLite's ``BEGIN IMMEDIATE`` serialises writers anyway) and re-reads their active flags
-and requested programmes, and the matches' statuses. It never supersedes a proposal that was
-decided meanwhile, nor writes a proposal (new or kept) for a person erased or deactivated, a
-programme no longer requested, a request accepted or proposed by hand, or a pair that was
-rejected, accepted or proposed meanwhile (a newcomer never gets the same mentor twice); a kept
-proposal no longer valid is superseded. A coordinator's manual proposal is never superseded.
+and requested programmes, and the matches' standing (:mod:`app.matches.standing`, the same
+classification the read used). It never supersedes a proposal that was decided meanwhile, nor
+writes a proposal (new or kept) for a person erased or deactivated, a programme no longer
+requested, a request accepted or proposed by hand, or a pair that was rejected, accepted or
+proposed meanwhile (a newcomer never gets the same mentor twice); a kept proposal no longer
+valid is superseded. A coordinator's manual proposal is never superseded.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, bindparam, insert, select, update
+from sqlalchemy import Engine, Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -42,7 +49,9 @@ from app.auth import SYSTEM, Principal
 from app.locks import LockBusy, exclusive
 from app.logs import current_request_id
 from app.matches.mapping import Outcome, ProposedMatch, Snapshot, load_problem, solve_snapshot
+from app.matches.standing import read_standing
 from app.models import Match, MatchRun, Mentor, Newcomer, RunUnmatched
+from app.models.match_run import RunPhase, RunStatus
 
 log = logging.getLogger("makker.rematch")
 
@@ -51,6 +60,8 @@ LOCK_NAME = "rematch"
 CHUNK = 5000
 #: Scores closer than this are the same (no rewrite of a kept proposal).
 SCORE_EPSILON = 1e-9
+#: Dry runs whose unmatched rows are kept (the settings' ``dry_run_details_kept``).
+KEEP_DRY_RUNS = 5
 
 Progress = Callable[[str], None]
 Checkpoint = Callable[[str], None]
@@ -63,7 +74,7 @@ _mentors: Table = Mentor.__table__  # type: ignore[assignment]
 
 
 class RunInProgress(Exception):
-    """Another run holds the lock; this one did nothing."""
+    """Another writing run holds the lock; this one did nothing."""
 
     def __init__(self) -> None:
         super().__init__("another run is in progress")
@@ -77,6 +88,10 @@ class RunFailed(Exception):
         self.run_id = run_id
 
 
+class RunNotRunning(Exception):
+    """The claimed run's row is no longer ``running`` (another worker gave it up)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RunResult:
     """What a run did: its id, stats, and the seconds each phase took."""
@@ -87,8 +102,37 @@ class RunResult:
     phases: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One run's settings and hooks."""
+
+    engine: Engine
+    dry_run: bool
+    run_id: int | None  # a claimed queued run, or None (the row comes with the outcome)
+    today: date | None
+    say: Progress
+    pause: Checkpoint
+    actor: Principal
+    keep_dry_runs: int
+
+    def enter(self, phase: RunPhase) -> None:
+        """Show a claimed run's phase on its row (its own short transaction)."""
+        if self.run_id is None:
+            return
+        with Session(self.engine) as session, session.begin():
+            session.execute(
+                update(_runs)
+                .where(_runs.c.id == self.run_id, _runs.c.status == RunStatus.RUNNING)
+                .values(phase=phase)
+            )
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _quiet(_line: str) -> None:
+    return None
 
 
 def _chunks(items: Sequence[int]) -> Iterator[Sequence[int]]:
@@ -100,91 +144,82 @@ def rematch(
     engine: Engine,
     *,
     dry_run: bool = False,
+    run_id: int | None = None,
     today: date | None = None,
     progress: Progress | None = None,
     checkpoint: Checkpoint | None = None,
     actor: Principal = SYSTEM,
+    keep_dry_runs: int = KEEP_DRY_RUNS,
 ) -> RunResult:
     """Run the solver over the stored data and write (or, dry, only report) the outcome.
 
-    ``progress`` receives one line per phase. ``checkpoint`` is called with ``"solve"`` (no
-    transaction open, before solving), ``"locked"`` (inside the write transaction, the people
-    it refers to locked and re-read, nothing written yet) and ``"write"`` (inside the write
-    transaction, after every statement, before the commit): tests use it to kill the run, or
-    change the data, at a known moment.
-    ``actor`` is written to the audit log with the run, in the same transaction. Raises
-    :class:`RunInProgress` when another run holds the lock, :class:`RunFailed` when this one
-    fails.
+    ``run_id`` is a queued run a worker claimed (its row is ``running``); without it the run's
+    row is written with the outcome. ``progress`` receives one line per phase. ``checkpoint``
+    is called with ``"solve"`` (no transaction open, before solving), ``"locked"`` (inside the
+    write transaction, the people it refers to locked and re-read, nothing written yet) and
+    ``"write"`` (inside the write transaction, after every statement, before the commit):
+    tests use it to kill the run, or change the data, at a known moment.
+    ``actor`` is written to the audit log with a run that comes without a row (a queued run
+    was audited when it was asked for). ``keep_dry_runs``: how many dry runs keep their
+    unmatched rows. Raises :class:`RunInProgress` when this is a writing run and another
+    holds the lock, :class:`RunFailed` when this one fails.
     """
-    say = progress or (lambda _line: None)
-    pause = checkpoint or (lambda _phase: None)
+    job = _Job(
+        engine=engine,
+        dry_run=dry_run,
+        run_id=run_id,
+        today=today,
+        say=progress or _quiet,
+        pause=checkpoint or _quiet,
+        actor=actor,
+        keep_dry_runs=keep_dry_runs,
+    )
+    if dry_run:
+        return _run(job)
     try:
         with exclusive(engine, LOCK_NAME):
-            return _run(
-                engine,
-                dry_run=dry_run,
-                today=today,
-                say=say,
-                pause=pause,
-                actor=actor,
-            )
+            return _run(job)
     except LockBusy as exc:
         raise RunInProgress() from exc
 
 
-def _run(
-    engine: Engine,
-    *,
-    dry_run: bool,
-    today: date | None,
-    say: Progress,
-    pause: Checkpoint,
-    actor: Principal,
-) -> RunResult:
+def _run(job: _Job) -> RunResult:
     started_at = _now()
     phases: dict[str, float] = {}
     try:
+        job.enter(RunPhase.READ)
         clock = time.perf_counter()
-        with Session(engine) as session, session.begin():
-            snapshot = load_problem(session, today=today)
+        with Session(job.engine) as session, session.begin():
+            snapshot = load_problem(session, today=job.today)
         phases["read"] = time.perf_counter() - clock
-        say(f"read: {snapshot.summary()} in {phases['read']:.1f} s")
+        job.say(f"read: {snapshot.summary()} in {phases['read']:.1f} s")
 
-        pause("solve")
+        job.enter(RunPhase.SOLVE)
+        job.pause("solve")
         clock = time.perf_counter()
         outcome = solve_snapshot(snapshot)
         phases["solve"] = time.perf_counter() - clock
-        say(
+        job.say(
             f"solve: {outcome.stats['matched']} of {outcome.stats['requests']} requests matched "
             f"from {outcome.stats['candidates']} candidate pairs in {phases['solve']:.1f} s"
         )
 
+        job.enter(RunPhase.WRITE)
         clock = time.perf_counter()
-        with Session(engine) as session, session.begin():
-            run_id, stats = _write(
-                session,
-                snapshot,
-                outcome,
-                pause=pause,
-                dry_run=dry_run,
-                started_at=started_at,
-                phases=phases,
-                clock=clock,
-            )
-            audit.record(session, actor, "run", "match_run", run_id)
-            session.flush()
-            pause("write")
+        with Session(job.engine) as session, session.begin():
+            run_id, stats = _write(session, job, snapshot, outcome, started_at, phases, clock)
+            job.pause("write")
         phases["write"] = time.perf_counter() - clock
-        say(
-            f"write: run {run_id}{' (dry run)' if dry_run else ''}: {stats['kept']} kept, "
+        job.say(
+            f"write: run {run_id}{' (dry run)' if job.dry_run else ''}: {stats['kept']} kept, "
             f"{stats['superseded']} superseded, {stats['new']} new, "
             f"{len(outcome.unmatched)} unmatched in {phases['write']:.1f} s"
         )
-        return RunResult(run_id=run_id, dry_run=dry_run, stats=stats, phases=phases)
+        return RunResult(run_id=run_id, dry_run=job.dry_run, stats=stats, phases=phases)
     except Exception as exc:
-        _log_failure("match run failed", exc)
+        _log_failure("match run failed", exc, job.run_id)
         message = failure_message(exc)
-        failed_id = _record_failure(engine, dry_run, started_at, message)
+        failed_id = _record_failure(job, started_at, message)
         raise RunFailed(message, failed_id) from exc
 
 
@@ -219,31 +254,40 @@ def failure_fields(exc: BaseException) -> dict[str, str]:
     return fields
 
 
-def _log_failure(message: str, exc: BaseException) -> None:
-    log.error(message, extra=failure_fields(exc))
+def _log_failure(message: str, exc: BaseException, run_id: int | None = None) -> None:
+    # A queued run has no request id in the worker: its run id ties the log to the row.
+    extra = failure_fields(exc) if run_id is None else {**failure_fields(exc), "run": run_id}
+    log.error(message, extra=extra)
 
 
-def _record_failure(
-    engine: Engine, dry_run: bool, started_at: datetime, message: str
-) -> int | None:
+def _record_failure(job: _Job, started_at: datetime, message: str) -> int | None:
+    """Record the failed run (a claimed run's row, or a new one); its id."""
+    values = {"status": RunStatus.FAILED, "finished_at": _now(), "error": message[:2000]}
     try:
-        with Session(engine) as session, session.begin():
+        with Session(job.engine) as session, session.begin():
+            if job.run_id is not None:
+                session.execute(
+                    update(_runs)
+                    .where(_runs.c.id == job.run_id, _runs.c.status == RunStatus.RUNNING)
+                    .values(**values)
+                )
+                return job.run_id
             run_id: int = session.execute(
                 insert(_runs)
                 .values(
-                    status="failed",
-                    dry_run=dry_run,
+                    dry_run=job.dry_run,
+                    requested_by=job.actor.key_id,
+                    queued_at=started_at,
                     started_at=started_at,
-                    finished_at=_now(),
                     stats={},
-                    error=message[:2000],
+                    **values,
                 )
                 .returning(_runs.c.id)
             ).scalar_one()
             return run_id
     except Exception as exc:
-        _log_failure("could not record the failed run", exc)
-        return None
+        _log_failure("could not record the failed run", exc, job.run_id)
+        return job.run_id
 
 
 @dataclass(slots=True)
@@ -257,20 +301,22 @@ class _Current:
 
     proposed: dict[int, float | None]  # solver proposal id -> score
     proposed_pairs: dict[int, tuple[int, int]]  # solver proposal id -> (newcomer, mentor)
-    accepted_requests: set[tuple[int, str]]
-    manual_requests: set[tuple[int, str]]  # with a pending manual proposal
+    closed_requests: set[tuple[int, str]]  # accepted or proposed by hand
     blocked_pairs: set[tuple[int, int]]  # accepted, rejected, ended or proposed by hand
-    newcomers: dict[int, tuple[bool, frozenset[str]]] = field(default_factory=dict)
-    mentors: dict[int, bool] = field(default_factory=dict)
+    newcomers: dict[int, tuple[bool, frozenset[str]]]
+    mentors: dict[int, bool]
 
-    def request_valid(self, newcomer_id: int, programme: str) -> bool:
-        """Whether the newcomer is still stored, active, and asking for the programme."""
-        person = self.newcomers.get(newcomer_id)
-        return person is not None and person[0] and programme in person[1]
-
-    def mentor_active(self, mentor_id: int) -> bool:
-        """Whether the mentor is still stored and active."""
-        return self.mentors.get(mentor_id, False)
+    def valid(self, m: ProposedMatch) -> bool:
+        """Whether the match may still be proposed: both people stored and active, the
+        programme still requested, the request neither accepted nor proposed by hand."""
+        person = self.newcomers.get(m.newcomer_id)
+        return (
+            person is not None
+            and person[0]
+            and m.programme in person[1]
+            and self.mentors.get(m.mentor_id, False)
+            and (m.newcomer_id, m.programme) not in self.closed_requests
+        )
 
 
 def _lock_people(
@@ -305,107 +351,59 @@ def _lock_people(
     return newcomers, mentors
 
 
-def _current(session: Session, newcomer_ids: set[int], mentor_ids: set[int]) -> _Current:
-    newcomers, mentors = _lock_people(session, newcomer_ids, mentor_ids)
-    rows = session.execute(
-        select(
-            _matches.c.id,
-            _matches.c.newcomer_id,
-            _matches.c.mentor_id,
-            _matches.c.programme,
-            _matches.c.status,
-            _matches.c.score,
-            _matches.c.source,
-        ).where(_matches.c.status.in_(("proposed", "accepted", "rejected", "ended")))
-    ).all()
-    current = _Current(
-        proposed={},
-        proposed_pairs={},
-        accepted_requests=set(),
-        manual_requests=set(),
-        blocked_pairs=set(),
-        newcomers=newcomers,
-        mentors=mentors,
-    )
-    for row in rows:
-        pair = (row.newcomer_id, row.mentor_id)
-        if row.status == "proposed" and row.source != "manual":
-            current.proposed[row.id] = row.score
-            current.proposed_pairs[row.id] = pair
-            continue
-        current.blocked_pairs.add(pair)
-        if row.status == "proposed":
-            current.manual_requests.add((row.newcomer_id, row.programme))
-        elif row.status == "accepted":
-            current.accepted_requests.add((row.newcomer_id, row.programme))
-    return current
-
-
-def _write(
-    session: Session,
-    snapshot: Snapshot,
-    outcome: Outcome,
-    *,
-    pause: Checkpoint,
-    dry_run: bool,
-    started_at: datetime,
-    phases: dict[str, float],
-    clock: float,
-) -> tuple[int, dict[str, Any]]:
-    """Write the run in the caller's transaction; return its id and stats."""
-    current = _current(
+def _current(session: Session, outcome: Outcome) -> _Current:
+    """Lock and re-read the people the outcome refers to, and the matches' standing."""
+    newcomers, mentors = _lock_people(
         session,
         {m.newcomer_id for m in outcome.matches} | {u.newcomer_id for u in outcome.unmatched},
         {m.mentor_id for m in outcome.matches},
     )
-    pause("locked")
-    now = _now()
+    standing = read_standing(session)
+    return _Current(
+        proposed={m.id: m.score for m in standing.previous},
+        proposed_pairs={m.id: m.pair for m in standing.previous},
+        closed_requests=standing.closed_requests(),
+        blocked_pairs=standing.blocked_pairs(),
+        newcomers=newcomers,
+        mentors=mentors,
+    )
 
-    def valid(m: ProposedMatch) -> bool:
-        request = (m.newcomer_id, m.programme)
-        return (
-            current.request_valid(*request)
-            and current.mentor_active(m.mentor_id)
-            and request not in current.accepted_requests
-            and request not in current.manual_requests
-        )
 
-    kept: dict[int, ProposedMatch] = {}  # proposal row id -> its match in this solution
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What the write changes: proposals kept (row id -> match), superseded, new, rescored."""
+
+    kept: dict[int, ProposedMatch]
+    outgoing: list[int]
+    new: list[dict[str, Any]]
+    rescored: list[dict[str, Any]]
+
+
+def _plan(snapshot: Snapshot, outcome: Outcome, current: _Current, now: datetime) -> _Plan:
+    """Reconcile the solution with what is stored now."""
+    kept: dict[int, ProposedMatch] = {}
     for m in outcome.matches:
         # A proposal decided since the snapshot stays as decided; one whose request is no
         # longer valid (person erased or inactive, programme dropped, request taken) goes.
-        if m.kept_id is not None and m.kept_id in current.proposed and valid(m):
+        if m.kept_id is not None and m.kept_id in current.proposed and current.valid(m):
             kept[m.kept_id] = m
     outgoing = sorted(
-        {i for i in snapshot.proposals.values() if i not in kept} | set(snapshot.stale_proposals)
+        i
+        for i in {*snapshot.proposals.values(), *snapshot.stale_proposals}
+        if i not in kept and i in current.proposed
     )
-    outgoing = [i for i in outgoing if i in current.proposed]
     # The pairs that stay proposed or decided after this write: never proposed again.
-    pairs = set(current.blocked_pairs)
     gone = set(outgoing)
-    pairs.update(pair for i, pair in current.proposed_pairs.items() if i not in gone)
-
-    new_rows: list[dict[str, Any]] = []
+    pairs = current.blocked_pairs | {
+        pair for i, pair in current.proposed_pairs.items() if i not in gone
+    }
+    new: list[dict[str, Any]] = []
     for m in outcome.matches:
         pair = (m.newcomer_id, m.mentor_id)
-        if m.kept_id is not None or not valid(m) or pair in pairs:
+        if m.kept_id is not None or not current.valid(m) or pair in pairs:
             continue  # changed, erased, decided or proposed by hand since the snapshot
         pairs.add(pair)
-        new_rows.append(
-            {
-                "newcomer_id": m.newcomer_id,
-                "mentor_id": m.mentor_id,
-                "programme": m.programme,
-                "status": "proposed",
-                "score": m.score,
-                "components": m.components,
-                "distance_km": m.distance_km,
-                "source": "solver",
-                "created_at": now,
-                "updated_at": now,
-                "version": 1,
-            }
-        )
+        new.append(_new_row(m, now))
     rescored = [
         {
             "b_id": row_id,
@@ -417,74 +415,164 @@ def _write(
         for row_id, m in kept.items()
         if _changed(current.proposed[row_id], m.score)
     ]
+    return _Plan(kept=kept, outgoing=outgoing, new=new, rescored=rescored)
 
+
+def _new_row(m: ProposedMatch, now: datetime) -> dict[str, Any]:
+    return {
+        "newcomer_id": m.newcomer_id,
+        "mentor_id": m.mentor_id,
+        "programme": m.programme,
+        "status": "proposed",
+        "score": m.score,
+        "components": m.components,
+        "distance_km": m.distance_km,
+        "source": "solver",
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
+
+
+def _write(
+    session: Session,
+    job: _Job,
+    snapshot: Snapshot,
+    outcome: Outcome,
+    started_at: datetime,
+    phases: dict[str, float],
+    clock: float,
+) -> tuple[int, dict[str, Any]]:
+    """Write the run in the caller's transaction; return its id and stats."""
+    current = _current(session, outcome)
+    job.pause("locked")
+    now = _now()
+    plan = _plan(snapshot, outcome, current, now)
     stats: dict[str, Any] = {
         **{k: outcome.stats[k] for k in ("requests", "mentors", "candidates", "matched")},
-        "kept": len(kept),
-        "superseded": len(outgoing),
-        "new": len(new_rows),
+        "kept": len(plan.kept),
+        "superseded": len(plan.outgoing),
+        "new": len(plan.new),
         "objective": outcome.stats["objective"],
         "optimal": outcome.stats["optimal"],
         "seconds": 0.0,
         "unmatched": len(outcome.unmatched),
     }
-    run_id: int = session.execute(
-        insert(_runs)
-        .values(status="running", dry_run=dry_run, started_at=started_at, stats=stats)
-        .returning(_runs.c.id)
-    ).scalar_one()
-
-    if not dry_run:
-        superseded = 0
-        for chunk in _chunks(outgoing):
-            result = session.execute(
-                update(_matches)
-                .where(
-                    _matches.c.id.in_(chunk),
-                    _matches.c.status == "proposed",
-                    _matches.c.source != "manual",  # a coordinator's proposal is left alone
-                )
-                .values(
-                    status="superseded",
-                    decided_at=now,
-                    updated_at=now,
-                    version=_matches.c.version + 1,
-                )
-            )
-            superseded += result.rowcount  # type: ignore[attr-defined]
-        stats["superseded"] = superseded
-        if rescored:
-            session.execute(
-                update(_matches)
-                .where(_matches.c.id == bindparam("b_id"))
-                .values(
-                    score=bindparam("b_score"),
-                    components=bindparam("b_components"),
-                    distance_km=bindparam("b_distance"),
-                    updated_at=bindparam("b_now"),
-                ),
-                rescored,
-            )
-        if new_rows:
-            for row in new_rows:
-                row["run_id"] = run_id
-            session.execute(insert(_matches), new_rows)
-
-    unmatched_rows = [
-        row for row in _unmatched_rows(outcome, run_id) if row["newcomer_id"] in current.newcomers
-    ]
-    if unmatched_rows:
-        session.execute(insert(_unmatched), unmatched_rows)
-
+    run_id = _open_row(session, job, started_at, stats)
+    if not job.dry_run:
+        stats["superseded"] = _apply(session, plan, run_id, now)
+    _insert_unmatched(session, outcome, current, run_id)
     phases["write"] = time.perf_counter() - clock
     stats["seconds"] = round(sum(phases.values()), 3)
     stats["phases"] = {k: round(v, 3) for k, v in phases.items()}
     session.execute(
         update(_runs)
         .where(_runs.c.id == run_id)
-        .values(status="succeeded", finished_at=_now(), stats=stats)
+        .values(status=RunStatus.SUCCEEDED, phase=None, finished_at=_now(), stats=stats)
     )
+    if job.run_id is None:
+        audit.record(session, job.actor, "run", "match_run", run_id)
+    if job.dry_run:
+        _prune_dry_run_details(session, job.keep_dry_runs)
+    session.flush()
     return run_id, stats
+
+
+def _open_row(session: Session, job: _Job, started_at: datetime, stats: dict[str, Any]) -> int:
+    """The run's row: the claimed one (locked, still ``running``) or a new one.
+
+    A new row is written ``succeeded`` at once (the transaction commits all or nothing): it is
+    never a writing run in flight, which only queued runs are (one at a time, by index).
+    """
+    if job.run_id is not None:
+        claimed = session.execute(
+            update(_runs)
+            .where(_runs.c.id == job.run_id, _runs.c.status == RunStatus.RUNNING)
+            .values(stats=stats)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            raise RunNotRunning()
+        return job.run_id
+    run_id: int = session.execute(
+        insert(_runs)
+        .values(
+            status=RunStatus.SUCCEEDED,
+            dry_run=job.dry_run,
+            requested_by=job.actor.key_id,
+            queued_at=started_at,
+            started_at=started_at,
+            stats=stats,
+        )
+        .returning(_runs.c.id)
+    ).scalar_one()
+    return run_id
+
+
+def _apply(session: Session, plan: _Plan, run_id: int, now: datetime) -> int:
+    """Supersede, rescore and insert the proposals; the number superseded."""
+    superseded = 0
+    for chunk in _chunks(plan.outgoing):
+        result = session.execute(
+            update(_matches)
+            .where(
+                _matches.c.id.in_(chunk),
+                _matches.c.status == "proposed",
+                _matches.c.source != "manual",  # a coordinator's proposal is left alone
+            )
+            .values(
+                status="superseded",
+                decided_at=now,
+                updated_at=now,
+                version=_matches.c.version + 1,
+            )
+        )
+        superseded += result.rowcount  # type: ignore[attr-defined]
+    if plan.rescored:
+        session.execute(
+            update(_matches)
+            .where(_matches.c.id == bindparam("b_id"))
+            .values(
+                score=bindparam("b_score"),
+                components=bindparam("b_components"),
+                distance_km=bindparam("b_distance"),
+                updated_at=bindparam("b_now"),
+            ),
+            plan.rescored,
+        )
+    if plan.new:
+        session.execute(insert(_matches), [{**row, "run_id": run_id} for row in plan.new])
+    return superseded
+
+
+def _insert_unmatched(session: Session, outcome: Outcome, current: _Current, run_id: int) -> None:
+    """The unmatched requests of newcomers still stored."""
+    rows = [
+        row for row in _unmatched_rows(outcome, run_id) if row["newcomer_id"] in current.newcomers
+    ]
+    if rows:
+        session.execute(insert(_unmatched), rows)
+
+
+def _prune_dry_run_details(session: Session, keep: int) -> None:
+    """Delete the unmatched rows of all dry runs but the latest ``keep`` that have them.
+
+    The run rows stay (with their counts) and say ``details_pruned``. They are locked newest
+    first, so concurrent dry runs prune one after the other.
+    """
+    older = session.scalars(
+        select(_runs.c.id)
+        .where(
+            _runs.c.dry_run.is_(True),
+            _runs.c.status == RunStatus.SUCCEEDED,
+            _runs.c.details_pruned.is_(False),
+        )
+        .order_by(_runs.c.id.desc())
+        .offset(max(keep, 0))
+        .with_for_update()
+    ).all()
+    for chunk in _chunks(sorted(older)):
+        session.execute(delete(_unmatched).where(_unmatched.c.run_id.in_(chunk)))
+        session.execute(update(_runs).where(_runs.c.id.in_(chunk)).values(details_pruned=True))
 
 
 def _changed(stored: float | None, score: float) -> bool:

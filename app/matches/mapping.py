@@ -5,7 +5,7 @@ the solver needs (sorted by id, so the same database gives the same problem), tu
 ``matching`` dataclasses, and keeps the maps between the solver's string ids and the database's
 integer ids. Only what the rules and the score read crosses: no names, e-mails or phones.
 
-What the solver sees:
+What the solver sees (the stored matches' roles are :mod:`app.matches.standing`'s):
 
 - ``programmes``: every programme row (inactive ones too, so that an accepted match in a
   programme since retired still validates); people's programme lists keep only active ones.
@@ -25,7 +25,7 @@ What the solver sees:
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -34,15 +34,13 @@ from typing import Any
 from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
-from app.models import Match as MatchRow
+from app.matches.standing import Standing, StoredMatch, read_standing
 from app.models import Mentor as MentorRow
 from app.models import Newcomer as NewcomerRow
 from app.models import Programme as ProgrammeRow
 from matching import model as mm
 from matching import solve
 
-PROPOSED, ACCEPTED, REJECTED, ENDED = "proposed", "accepted", "rejected", "ended"
-MANUAL = "manual"
 _GENDERS = frozenset({"female", "male", "other"})
 
 
@@ -178,23 +176,39 @@ def load_problem(
     today = today or datetime.now(UTC).date()
     wanted = None if newcomer_ids is None else frozenset(newcomer_ids)
     programmes, active_codes = _programmes(session)
+    standing = read_standing(session)
+    mentors, mentor_ids = _mentors(session, standing, active_codes, today)
+    newcomers, newcomer_ids_map = _newcomers(
+        session, wanted, standing.closed_requests(), active_codes, today
+    )
+    links = _links(standing, wanted, set(mentor_ids.values()), newcomers)
+    problem = mm.Problem(
+        mentors=mentors,
+        newcomers=newcomers,
+        policy=policy or mm.Policy(),
+        programmes=programmes,
+        fixed=links.fixed,
+        previous=links.previous,
+        forbidden=links.forbidden,
+    )
+    return Snapshot(
+        problem=problem,
+        today=today,
+        newcomer_ids=newcomer_ids_map,
+        mentor_ids=mentor_ids,
+        proposals=links.proposals,
+        stale_proposals=links.stale,
+    )
 
-    # Matches that shape the problem: accepted (fixed), proposed (previous), rejected and
-    # ended (forbidden).
-    match_rows = session.execute(
-        select(
-            MatchRow.id,
-            MatchRow.newcomer_id,
-            MatchRow.mentor_id,
-            MatchRow.programme,
-            MatchRow.status,
-            MatchRow.source,
-        )
-        .where(MatchRow.status.in_((ACCEPTED, PROPOSED, REJECTED, ENDED)))
-        .order_by(MatchRow.id)
-    ).all()
 
-    mentor_rows = session.execute(
+def _mentors(
+    session: Session, standing: Standing, active_codes: frozenset[str], today: date
+) -> tuple[tuple[mm.Mentor, ...], dict[str, int]]:
+    """Active mentors, by id, with their solver ids.
+
+    A mentor whose accepted load exceeds a since-lowered capacity is full (never negative).
+    """
+    rows = session.execute(
         select(
             MentorRow.id,
             MentorRow.municipality,
@@ -213,33 +227,21 @@ def load_problem(
         .where(MentorRow.active.is_(True))
         .order_by(MentorRow.id)
     ).all()
-    active_mentors = {r.id for r in mentor_rows}
-
-    fixed_load: dict[int, int] = defaultdict(int)
-    # (newcomer, programme) with an accepted match or a pending manual proposal
-    closed: set[tuple[int, str]] = set()
-    for m in match_rows:
-        if m.status == PROPOSED and m.source == MANUAL:
-            closed.add((m.newcomer_id, m.programme))
-        if m.status == ACCEPTED:
-            closed.add((m.newcomer_id, m.programme))
-            if m.mentor_id in active_mentors:
-                fixed_load[m.mentor_id] += 1
-
+    load = Counter(m.mentor_id for m in standing.fixed)
     mentors: list[mm.Mentor] = []
-    mentor_ids: dict[str, int] = {}
+    ids: dict[str, int] = {}
     for r, (languages, wanted_programmes, interests, accepts) in zip(
-        mentor_rows, _decode_json(mentor_rows, 4), strict=True
+        rows, _decode_json(rows, 4), strict=True
     ):
         key = mentor_key(r.id)
-        mentor_ids[key] = r.id
+        ids[key] = r.id
         mentors.append(
             mm.Mentor(
                 id=key,
                 languages=tuple(languages or ()),
                 municipality=r.municipality,
                 programmes=tuple(p for p in (wanted_programmes or ()) if p in active_codes),
-                capacity=max(int(r.capacity), fixed_load.get(r.id, 0), 1),
+                capacity=max(int(r.capacity), load.get(r.id, 0), 1),
                 lat=r.lat,
                 lon=r.lon,
                 max_distance_km=r.max_distance_km,
@@ -250,8 +252,22 @@ def load_problem(
                 child_certificate=bool(r.child_certificate),
             )
         )
+    return tuple(mentors), ids
 
-    newcomer_query = (
+
+def _newcomers(
+    session: Session,
+    wanted: frozenset[int] | None,
+    closed: set[tuple[int, str]],
+    active_codes: frozenset[str],
+    today: date,
+) -> tuple[tuple[mm.Newcomer, ...], dict[str, int]]:
+    """Active newcomers (of ``wanted``) with at least one open request, by id.
+
+    An open request is a requested, active programme that is not ``closed`` (accepted, or
+    proposed by hand); the newcomer's programmes are their open requests only.
+    """
+    query = (
         select(
             NewcomerRow.id,
             NewcomerRow.municipality,
@@ -270,14 +286,11 @@ def load_problem(
         .order_by(NewcomerRow.id)
     )
     if wanted is not None:
-        newcomer_query = newcomer_query.where(NewcomerRow.id.in_(sorted(wanted)))
+        query = query.where(NewcomerRow.id.in_(sorted(wanted)))
+    rows = session.execute(query).all()
     newcomers: list[mm.Newcomer] = []
-    newcomer_ids_map: dict[str, int] = {}
-    open_requests: set[tuple[int, str]] = set()
-    newcomer_rows = session.execute(newcomer_query).all()
-    for nr, (languages, asked, interests) in zip(
-        newcomer_rows, _decode_json(newcomer_rows, 3), strict=True
-    ):
+    ids: dict[str, int] = {}
+    for nr, (languages, asked, interests) in zip(rows, _decode_json(rows, 3), strict=True):
         requested = tuple(
             dict.fromkeys(
                 p for p in (asked or ()) if p in active_codes and (nr.id, p) not in closed
@@ -286,8 +299,7 @@ def load_problem(
         if not requested:
             continue
         key = newcomer_key(nr.id)
-        newcomer_ids_map[key] = nr.id
-        open_requests.update((nr.id, p) for p in requested)
+        ids[key] = nr.id
         newcomers.append(
             mm.Newcomer(
                 id=key,
@@ -304,58 +316,59 @@ def load_problem(
                 waiting_days=waiting_days(nr.registered_at, today),
             )
         )
+    return tuple(newcomers), ids
 
-    fixed: list[mm.Assignment] = []
-    previous: list[mm.Assignment] = []
-    forbidden: dict[tuple[str, str], None] = {}
+
+@dataclass(frozen=True, slots=True)
+class _Links:
+    """The problem's fixed, previous and forbidden pairs, and the proposal rows behind them."""
+
+    fixed: tuple[mm.Assignment, ...]
+    previous: tuple[mm.Assignment, ...]
+    forbidden: tuple[mm.ForbiddenPair, ...]
+    proposals: dict[tuple[str, str, str], int]
+    stale: tuple[int, ...]
+
+
+def _links(
+    standing: Standing,
+    wanted: frozenset[int] | None,
+    active_mentors: set[int],
+    newcomers: Sequence[mm.Newcomer],
+) -> _Links:
+    """Turn the standing matches into the problem's links (only active mentors' count).
+
+    - ``fixed``: every accepted match (its load counts whoever the newcomers read are).
+    - ``previous``: solver proposals of newcomers read whose request is still open; the
+      others of those newcomers are ``stale`` (a run supersedes them).
+    - ``forbidden``: pairs rejected, ended or proposed by hand (of newcomers read).
+    """
+
+    def in_scope(m: StoredMatch) -> bool:
+        return (wanted is None or m.newcomer_id in wanted) and m.mentor_id in active_mentors
+
+    def triple(m: StoredMatch) -> tuple[str, str, str]:
+        return (newcomer_key(m.newcomer_id), mentor_key(m.mentor_id), m.programme)
+
+    fixed = dict.fromkeys(triple(m) for m in standing.fixed if m.mentor_id in active_mentors)
+    open_requests = {(newcomer_id_of(n.id), p) for n in newcomers for p in n.programmes}
     proposals: dict[tuple[str, str, str], int] = {}
     stale: list[int] = []
-    seen_fixed: set[tuple[str, str, str]] = set()
-    for m in match_rows:
-        in_scope = wanted is None or m.newcomer_id in wanted
-        triple = (newcomer_key(m.newcomer_id), mentor_key(m.mentor_id), m.programme)
-        if m.status == ACCEPTED:
-            if m.mentor_id in active_mentors and triple not in seen_fixed:
-                seen_fixed.add(triple)
-                fixed.append(mm.Assignment(*triple))
-        elif m.status == PROPOSED:
-            if not in_scope:
-                continue
-            if m.source == MANUAL:
-                # The coordinator's: never kept or superseded by a run; its pair is not
-                # proposed again in another programme while it is pending.
-                if m.mentor_id in active_mentors:
-                    forbidden[(triple[0], triple[1])] = None
-                continue
-            usable = (
-                m.mentor_id in active_mentors
-                and (m.newcomer_id, m.programme) in open_requests
-                and triple not in proposals
-            )
-            if usable:
-                proposals[triple] = m.id
-                previous.append(mm.Assignment(*triple))
-            else:
-                stale.append(m.id)
-        elif m.status in (REJECTED, ENDED) and in_scope and m.mentor_id in active_mentors:
-            forbidden[(triple[0], triple[1])] = None
-
-    problem = mm.Problem(
-        mentors=tuple(mentors),
-        newcomers=tuple(newcomers),
-        policy=policy or mm.Policy(),
-        programmes=programmes,
-        fixed=tuple(fixed),
-        previous=tuple(previous),
+    for m in standing.previous:
+        if wanted is not None and m.newcomer_id not in wanted:
+            continue
+        if in_scope(m) and m.request in open_requests and triple(m) not in proposals:
+            proposals[triple(m)] = m.id
+        else:
+            stale.append(m.id)
+    blocking = sorted((*standing.manual, *standing.forbidden), key=lambda m: m.id)
+    forbidden = dict.fromkeys(triple(m)[:2] for m in blocking if in_scope(m))
+    return _Links(
+        fixed=tuple(mm.Assignment(*t) for t in fixed),
+        previous=tuple(mm.Assignment(*t) for t in proposals),
         forbidden=tuple(mm.ForbiddenPair(n, m) for n, m in forbidden),
-    )
-    return Snapshot(
-        problem=problem,
-        today=today,
-        newcomer_ids=newcomer_ids_map,
-        mentor_ids=mentor_ids,
         proposals=proposals,
-        stale_proposals=tuple(stale),
+        stale=tuple(stale),
     )
 
 

@@ -9,12 +9,27 @@ from sqlalchemy.orm import Session
 
 from app.auth import Principal
 from app.models import MatchRun, Newcomer, RunUnmatched
+from app.models.match_run import RunStatus
 from app.pagination import PageParams, paginate
 
 
 def get(session: Session, run_id: int) -> MatchRun | None:
     """One run."""
     return session.get(MatchRun, run_id)
+
+
+def in_flight(
+    session: Session, *, requested_by: int | None = None, writing: bool = False
+) -> int | None:
+    """The id of a queued or running run of this key (or, ``writing``, a writing one)."""
+    query = select(MatchRun.id).where(MatchRun.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)))
+    if writing:
+        query = query.where(MatchRun.dry_run.is_(False))
+    else:
+        if requested_by is None:
+            return None
+        query = query.where(MatchRun.requested_by == requested_by)
+    return session.scalar(query.order_by(MatchRun.id).limit(1))
 
 
 def list_page(session: Session, params: PageParams) -> tuple[Sequence[MatchRun], str | None]:

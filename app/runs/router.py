@@ -1,10 +1,10 @@
-"""``/api/v1/match-runs``: start a run (the nightly job's code path), list and read runs."""
+"""``/api/v1/match-runs``: queue a run (a worker executes it), list and read runs."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from app.auth import Staff
@@ -20,29 +20,35 @@ router = APIRouter(prefix="/match-runs", tags=["match runs"])
 
 @router.post(
     "",
-    status_code=status.HTTP_201_CREATED,
+    status_code=status.HTTP_202_ACCEPTED,
     response_model=MatchRunRead,
-    responses={409: {"description": "Another run is in progress"}},
+    responses={
+        409: {"description": "This key has a run in flight, or another writing run is"},
+    },
 )
 def create_run(
     request: Request,
     principal: Staff,
     session: SessionDep,
     idempotency: IdempotencyDep,
+    background: BackgroundTasks,
     body: MatchRunCreate | None = None,
 ) -> Response:
-    """Run the matcher now (synchronously); ``dry_run`` writes no proposals."""
+    """Queue a run (``dry_run`` writes no proposals); 202 at once, a worker executes it.
+
+    Follow ``Location``: the run goes ``queued`` → ``running`` → ``succeeded`` | ``failed``.
+    """
     replay = idempotency.replay()
     if replay is not None:
         return replay
-    # The job owns its transactions: end the request's first (on SQLite it holds the lock).
-    session.commit()
     dry_run = (body or MatchRunCreate()).dry_run
-    run_id = service.start(request.app.state.engine, principal, dry_run=dry_run)
-    payload = service.get_run(session, principal, run_id).model_dump(mode="json")
-    headers = {"Location": f"/api/v1/match-runs/{run_id}"}
-    idempotency.save(status.HTTP_201_CREATED, payload, headers)
-    return JSONResponse(payload, status_code=status.HTTP_201_CREATED, headers=headers)
+    payload = service.start(session, principal, dry_run=dry_run).model_dump(mode="json")
+    headers = {"Location": f"/api/v1/match-runs/{payload['id']}"}
+    idempotency.save(status.HTTP_202_ACCEPTED, payload, headers)
+    worker = getattr(request.app.state, "run_worker", None)
+    if worker is not None:
+        background.add_task(worker.wake)  # after the response: the queued row is committed
+    return JSONResponse(payload, status_code=status.HTTP_202_ACCEPTED, headers=headers)
 
 
 @router.get("", response_model=Page[MatchRunSummary])

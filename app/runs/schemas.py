@@ -30,17 +30,25 @@ class RunUnmatchedRead(BaseModel):
 
 
 class MatchRunSummary(BaseModel):
-    """A run without its unmatched list (the list view)."""
+    """A run without its unmatched list (the list view).
+
+    ``queued`` → ``running`` (``phase``: read, solve, write) → ``succeeded`` | ``failed``.
+    ``details_pruned``: a dry run older than the latest few; its unmatched list is gone, its
+    counts stay in ``stats``.
+    """
 
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    status: Literal["running", "succeeded", "failed"]
+    status: Literal["queued", "running", "succeeded", "failed"]
+    phase: Literal["read", "solve", "write"] | None
     dry_run: bool
-    started_at: datetime
+    queued_at: datetime
+    started_at: datetime | None
     finished_at: datetime | None
     stats: dict[str, Any]
     error: str | None
+    details_pruned: bool
 
 
 class MatchRunRead(MatchRunSummary):

@@ -1,44 +1,59 @@
-"""Match runs through the API: the same job as ``makker rematch`` (app/jobs/rematch.py)."""
+"""Match runs through the API: queued here, executed by a worker (app/jobs/worker.py) with
+the nightly job's code path (app/jobs/rematch.py)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app import audit
 from app.auth import Principal
-from app.errors import AppError, Conflict, Forbidden, NotFound
-from app.jobs.rematch import RunFailed, RunInProgress, rematch
+from app.db import utcnow
+from app.errors import Conflict, Forbidden, NotFound
 from app.models import MatchRun
+from app.models.match_run import RunStatus
 from app.pagination import Page, PageParams
 from app.runs import repository as repo
 from app.runs.schemas import MatchRunRead, MatchRunSummary, RunUnmatchedRead
 
 
-class RunFailedError(AppError):
-    """The run failed; a ``failed`` run was recorded."""
-
-    status, title = 500, "Match run failed"
-
-
-def start(engine: Engine, principal: Principal, *, dry_run: bool) -> int:
-    """Run the job (it opens and commits its own short transactions); the new run's id.
-
-    The caller must hold no open transaction on the database: on SQLite it would hold the
-    write lock the job needs. The run is audited in its own write transaction.
+def start(session: Session, principal: Principal, *, dry_run: bool) -> MatchRunRead:
+    """Queue a run in the caller's transaction (audited with it); the queued run.
 
     A run that writes proposals changes every municipality's, so only admins (and the nightly
-    job) start one; a coordinator, scoped to some municipalities, may start dry runs.
+    job) start one; a coordinator, scoped to some municipalities, may start dry runs. A key
+    has at most one run in flight (queued or running), and one writing run is in flight at
+    most: 409 otherwise (both backed by unique indexes, so concurrent requests cannot slip by).
     """
     if not dry_run and not principal.is_admin:
         raise Forbidden(
             "A run writes proposals in every municipality: a coordinator may start dry runs only"
         )
+    mine = repo.in_flight(session, requested_by=principal.key_id)
+    if mine is not None:
+        raise Conflict(f"This key already has a run in flight (run {mine}): wait for it to end")
+    if not dry_run:
+        writing = repo.in_flight(session, writing=True)
+        if writing is not None:
+            raise Conflict(f"another run is in progress (run {writing})")
     try:
-        return rematch(engine, dry_run=dry_run, actor=principal).run_id
-    except RunInProgress as exc:
-        raise Conflict(str(exc)) from exc
-    except RunFailed as exc:
-        raise RunFailedError(f"{exc} (run {exc.run_id})") from exc
+        run_id = session.execute(
+            insert(MatchRun)
+            .values(
+                status=RunStatus.QUEUED,
+                dry_run=dry_run,
+                requested_by=principal.key_id,
+                queued_at=utcnow(),
+                started_at=None,  # not the column's default: it starts when a worker claims it
+                stats={},
+            )
+            .returning(MatchRun.id)
+        ).scalar_one()
+    except IntegrityError as exc:  # a concurrent request queued one first
+        raise Conflict("another run is in flight for this key, or another writing run") from exc
+    audit.record(session, principal, "run", "match_run", run_id)
+    return get_run(session, principal, run_id)
 
 
 def get_run(session: Session, principal: Principal, run_id: int) -> MatchRunRead:

@@ -53,8 +53,11 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Iterator[FastAPI]:
-    """One application for the session."""
-    application = create_app(Settings(database_url=database_url, log_level="WARNING"))
+    """One application for the session; queued runs wait for a test to execute them
+    (``tests.app.runs.work_off``: no worker thread races the assertions)."""
+    application = create_app(
+        Settings(database_url=database_url, log_level="WARNING", embedded_worker=False)
+    )
     yield application
     application.state.engine.dispose()
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,7 @@ from app.matches.mapping import load_problem, solve_snapshot
 from app.models import AuditEvent, Match, MatchRun, Mentor, Newcomer, RunUnmatched
 from tests.app.conftest import Keys
 from tests.app.factories import make_association, make_mentor, make_newcomer
+from tests.app.runs import run_through_api, work_off
 
 
 def seed(db: Session) -> dict[str, Any]:
@@ -198,38 +200,50 @@ def test_inactive_people_and_stale_proposals(db: Session, engine: Engine) -> Non
     assert world["mentors"]
 
 
-def test_a_second_run_refuses_while_one_holds_the_lock(
-    db: Session, engine: Engine, client: TestClient, keys: Keys
+def test_a_writing_run_refuses_while_one_holds_the_lock_and_a_queued_one_waits(
+    db: Session, engine: Engine, app: FastAPI, client: TestClient, keys: Keys
 ) -> None:
     seed(db)
-    with exclusive(engine, "rematch"):
+    admin = keys.admin()
+    with exclusive(engine, "rematch"):  # the nightly job is writing
         with pytest.raises(RunInProgress, match="another run is in progress"):
             rematch(engine)
-        answer = client.post("/api/v1/match-runs", headers=keys.admin(), json={})
-        assert answer.status_code == 409
-        assert "another run is in progress" in answer.json()["detail"]
+        queued = client.post("/api/v1/match-runs", headers=admin, json={})
+        assert queued.status_code == 202
+        assert work_off(app) == []  # the writing run waits for the lock, queued
+        assert client.get(queued.headers["Location"], headers=admin).json()["status"] == "queued"
+        dry = client.post(
+            "/api/v1/match-runs", headers=keys.coordinator("101"), json={"dry_run": True}
+        )
+        assert work_off(app) == [dry.json()["id"]]  # a dry run needs no lock
     assert matches(db) == []
-    assert rematch(engine).stats["new"] == 4
+    assert work_off(app) == [queued.json()["id"]]
+    run = client.get(queued.headers["Location"], headers=admin).json()
+    assert (run["status"], run["stats"]["new"]) == ("succeeded", 4)
 
 
-def test_match_runs_api(db: Session, client: TestClient, keys: Keys) -> None:
+def test_match_runs_api(db: Session, app: FastAPI, client: TestClient, keys: Keys) -> None:
     world = seed(db)
     admin = keys.admin()
     dry = client.post("/api/v1/match-runs", headers=admin, json={"dry_run": True})
-    assert dry.status_code == 201, dry.text
-    assert dry.json()["dry_run"] is True and dry.json()["status"] == "succeeded"
+    assert dry.status_code == 202, dry.text
+    queued = dry.json()
+    assert dry.headers["Location"] == f"/api/v1/match-runs/{queued['id']}"
+    assert (queued["status"], queued["phase"], queued["started_at"]) == ("queued", None, None)
+    assert queued["dry_run"] is True and queued["unmatched"] == []
+    work_off(app)
+    done = client.get(dry.headers["Location"], headers=admin).json()
+    assert (done["status"], done["phase"]) == ("succeeded", None)
+    assert done["started_at"] is not None and done["finished_at"] is not None
     assert client.get("/api/v1/matches", headers=admin).json()["items"] == []
 
-    created = client.post("/api/v1/match-runs", headers=admin)
-    assert created.status_code == 201
-    body = created.json()
+    body = run_through_api(client, admin)
     assert body["stats"]["new"] == 4
     assert len(body["unmatched"]) == body["stats"]["unmatched"]
-    assert created.headers["Location"] == f"/api/v1/match-runs/{body['id']}"
     assert len(client.get("/api/v1/matches", headers=admin).json()["items"]) == 4
 
     listed = client.get("/api/v1/match-runs", headers=admin).json()
-    assert [r["id"] for r in listed["items"]] == [dry.json()["id"], body["id"]]
+    assert [r["id"] for r in listed["items"]] == [queued["id"], body["id"]]
     assert "unmatched" not in listed["items"][0]
 
     aarhus = client.get(f"/api/v1/match-runs/{body['id']}", headers=keys.coordinator("751"))
@@ -471,51 +485,60 @@ def make_manual(db: Session, newcomer_id: int, mentor_id: int, programme: str) -
     return row
 
 
-def test_a_failed_run_reports_no_database_text(
+@pytest.fixture
+def refuse_unmatched_in(engine: Engine) -> Iterator[str]:
+    """The database itself refuses an unmatched row of municipality 751 while the test runs
+    (PostgreSQL: a CHECK constraint; SQLite: a trigger); yields the refused municipality."""
+    if engine.dialect.name == "postgresql":
+        create = (
+            "ALTER TABLE run_unmatched ADD CONSTRAINT ck_run_unmatched_test_refused "
+            "CHECK (municipality <> '751')"
+        )
+        drop = "ALTER TABLE run_unmatched DROP CONSTRAINT ck_run_unmatched_test_refused"
+    else:
+        create = (
+            "CREATE TRIGGER test_refused BEFORE INSERT ON run_unmatched "
+            "WHEN NEW.municipality = '751' BEGIN SELECT RAISE(ABORT, 'refused: 751'); END"
+        )
+        drop = "DROP TRIGGER test_refused"
+    with engine.begin() as connection:
+        connection.execute(text(create))
+    try:
+        yield "751"
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(drop))
+
+
+def test_a_failed_run_commits_nothing_and_reports_no_database_text(
     db: Session,
+    app: FastAPI,
     client: TestClient,
     keys: Keys,
-    monkeypatch: pytest.MonkeyPatch,
+    refuse_unmatched_in: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """The run row, the 500 answer and the log carry the error's class, never its values."""
-    seed(db)
+    """A real database error in the write: the run is failed, nothing else is written, and
+    the run row, the API answer and the log carry the error's class, never its values."""
+    seed(db)  # the Ukrainian newcomer of 751 is unmatched: the write's insert is refused
     db.rollback()
-
-    def failing_audit(session: Session, *_args: Any) -> None:
-        run_id = session.scalar(select(MatchRun.id).order_by(MatchRun.id.desc()).limit(1))
-        session.execute(  # a foreign key violation naming a (made-up) person's id
-            insert(RunUnmatched).values(
-                run_id=run_id,
-                newcomer_id=987654,
-                programme="mentor",
-                municipality="101",
-                language="ar",
-                reason="capacity",
-                passed={},
-            )
-        )
-
-    monkeypatch.setattr("app.jobs.rematch.audit.record", failing_audit)
+    admin = keys.admin()
     with caplog.at_level(logging.ERROR, logger="makker.rematch"):
-        answer = client.post(
-            "/api/v1/match-runs", headers={**keys.admin(), "X-Request-ID": "req-42"}
-        )
-    assert answer.status_code == 500
-    detail = answer.json()["detail"]
-    assert detail.startswith("the run failed: IntegrityError; see the service log, request id")
-    assert "req-42" in detail
-    [run] = db.scalars(select(MatchRun)).all()
+        run = run_through_api(client, admin)
+    assert run["status"] == "failed" and run["unmatched"] == []
+    assert run["error"].startswith("the run failed: IntegrityError; see the service log")
+    assert matches(db) == []  # the proposals of the failed write were rolled back
+    assert not db.scalars(select(RunUnmatched)).all()
     db.rollback()
-    assert run.status == "failed"
-    assert run.error is not None and run.error.startswith("the run failed: IntegrityError;")
-    assert f"(run {run.id})" in detail
     [record] = [r for r in caplog.records if r.name == "makker.rematch"]
     logged = JsonFormatter().format(record)
     assert record.exc_info is None
     assert json.loads(logged)["error_type"] == "IntegrityError"
-    for text_ in (detail, run.error, logged):
-        assert "987654" not in text_ and "INSERT" not in text_ and "DETAIL" not in text_
+    assert json.loads(logged)["run"] == run["id"]
+    answer = client.get(f"/api/v1/match-runs/{run['id']}", headers=admin).text
+    for text_ in (answer, logged):
+        assert refuse_unmatched_in not in text_
+        assert "INSERT" not in text_ and "DETAIL" not in text_ and "Failing row" not in text_
     if db.get_bind().dialect.name == "postgresql":
-        assert json.loads(logged)["sqlstate"] == "23503"
-        assert json.loads(logged)["constraint"].startswith("fk_run_unmatched_newcomer_id")
+        assert json.loads(logged)["sqlstate"] == "23514"
+        assert json.loads(logged)["constraint"] == "ck_run_unmatched_test_refused"

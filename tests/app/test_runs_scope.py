@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from tests.app.conftest import Keys
 from tests.app.factories import make_newcomer
+from tests.app.runs import run_through_api
 
 
 def test_a_newcomer_who_moved_leaves_the_old_municipalitys_run_details(
@@ -14,7 +15,7 @@ def test_a_newcomer_who_moved_leaves_the_old_municipalitys_run_details(
 ) -> None:
     newcomer = make_newcomer(db, municipality="101")  # no mentors at all: unmatched
     admin = keys.admin()
-    run = client.post("/api/v1/match-runs", headers=admin, json={"dry_run": False}).json()
+    run = run_through_api(client, admin)
     copenhagen = keys.coordinator("101")
     detail = client.get(f"/api/v1/match-runs/{run['id']}", headers=copenhagen).json()
     assert [u["newcomer_id"] for u in detail["unmatched"]] == [newcomer.id]
@@ -37,5 +38,5 @@ def test_a_coordinator_may_start_dry_runs_only(db: Session, client: TestClient, 
     assert refused.status_code == 403
     assert client.get("/api/v1/match-runs", headers=keys.admin()).json()["items"] == []
     dry = client.post("/api/v1/match-runs", headers=copenhagen, json={"dry_run": True})
-    assert dry.status_code == 201
+    assert dry.status_code == 202
     assert dry.json()["dry_run"] is True
