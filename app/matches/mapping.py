@@ -20,6 +20,9 @@ What the solver sees:
 - ``forbidden``: rejected and ended (newcomer, mentor) pairs: a pair a coordinator turned
   down, or whose mentorship is over, is not proposed again; and the pairs of pending manual
   proposals (a newcomer never gets the same mentor twice).
+
+:func:`check_pair` holds one (newcomer, mentor, programme) to the same rules and score
+(``matching.check_pair``), for manual proposals and the re-check when accepting.
 """
 
 from __future__ import annotations

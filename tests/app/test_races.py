@@ -155,3 +155,4 @@ def test_a_mentor_registered_while_the_association_is_deleted(
             assert still_there is None and 201 not in registered and mentors == 0
         else:
             assert still_there is not None and mentors == registered.count(201) >= 1
+        db.expunge_all()  # the deleted association's object (SQLite may reuse its id)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 
 from matching import RULES, ForbiddenPair, Problem, ProblemError, check_pair
 from tests.matching import oracle
 from tests.matching.factories import mentor, newcomer, problem
 from tests.matching.test_oracle import SETTINGS, problems
 
+#: Every pair of each problem is checked: fewer problems than the solver's oracle test.
+PAIRS = settings(SETTINGS, max_examples=50)
 
-@SETTINGS
+
+@PAIRS
 @given(problems())
 def test_every_rule_and_the_score_agree_with_the_oracle(p: Problem) -> None:
     for n in p.newcomers:
