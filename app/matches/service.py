@@ -2,7 +2,9 @@
 
 Statuses: ``proposed`` → ``accepted`` | ``rejected`` | ``superseded``; ``accepted`` → ``ended``.
 Any other move is a 409. Capacity is enforced when accepting (a manual proposal may exceed
-it). Services never commit: the request does.
+it). A manual proposal obeys the solver's hard rules (``programme`` and ``child_safety``
+absolutely, the others unless overridden with a reason); accepting re-checks the absolute ones.
+Services never commit: the request does.
 """
 
 from __future__ import annotations
@@ -126,6 +128,48 @@ def list_matches(
     return Page[MatchRead](items=items, next_cursor=cursor)
 
 
+class RuleBroken(ValidationFailed):
+    """A 422: the pair breaks hard rules; each error names its ``rule``."""
+
+    def __init__(self, rules: Sequence[str], *, field: str, message: str) -> None:
+        super().__init__(field, message)
+        self.detail = f"The pair breaks the hard rule {', '.join(rules)}: {message}"
+        self.errors = [{"field": field, "message": message, "rule": rule} for rule in rules]
+
+
+class RuleConflict(Conflict):
+    """A 409: an accept found the pair breaking an absolute rule as the people are now."""
+
+    def __init__(self, rules: Sequence[str], *, field: str, message: str) -> None:
+        super().__init__(
+            f"The pair now breaks the hard rule {', '.join(rules)}: {message}",
+            errors=[{"field": field, "message": message, "rule": rule} for rule in rules],
+        )
+
+
+_ABSOLUTE_MESSAGES = {
+    "programme": (
+        "programme",
+        "the mentor does not volunteer for the programme, or the newcomer's age is outside "
+        "its age range",
+    ),
+    "child_safety": (
+        "mentor_id",
+        "the newcomer is under the child-certificate age (or of unknown age) and the mentor "
+        "has no child certificate",
+    ),
+}
+
+
+def _refuse_absolute(failed: Sequence[str], error: type[RuleBroken] | type[RuleConflict]) -> None:
+    """Raise ``error`` naming the first absolute rule in ``failed`` (they can never be
+    overridden)."""
+    for rule in ABSOLUTE_RULES:
+        if rule in failed:
+            field, message = _ABSOLUTE_MESSAGES[rule]
+            raise error([rule], field=field, message=message)
+
+
 def create_manual(session: Session, principal: Principal, body: MatchCreate) -> Match:
     """A coordinator's manual match, as a proposal (it may exceed the mentor's capacity).
 
@@ -197,48 +241,6 @@ def create_manual(session: Session, principal: Principal, body: MatchCreate) -> 
     for rule in broken:
         audit.record(session, principal, f"override_{rule}", RESOURCE, match.id)
     return match
-
-
-class RuleBroken(ValidationFailed):
-    """A 422: the pair breaks hard rules; each error names its ``rule``."""
-
-    def __init__(self, rules: Sequence[str], *, field: str, message: str) -> None:
-        super().__init__(field, message)
-        self.detail = f"The pair breaks the hard rule {', '.join(rules)}: {message}"
-        self.errors = [{"field": field, "message": message, "rule": rule} for rule in rules]
-
-
-class RuleConflict(Conflict):
-    """A 409: an accept found the pair breaking an absolute rule as the people are now."""
-
-    def __init__(self, rules: Sequence[str], *, field: str, message: str) -> None:
-        super().__init__(
-            f"The pair now breaks the hard rule {', '.join(rules)}: {message}",
-            errors=[{"field": field, "message": message, "rule": rule} for rule in rules],
-        )
-
-
-_ABSOLUTE_MESSAGES = {
-    "programme": (
-        "programme",
-        "the mentor does not volunteer for the programme, or the newcomer's age is outside "
-        "its age range",
-    ),
-    "child_safety": (
-        "mentor_id",
-        "the newcomer is under the child-certificate age (or of unknown age) and the mentor "
-        "has no child certificate",
-    ),
-}
-
-
-def _refuse_absolute(failed: Sequence[str], error: type[RuleBroken] | type[RuleConflict]) -> None:
-    """Raise ``error`` naming the first absolute rule in ``failed`` (they can never be
-    overridden)."""
-    for rule in ABSOLUTE_RULES:
-        if rule in failed:
-            field, message = _ABSOLUTE_MESSAGES[rule]
-            raise error([rule], field=field, message=message)
 
 
 def accept(session: Session, principal: Principal, match_id: int, if_match: str | None) -> Match:
