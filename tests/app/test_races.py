@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -15,6 +16,7 @@ from tests.app import bodies
 from tests.app.conftest import Keys
 from tests.app.factories import make_association, make_mentor, make_newcomer
 from tests.app.live_server import Call, concurrently
+from tests.app.test_rematch_process import start, wait_for_pause
 
 ROUNDS = 8
 
@@ -156,3 +158,25 @@ def test_a_mentor_registered_while_the_association_is_deleted(
         else:
             assert still_there is not None and mentors == registered.count(201) >= 1
         db.expunge_all()  # the deleted association's object (SQLite may reuse its id)
+
+
+def test_a_run_writes_around_a_manual_proposal_made_while_it_solved(
+    client: TestClient, db: Session, keys: Keys, database_url: str
+) -> None:
+    # The live-pair index never fails a run: a pair proposed by hand after the run's snapshot
+    # is skipped by its write (the manual proposal takes the request).
+    association = make_association(db)
+    mentor = make_mentor(db, association)
+    newcomer = make_newcomer(db)
+    body = {"newcomer_id": newcomer.id, "mentor_id": mentor.id, "programme": "mentor"}
+    process = start(database_url, "--pause-at", "solve")
+    wait_for_pause(process, "solve")  # the snapshot holds the pair as a candidate
+    assert client.post("/api/v1/matches", headers=keys.admin(), json=body).status_code == 201
+    out, err = process.communicate("\n", timeout=120)
+    assert process.returncode == 0, err
+    assert '"new": 0' in out
+    rows = _scalar(
+        db,
+        select(func.count()).select_from(Match).where(Match.newcomer_id == newcomer.id),
+    )
+    assert rows == 1
