@@ -7,7 +7,7 @@ for the caller (the router answers 404, as for a missing record).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -89,19 +89,20 @@ def newcomers_by_id(session: Session, ids: set[int]) -> dict[int, Newcomer]:
     return {row.id: row for row in rows}
 
 
-def lock_newcomer(session: Session, newcomer_id: int) -> Newcomer | None:
+def lock_newcomer(
+    session: Session, newcomer_id: int, *, municipalities: Collection[str] | None = None
+) -> Newcomer | None:
     """Read the newcomer fresh with a row lock (PostgreSQL): accepts for one request run one
     after another, and its ``active`` flag and ``programmes`` cannot change until the commit.
+    With ``municipalities``, only a newcomer living in one of them (a coordinator's scope).
 
     Always taken before :func:`lock_mentor`, so two accepts never wait for each other in a
     cycle.
     """
-    return session.scalar(
-        select(Newcomer)
-        .where(Newcomer.id == newcomer_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    query = select(Newcomer).where(Newcomer.id == newcomer_id)
+    if municipalities is not None:
+        query = query.where(Newcomer.municipality.in_(sorted(municipalities)))
+    return session.scalar(query.with_for_update().execution_options(populate_existing=True))
 
 
 def lock_mentor(session: Session, mentor_id: int) -> Mentor | None:

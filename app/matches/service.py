@@ -183,10 +183,9 @@ def create_manual(session: Session, principal: Principal, body: MatchCreate) -> 
         raise ValidationFailed("override_reason", "required when overrides are given")
     if body.override_reason is not None and not body.overrides:
         raise ValidationFailed("override_reason", "only with overrides")
-    newcomer = repo.lock_newcomer(session, body.newcomer_id)
-    if newcomer is None or (
-        principal.role == "coordinator" and newcomer.municipality not in principal.municipalities
-    ):
+    scope = principal.municipalities if principal.role == "coordinator" else None
+    newcomer = repo.lock_newcomer(session, body.newcomer_id, municipalities=scope)
+    if newcomer is None:  # missing or out of scope, alike
         raise ValidationFailed("newcomer_id", f"no newcomer {body.newcomer_id}")
     if not newcomer.active:
         raise ValidationFailed("newcomer_id", "the newcomer is not active")
