@@ -6,7 +6,7 @@ The contract is shared/design/MATCHING.md. Typical use::
     solution = solve(problem)  # validates first; raises ProblemError on bad input
 """
 
-from matching.candidates import Candidate, Suggestions, suggest
+from matching.candidates import Candidate, PairCheck, Suggestions, check_pair, suggest
 from matching.errors import MatchingError, ProblemError
 from matching.geo import EARTH_RADIUS_KM, Municipality, distance_km, municipalities
 from matching.io import (
@@ -53,6 +53,7 @@ __all__ = [
     "Mentor",
     "Municipality",
     "Newcomer",
+    "PairCheck",
     "Policy",
     "Problem",
     "ProblemError",
@@ -62,6 +63,7 @@ __all__ = [
     "Suggestions",
     "Unmatched",
     "Weights",
+    "check_pair",
     "distance_km",
     "is_language",
     "language_problem",

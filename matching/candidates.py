@@ -462,3 +462,57 @@ def suggest(problem: Problem, newcomer: str, programme: str, limit: int = 5) -> 
         reason=reason,
         passed=MappingProxyType(passed),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PairCheck:
+    """One pair held to the hard rules and scored, exactly as the solver would.
+
+    ``failed`` names every rule the pair breaks, in the contract's order (empty: the pair is
+    a candidate); the score, components and distance are computed whatever it breaks.
+    """
+
+    failed: tuple[str, ...]
+    score: float
+    distance_km: float
+    components: Components
+
+
+def check_pair(problem: Problem, newcomer: str, mentor: str, programme: str) -> PairCheck:
+    """Every hard rule (:data:`RULE_FUNCTIONS`) and the score of one (newcomer, mentor) pair
+    for ``programme``.
+
+    The rules see the problem as the solver does: ``fixed`` uses up places (``capacity``) and
+    makes its pairs ``forbidden``, as do the pairs in ``forbidden``. The newcomer need not
+    have asked for the programme. Raises :class:`ProblemError` for an invalid problem or an
+    unknown newcomer, mentor or programme.
+    """
+    validate(problem)
+    person = next((x for x in problem.newcomers if x.id == newcomer), None)
+    if person is None:
+        raise ProblemError("unknown newcomer", record=f'newcomer "{newcomer}"', field=None)
+    if mentor not in {m.id for m in problem.mentors}:
+        raise ProblemError("unknown mentor", record=f'mentor "{mentor}"', field=None)
+    if programme not in {p.code for p in problem.programmes}:
+        raise ProblemError(
+            f"unknown {programme!r}", record=f'newcomer "{newcomer}"', field="programme"
+        )
+    if programme not in person.programmes:
+        person = replace(person, programmes=(*person.programmes, programme))
+    index = build_index(replace(problem, newcomers=(person,)))
+    request = next(r for r in range(index.n_requests) if index.request_label(r)[1] == programme)
+    req = np.array([request], dtype=np.int32)
+    men = np.array([index.m.ids.index(mentor)], dtype=np.int32)
+    dist = pair_distance_km(index, req, men)
+    failed = tuple(
+        name
+        for name, rule in zip(RULES, RULE_FUNCTIONS, strict=True)
+        if not bool(rule(index, req, men, dist)[0])
+    )
+    parts = scoring.components(index, req, men, dist)
+    return PairCheck(
+        failed=failed,
+        score=float(scoring.score(index, parts)[0]),
+        distance_km=float(dist[0]),
+        components=parts.at(0),
+    )

@@ -52,3 +52,18 @@ def exists_by_id(session: Session, association_id: int) -> bool:
 def has_mentors(session: Session, association_id: int) -> bool:
     """Whether any mentor belongs to the association."""
     return bool(session.scalar(select(exists().where(Mentor.association_id == association_id))))
+
+
+def hold(session: Session, association_id: int) -> bool:
+    """Lock the association against deletion until the commit (``FOR KEY SHARE`` on
+    PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serialises writers); whether it still exists.
+
+    A mentor registered for it takes this first, so a concurrent delete either waits and
+    then finds the mentor (409), or has deleted the association already (``False``).
+    """
+    query = (
+        select(Association.id)
+        .where(Association.id == association_id)
+        .with_for_update(read=True, key_share=True)
+    )
+    return session.scalar(query) is not None

@@ -14,6 +14,7 @@ from app.models import (
     IdempotencyRecord,
     Match,
     MatchRun,
+    MatchStatus,
     Mentor,
     Newcomer,
     RunUnmatched,
@@ -24,7 +25,7 @@ NEWCOMER_RESOURCES = ("newcomer", "newcomers")
 MATCH_RESOURCES = ("match", "matches")
 
 #: Match statuses that are over: the match no longer binds anyone.
-CLOSED_STATUSES = ("ended", "rejected", "superseded")
+CLOSED_STATUSES = (MatchStatus.ENDED, MatchStatus.REJECTED, MatchStatus.SUPERSEDED)
 
 
 def columns_of(row: Any) -> dict[str, Any]:

@@ -50,7 +50,7 @@ from app.locks import LockBusy, exclusive
 from app.logs import current_request_id
 from app.matches.mapping import Outcome, ProposedMatch, Snapshot, load_problem, solve_snapshot
 from app.matches.standing import read_standing
-from app.models import Match, MatchRun, Mentor, Newcomer, RunUnmatched
+from app.models import Match, MatchRun, MatchSource, MatchStatus, Mentor, Newcomer, RunUnmatched
 from app.models.match_run import RunPhase, RunStatus
 
 log = logging.getLogger("makker.rematch")
@@ -423,11 +423,11 @@ def _new_row(m: ProposedMatch, now: datetime) -> dict[str, Any]:
         "newcomer_id": m.newcomer_id,
         "mentor_id": m.mentor_id,
         "programme": m.programme,
-        "status": "proposed",
+        "status": MatchStatus.PROPOSED,
         "score": m.score,
         "components": m.components,
         "distance_km": m.distance_km,
-        "source": "solver",
+        "source": MatchSource.SOLVER,
         "created_at": now,
         "updated_at": now,
         "version": 1,
@@ -516,11 +516,11 @@ def _apply(session: Session, plan: _Plan, run_id: int, now: datetime) -> int:
             update(_matches)
             .where(
                 _matches.c.id.in_(chunk),
-                _matches.c.status == "proposed",
-                _matches.c.source != "manual",  # a coordinator's proposal is left alone
+                _matches.c.status == MatchStatus.PROPOSED,
+                _matches.c.source != MatchSource.MANUAL,  # a coordinator's proposal is left alone
             )
             .values(
-                status="superseded",
+                status=MatchStatus.SUPERSEDED,
                 decided_at=now,
                 updated_at=now,
                 version=_matches.c.version + 1,

@@ -20,6 +20,9 @@ What the solver sees (the stored matches' roles are :mod:`app.matches.standing`'
 - ``forbidden``: rejected and ended (newcomer, mentor) pairs: a pair a coordinator turned
   down, or whose mentorship is over, is not proposed again; and the pairs of pending manual
   proposals (a newcomer never gets the same mentor twice).
+
+:func:`check_pair` holds one (newcomer, mentor, programme) to the same rules and score
+(``matching.check_pair``), for manual proposals and the re-check when accepting.
 """
 
 from __future__ import annotations
@@ -35,9 +38,12 @@ from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from app.matches.standing import Standing, StoredMatch, read_standing
+from app.models import Match as MatchRow
+from app.models import MatchStatus
 from app.models import Mentor as MentorRow
 from app.models import Newcomer as NewcomerRow
 from app.models import Programme as ProgrammeRow
+from matching import check_pair as check_pair_rules
 from matching import model as mm
 from matching import solve
 
@@ -419,12 +425,7 @@ def solve_snapshot(snapshot: Snapshot) -> Outcome:
             mentor_id=mentor_id_of(m.mentor),
             programme=m.programme,
             score=m.score,
-            components={
-                "language": m.components.language,
-                "distance": m.components.distance,
-                "interests": m.components.interests,
-                "age": m.components.age,
-            },
+            components=_components(m.components),
             distance_km=m.distance_km,
             kept_id=snapshot.proposals.get((m.newcomer, m.mentor, m.programme)) if m.kept else None,
         )
@@ -451,3 +452,115 @@ def solve_snapshot(snapshot: Snapshot) -> Outcome:
         "optimal": s.optimal,
     }
     return Outcome(matches=matches, unmatched=unmatched, stats=stats)
+
+
+def _components(parts: mm.Components) -> dict[str, float]:
+    """Score components as a match row stores them."""
+    return {
+        "language": parts.language,
+        "distance": parts.distance,
+        "interests": parts.interests,
+        "age": parts.age,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class PairVerdict:
+    """One (newcomer, mentor, programme) held to the solver's hard rules, in database terms.
+
+    ``failed`` names the rules the pair breaks (``matching.RULES`` order; ``capacity`` counts
+    accepted matches only); score, components and distance are the solver's own.
+    """
+
+    failed: tuple[str, ...]
+    score: float
+    components: dict[str, float]
+    distance_km: float
+
+
+def check_pair(
+    session: Session,
+    newcomer: NewcomerRow,
+    mentor: MentorRow,
+    programme: str,
+    *,
+    today: date | None = None,
+) -> PairVerdict:
+    """Evaluate every hard rule and the score of one pair with ``matching.check_pair``.
+
+    The rows are taken as they are now (the caller may have locked them). ``fixed`` is the
+    mentor's accepted matches (the places they use; an accepted match of this very pair makes
+    it ``forbidden``), ``forbidden`` this pair's rejected and ended matches. Every programme
+    row is known, so a proposal in a programme retired since is judged by its own bounds.
+    """
+    today = today or datetime.now(UTC).date()
+    programmes, _active = _programmes(session)
+    known = {p.code for p in programmes}
+    rows = session.execute(
+        select(MatchRow.newcomer_id, MatchRow.programme, MatchRow.status).where(
+            MatchRow.mentor_id == mentor.id,
+            (MatchRow.status == MatchStatus.ACCEPTED)
+            | (
+                (MatchRow.newcomer_id == newcomer.id)
+                & MatchRow.status.in_((MatchStatus.REJECTED, MatchStatus.ENDED))
+            ),
+        )
+    ).all()
+    m_key, n_key = mentor_key(mentor.id), newcomer_key(newcomer.id)
+    fixed = tuple(
+        dict.fromkeys(
+            mm.Assignment(newcomer_key(r.newcomer_id), m_key, r.programme)
+            for r in rows
+            if r.status == MatchStatus.ACCEPTED
+        )
+    )
+    forbidden = tuple(
+        mm.ForbiddenPair(n_key, m_key) for r in rows if r.status != MatchStatus.ACCEPTED
+    )
+    problem = mm.Problem(
+        mentors=(
+            mm.Mentor(
+                id=m_key,
+                languages=tuple(mentor.languages or ()),
+                municipality=mentor.municipality,
+                programmes=tuple(p for p in (mentor.programmes or ()) if p in known),
+                capacity=max(int(mentor.capacity), len(fixed), 1),
+                lat=mentor.lat,
+                lon=mentor.lon,
+                max_distance_km=mentor.max_distance_km,
+                interests=tuple(mentor.interests or ()),
+                gender=_gender(mentor.gender),
+                age=age_from_year(mentor.birth_year, today),
+                accepts_genders=(
+                    None if mentor.accepts_genders is None else tuple(mentor.accepts_genders)
+                ),
+                child_certificate=bool(mentor.child_certificate),
+            ),
+        ),
+        newcomers=(
+            mm.Newcomer(
+                id=n_key,
+                languages=tuple(newcomer.languages or ()),
+                municipality=newcomer.municipality,
+                programmes=(programme,),
+                lat=newcomer.lat,
+                lon=newcomer.lon,
+                max_distance_km=newcomer.max_distance_km,
+                age=age_on(newcomer.birth_date, today),
+                gender=_gender(newcomer.gender),
+                interests=tuple(newcomer.interests or ()),
+                mentor_gender=_gender(newcomer.mentor_gender),
+                waiting_days=waiting_days(newcomer.registered_at, today),
+            ),
+        ),
+        programmes=programmes,
+        fixed=fixed,
+        forbidden=forbidden[:1],
+    )
+    found = check_pair_rules(problem, n_key, m_key, programme)
+    return PairVerdict(
+        failed=found.failed,
+        score=found.score,
+        components=_components(found.components),
+        distance_km=found.distance_km,
+    )

@@ -7,7 +7,7 @@ for the caller (the router answers 404, as for a missing record).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,16 +15,8 @@ from sqlalchemy import Select, and_, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
-from app.models import Match, Mentor, Newcomer
+from app.models import LIVE_STATUSES, Match, MatchStatus, Mentor, Newcomer
 from app.pagination import PageParams, paginate
-
-PROPOSED, ACCEPTED, REJECTED, ENDED, SUPERSEDED = (
-    "proposed",
-    "accepted",
-    "rejected",
-    "ended",
-    "superseded",
-)
 
 
 def scoped(principal: Principal, query: Select[Any]) -> Select[Any]:
@@ -48,6 +40,15 @@ def get(session: Session, principal: Principal, match_id: int) -> Match | None:
     """One match the caller may see, or ``None``."""
     match: Match | None = session.scalar(
         scoped(principal, select(Match).where(Match.id == match_id))
+    )
+    return match
+
+
+def reread(session: Session, match_id: int) -> Match | None:
+    """The match as stored now, or ``None`` when it is gone (erased with its newcomer or
+    mentor by a concurrent request)."""
+    match: Match | None = session.scalar(
+        select(Match).where(Match.id == match_id).execution_options(populate_existing=True)
     )
     return match
 
@@ -88,19 +89,20 @@ def newcomers_by_id(session: Session, ids: set[int]) -> dict[int, Newcomer]:
     return {row.id: row for row in rows}
 
 
-def lock_newcomer(session: Session, newcomer_id: int) -> Newcomer | None:
+def lock_newcomer(
+    session: Session, newcomer_id: int, *, municipalities: Collection[str] | None = None
+) -> Newcomer | None:
     """Read the newcomer fresh with a row lock (PostgreSQL): accepts for one request run one
     after another, and its ``active`` flag and ``programmes`` cannot change until the commit.
+    With ``municipalities``, only a newcomer living in one of them (a coordinator's scope).
 
     Always taken before :func:`lock_mentor`, so two accepts never wait for each other in a
     cycle.
     """
-    return session.scalar(
-        select(Newcomer)
-        .where(Newcomer.id == newcomer_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    query = select(Newcomer).where(Newcomer.id == newcomer_id)
+    if municipalities is not None:
+        query = query.where(Newcomer.municipality.in_(sorted(municipalities)))
+    return session.scalar(query.with_for_update().execution_options(populate_existing=True))
 
 
 def lock_mentor(session: Session, mentor_id: int) -> Mentor | None:
@@ -109,7 +111,12 @@ def lock_mentor(session: Session, mentor_id: int) -> Mentor | None:
     SQLite ignores ``FOR UPDATE``, but there every transaction already starts with
     ``BEGIN IMMEDIATE`` (see :func:`app.db.make_engine`), which serialises all writers.
     """
-    return session.scalar(select(Mentor).where(Mentor.id == mentor_id).with_for_update())
+    return session.scalar(
+        select(Mentor)
+        .where(Mentor.id == mentor_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 def accepted_count(session: Session, mentor_id: int) -> int:
@@ -118,7 +125,7 @@ def accepted_count(session: Session, mentor_id: int) -> int:
         session.scalar(
             select(func.count())
             .select_from(Match)
-            .where(Match.mentor_id == mentor_id, Match.status == ACCEPTED)
+            .where(Match.mentor_id == mentor_id, Match.status == MatchStatus.ACCEPTED)
         )
         or 0
     )
@@ -132,7 +139,7 @@ def request_taken(session: Session, newcomer_id: int, programme: str) -> bool:
                 exists().where(
                     Match.newcomer_id == newcomer_id,
                     Match.programme == programme,
-                    Match.status == ACCEPTED,
+                    Match.status == MatchStatus.ACCEPTED,
                 )
             )
         )
@@ -147,7 +154,7 @@ def pair_accepted_elsewhere(session: Session, match: Match) -> bool:
                 exists().where(
                     Match.newcomer_id == match.newcomer_id,
                     Match.mentor_id == match.mentor_id,
-                    Match.status == ACCEPTED,
+                    Match.status == MatchStatus.ACCEPTED,
                     Match.id != match.id,
                 )
             )
@@ -171,7 +178,7 @@ def accept_if_possible(session: Session, match: Match, now: datetime) -> bool:
     load = (
         select(func.count())
         .select_from(other)
-        .where(other.c.mentor_id == match.mentor_id, other.c.status == ACCEPTED)
+        .where(other.c.mentor_id == match.mentor_id, other.c.status == MatchStatus.ACCEPTED)
         .scalar_subquery()
     )
     capacity = (
@@ -183,14 +190,14 @@ def accept_if_possible(session: Session, match: Match, now: datetime) -> bool:
         and_(
             other.c.newcomer_id == match.newcomer_id,
             other.c.programme == match.programme,
-            other.c.status == ACCEPTED,
+            other.c.status == MatchStatus.ACCEPTED,
         )
     )
     same_pair = exists().where(
         and_(
             other.c.newcomer_id == match.newcomer_id,
             other.c.mentor_id == match.mentor_id,
-            other.c.status == ACCEPTED,
+            other.c.status == MatchStatus.ACCEPTED,
             other.c.id != match.id,
         )
     )
@@ -201,14 +208,16 @@ def accept_if_possible(session: Session, match: Match, now: datetime) -> bool:
         update(Match)
         .where(
             Match.id == match.id,
-            Match.status == PROPOSED,
+            Match.status == MatchStatus.PROPOSED,
             Match.version == match.version,
             newcomer_active,
             load < capacity,
             ~taken,
             ~same_pair,
         )
-        .values(status=ACCEPTED, decided_at=now, updated_at=now, version=Match.version + 1)
+        .values(
+            status=MatchStatus.ACCEPTED, decided_at=now, updated_at=now, version=Match.version + 1
+        )
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
@@ -236,10 +245,12 @@ def supersede_other_proposals(session: Session, match: Match, now: datetime) -> 
         .where(
             Match.newcomer_id == match.newcomer_id,
             Match.programme == match.programme,
-            Match.status == PROPOSED,
+            Match.status == MatchStatus.PROPOSED,
             Match.id != match.id,
         )
-        .values(status=SUPERSEDED, decided_at=now, updated_at=now, version=Match.version + 1)
+        .values(
+            status=MatchStatus.SUPERSEDED, decided_at=now, updated_at=now, version=Match.version + 1
+        )
         .execution_options(synchronize_session=False)
     )
 
@@ -251,7 +262,7 @@ def active_pair(session: Session, newcomer_id: int, mentor_id: int) -> Match | N
         .where(
             Match.newcomer_id == newcomer_id,
             Match.mentor_id == mentor_id,
-            Match.status.in_((PROPOSED, ACCEPTED)),
+            Match.status.in_(LIVE_STATUSES),
         )
         .order_by(Match.id)
         .limit(1)

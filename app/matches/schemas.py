@@ -3,25 +3,74 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
-from app.domain import RecordId
+from app.domain import RecordId, unique
+from app.models import MatchSource, MatchStatus
 
-MatchStatus = Literal["proposed", "accepted", "rejected", "ended", "superseded"]
+__all__ = [
+    "ABSOLUTE_RULES",
+    "NO_NUL",
+    "OVERRIDABLE_RULES",
+    "AssociationMatchRead",
+    "MatchCreate",
+    "MatchDecision",
+    "MatchRead",
+    "MatchStatus",
+    "NewcomerForMentor",
+]
+
 #: No NUL characters: PostgreSQL text cannot hold them (a 422, not a 500).
 NO_NUL = r"^[^\x00]*$"
 
+#: Hard rules (shared/design/MATCHING.md) a manual proposal can never break.
+ABSOLUTE_RULES: tuple[str, ...] = ("programme", "child_safety")
+#: Hard rules a coordinator may override for a manual proposal, explicitly and with a reason.
+#: The seventh, ``capacity``, is not checked for proposals at all (accepting enforces it).
+OVERRIDABLE_RULES: tuple[str, ...] = ("language", "distance", "gender", "forbidden")
+
+
+def _overridable(rule: str) -> str:
+    if rule in ABSOLUTE_RULES:
+        raise ValueError(f"{rule!r} is absolute and can never be overridden")
+    if rule not in OVERRIDABLE_RULES:
+        raise ValueError(f"unknown rule {rule!r}; one of {', '.join(OVERRIDABLE_RULES)}")
+    return rule
+
+
+OverridableRule = Annotated[
+    str,
+    AfterValidator(_overridable),
+    WithJsonSchema({"type": "string", "enum": list(OVERRIDABLE_RULES)}),
+]
+
 
 class MatchCreate(BaseModel):
-    """A coordinator's manual match; it starts as ``proposed``."""
+    """A coordinator's manual match; it starts as ``proposed``.
+
+    The pair is held to the solver's hard rules: ``programme`` (with its age range) and
+    ``child_safety`` are absolute; ``language``, ``distance``, ``gender`` and ``forbidden`` (a
+    pair rejected or ended before) may be broken only when listed in ``overrides``, with an
+    ``override_reason``.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     newcomer_id: RecordId
     mentor_id: RecordId
     programme: str = Field(min_length=1, max_length=50, pattern=NO_NUL)
+    overrides: Annotated[
+        list[OverridableRule], Field(max_length=len(OVERRIDABLE_RULES)), AfterValidator(unique)
+    ] = Field(default_factory=list, description="Hard rules the proposal may break")
+    override_reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        pattern=NO_NUL,
+        description="Why the rules in `overrides` are overridden (required with them)",
+    )
 
 
 class MatchDecision(BaseModel):
@@ -45,9 +94,11 @@ class MatchRead(BaseModel):
     score: float | None
     components: dict[str, Any] | None
     distance_km: float | None
-    source: str
+    source: MatchSource
     run_id: int | None
     reason: str | None
+    overrides: list[str] = Field(description="Hard rules a manual proposal overrode")
+    override_reason: str | None
     created_at: datetime
     decided_at: datetime | None
     ended_at: datetime | None

@@ -2,11 +2,14 @@
 
 Statuses: ``proposed`` → ``accepted`` | ``rejected`` | ``superseded``; ``accepted`` → ``ended``.
 Any other move is a 409. Capacity is enforced when accepting (a manual proposal may exceed
-it). Services never commit: the request does.
+it). A manual proposal obeys the solver's hard rules (``programme`` and ``child_safety``
+absolutely, the others unless overridden with a reason); accepting re-checks the absolute ones.
+Services never commit: the request does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -15,17 +18,19 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.auth import Principal
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.etag import check_if_match
 from app.matches import repository as repo
-from app.matches.mapping import age_on
+from app.matches.mapping import age_on, check_pair
 from app.matches.schemas import (
+    ABSOLUTE_RULES,
+    OVERRIDABLE_RULES,
     AssociationMatchRead,
     MatchCreate,
     MatchRead,
     NewcomerForMentor,
 )
-from app.models import Match, Mentor, Newcomer, Programme
+from app.models import Match, MatchSource, MatchStatus, Programme
 from app.pagination import Page, PageParams
 
 RESOURCE = "match"
@@ -46,9 +51,13 @@ def get_match(session: Session, principal: Principal, match_id: int) -> Match:
 
 
 def present(
-    session: Session, principal: Principal, matches: list[Match]
+    session: Session, principal: Principal, matches: list[Match], *, action: str = "read"
 ) -> list[MatchRead] | list[AssociationMatchRead]:
-    """The matches as the caller may see them: full for staff, reduced for associations."""
+    """The matches as the caller may see them: full for staff, reduced for associations.
+
+    An association sees part of each newcomer's record (first name, age, languages,
+    municipality), so every newcomer shown is an audit event (``action`` on ``newcomer``).
+    """
     if principal.role != "association":
         return [MatchRead.model_validate(m) for m in matches]
     newcomers = repo.newcomers_by_id(session, {m.newcomer_id for m in matches})
@@ -61,7 +70,7 @@ def present(
                 id=m.id,
                 mentor_id=m.mentor_id,
                 programme=m.programme,
-                status=m.status,
+                status=MatchStatus(m.status),
                 newcomer=NewcomerForMentor(
                     first_name=n.first_name,
                     age=age_on(n.birth_date, today),
@@ -74,6 +83,7 @@ def present(
                 ended_at=m.ended_at,
             )
         )
+    audit.record_many(session, principal, action, "newcomer", sorted(newcomers))
     return out
 
 
@@ -81,7 +91,7 @@ def read_one(
     session: Session, principal: Principal, match: Match
 ) -> MatchRead | AssociationMatchRead:
     """One match as the caller may see it."""
-    return present(session, principal, [match])[0]
+    return present(session, principal, [match], action="read")[0]
 
 
 def list_matches(
@@ -95,7 +105,13 @@ def list_matches(
     municipality: str | None = None,
     programme: str | None = None,
 ) -> Page[MatchRead] | Page[AssociationMatchRead]:
-    """A page of the caller's matches, filtered."""
+    """A page of the caller's matches, filtered.
+
+    Associations may not filter by ``newcomer_id`` (403): their view hides it, and the filter
+    would tell them which newcomer a match is with.
+    """
+    if principal.role == "association" and newcomer_id is not None:
+        raise Forbidden("newcomer_id is not a filter for association keys (they see no ids)")
     rows, cursor = repo.list_page(
         session,
         principal,
@@ -106,54 +122,131 @@ def list_matches(
         municipality=municipality,
         programme=programme,
     )
-    items = present(session, principal, list(rows))
+    items = present(session, principal, list(rows), action="list")
     if principal.role == "association":
         return Page[AssociationMatchRead](items=items, next_cursor=cursor)
     return Page[MatchRead](items=items, next_cursor=cursor)
 
 
+class RuleBroken(ValidationFailed):
+    """A 422: the pair breaks hard rules; each error names its ``rule``."""
+
+    def __init__(self, rules: Sequence[str], *, field: str, message: str) -> None:
+        super().__init__(field, message)
+        self.detail = f"The pair breaks the hard rule {', '.join(rules)}: {message}"
+        self.errors = [{"field": field, "message": message, "rule": rule} for rule in rules]
+
+
+class RuleConflict(Conflict):
+    """A 409: an accept found the pair breaking an absolute rule as the people are now."""
+
+    def __init__(self, rules: Sequence[str], *, field: str, message: str) -> None:
+        super().__init__(
+            f"The pair now breaks the hard rule {', '.join(rules)}: {message}",
+            errors=[{"field": field, "message": message, "rule": rule} for rule in rules],
+        )
+
+
+_ABSOLUTE_MESSAGES = {
+    "programme": (
+        "programme",
+        "the mentor does not volunteer for the programme, or the newcomer's age is outside "
+        "its age range",
+    ),
+    "child_safety": (
+        "mentor_id",
+        "the newcomer is under the child-certificate age (or of unknown age) and the mentor "
+        "has no child certificate",
+    ),
+}
+
+
+def _refuse_absolute(failed: Sequence[str], error: type[RuleBroken] | type[RuleConflict]) -> None:
+    """Raise ``error`` naming the first absolute rule in ``failed`` (they can never be
+    overridden)."""
+    for rule in ABSOLUTE_RULES:
+        if rule in failed:
+            field, message = _ABSOLUTE_MESSAGES[rule]
+            raise error([rule], field=field, message=message)
+
+
 def create_manual(session: Session, principal: Principal, body: MatchCreate) -> Match:
-    """A coordinator's manual match, as a proposal (it may exceed the mentor's capacity)."""
-    newcomer = session.get(Newcomer, body.newcomer_id)
-    if newcomer is None or (
-        principal.role == "coordinator" and newcomer.municipality not in principal.municipalities
-    ):
+    """A coordinator's manual match, as a proposal (it may exceed the mentor's capacity).
+
+    The pair is held to the solver's own hard rules (:func:`app.matches.mapping.check_pair`):
+    breaking an absolute rule is a 422 naming it, breaking another a 422 unless the body
+    overrides it. Locks the newcomer row, then the mentor row, as an accept does, so that an
+    accept or another proposal for the same request or pair cannot interleave; the unique
+    index on live pairs backs it.
+    """
+    if body.overrides and body.override_reason is None:
+        raise ValidationFailed("override_reason", "required when overrides are given")
+    if body.override_reason is not None and not body.overrides:
+        raise ValidationFailed("override_reason", "only with overrides")
+    scope = principal.municipalities if principal.role == "coordinator" else None
+    newcomer = repo.lock_newcomer(session, body.newcomer_id, municipalities=scope)
+    if newcomer is None:  # missing or out of scope, alike
         raise ValidationFailed("newcomer_id", f"no newcomer {body.newcomer_id}")
     if not newcomer.active:
         raise ValidationFailed("newcomer_id", "the newcomer is not active")
-    mentor = session.get(Mentor, body.mentor_id)
-    if mentor is None:
-        raise ValidationFailed("mentor_id", f"no mentor {body.mentor_id}")
-    if not mentor.active:
-        raise ValidationFailed("mentor_id", "the mentor is not active")
     programme = session.scalar(select(Programme).where(Programme.code == body.programme))
     if programme is None or not programme.active:
         raise ValidationFailed("programme", f"unknown programme {body.programme!r}")
     if body.programme not in (newcomer.programmes or []):
         raise ValidationFailed("programme", "the newcomer has not asked for this programme")
-    if body.programme not in (mentor.programmes or []):
-        raise ValidationFailed("programme", "the mentor does not volunteer for this programme")
+    mentor = repo.lock_mentor(session, body.mentor_id)
+    if mentor is None or not mentor.active:
+        # Missing and inactive alike: only active mentors can be proposed (or suggested).
+        raise ValidationFailed("mentor_id", f"no active mentor {body.mentor_id}")
     if repo.request_taken(session, newcomer.id, body.programme):
         raise Conflict("This request already has an accepted match")
     if repo.active_pair(session, newcomer.id, mentor.id) is not None:
         raise Conflict("This mentor is already proposed or matched to this newcomer")
+    verdict = check_pair(session, newcomer, mentor, body.programme, today=_now().date())
+    _refuse_absolute(verdict.failed, RuleBroken)
+    broken = [rule for rule in verdict.failed if rule in OVERRIDABLE_RULES]
+    missing = [rule for rule in broken if rule not in body.overrides]
+    if missing:
+        raise RuleBroken(
+            missing,
+            field="overrides",
+            message=(
+                f"the pair breaks {', '.join(missing)}; list them in overrides, with an "
+                "override_reason, to propose it anyway"
+            ),
+        )
     match = Match(
         newcomer_id=newcomer.id,
         mentor_id=mentor.id,
         programme=body.programme,
-        status=repo.PROPOSED,
-        source="manual",
+        status=MatchStatus.PROPOSED,
+        source=MatchSource.MANUAL,
+        score=verdict.score,
+        components=verdict.components,
+        distance_km=verdict.distance_km,
+        # Only the rules this pair actually breaks are overridden (an unneeded one is moot).
+        overrides=broken,
+        override_reason=body.override_reason if broken else None,
     )
     session.add(match)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        # The unique index on live pairs (or on accepted requests): a concurrent request won.
+        raise Conflict("This mentor is already proposed or matched to this newcomer") from exc
     audit.record(session, principal, "create", RESOURCE, match.id)
+    # Which rules were overridden (never the reason: free text may hold personal data).
+    for rule in broken:
+        audit.record(session, principal, f"override_{rule}", RESOURCE, match.id)
     return match
 
 
 def accept(session: Session, principal: Principal, match_id: int, if_match: str | None) -> Match:
     """Accept a proposal: 409 unless it is proposed, its newcomer active and still asking for
-    the programme, its request open, its mentor active and not full, and the pair not
-    already matched in another programme."""
+    the programme, the absolute hard rules still hold for the pair as the people are now, its
+    request open, its mentor active and not full, and the pair not already matched in
+    another programme. 404 when the match is gone (erased with its newcomer or mentor)."""
     try:
         return _accept(session, principal, match_id, if_match)
     except OperationalError as exc:
@@ -167,16 +260,23 @@ def accept(session: Session, principal: Principal, match_id: int, if_match: str 
 def _accept(session: Session, principal: Principal, match_id: int, if_match: str | None) -> Match:
     match = get_match(session, principal, match_id)
     check_if_match(if_match, match.version)
-    if match.status != repo.PROPOSED:
+    if match.status != MatchStatus.PROPOSED:
         raise Conflict(f"Only a proposed match can be accepted; this one is {match.status}")
     # Serialise accepts per request and per mentor (PostgreSQL row locks, newcomer first;
     # SQLite holds the write lock already), then one conditional UPDATE checks everything at
     # the moment it writes.
     newcomer = repo.lock_newcomer(session, match.newcomer_id)
     mentor = repo.lock_mentor(session, match.mentor_id)
-    if newcomer is not None and match.programme not in (newcomer.programmes or []):
+    if newcomer is None or mentor is None:
+        # Erased meanwhile, and the match with them (the rows cascade).
+        raise NotFound(f"Match {match_id} not found")
+    if match.programme not in (newcomer.programmes or []):
         # Checked on the locked row: the newcomer cannot change it before this commit.
         raise Conflict("The newcomer no longer asks for this programme")
+    # The absolute rules, on the locked rows as they are now (a certificate may have lapsed,
+    # a birthday passed), for solver and manual proposals alike.
+    verdict = check_pair(session, newcomer, mentor, match.programme, today=_now().date())
+    _refuse_absolute(verdict.failed, RuleConflict)
     now = _now()
     try:
         with session.begin_nested():
@@ -185,18 +285,20 @@ def _accept(session: Session, principal: Principal, match_id: int, if_match: str
         # The unique index on accepted requests: a concurrent accept got there first.
         raise Conflict("This request already has an accepted match") from exc
     if not accepted:
-        session.refresh(match)
-        if match.status != repo.PROPOSED:
-            raise Conflict(f"Only a proposed match can be accepted; this one is {match.status}")
-        if newcomer is None or not newcomer.active:
+        current = repo.reread(session, match.id)
+        if current is None:
+            raise NotFound(f"Match {match_id} not found")
+        if current.status != MatchStatus.PROPOSED:
+            raise Conflict(f"Only a proposed match can be accepted; this one is {current.status}")
+        if not newcomer.active:
             raise Conflict("The newcomer is not active")
-        if mentor is None or not mentor.active:
+        if not mentor.active:
             raise Conflict("The mentor is not active")
-        if repo.pair_accepted_elsewhere(session, match):
+        if repo.pair_accepted_elsewhere(session, current):
             raise Conflict("This mentor is already matched to this newcomer in another programme")
-        if repo.request_taken(session, match.newcomer_id, match.programme):
+        if repo.request_taken(session, current.newcomer_id, current.programme):
             raise Conflict("This request already has an accepted match")
-        if repo.accepted_count(session, match.mentor_id) >= mentor.capacity:
+        if repo.accepted_count(session, current.mentor_id) >= mentor.capacity:
             raise Conflict("The mentor has no place left")
         raise Conflict("The match changed while it was being accepted; read it again")
     repo.supersede_other_proposals(session, match, now)
@@ -213,7 +315,7 @@ def _move(
     *,
     action: str,
     done: str,
-    from_status: str,
+    from_status: MatchStatus,
     values: dict[str, object],
 ) -> Match:
     match = get_match(session, principal, match_id)
@@ -221,8 +323,10 @@ def _move(
     if match.status != from_status or not repo.transition(
         session, match, from_status=from_status, values=values
     ):
-        session.refresh(match)
-        raise Conflict(f"This match is {match.status}; only a {from_status} match can be {done}")
+        current = repo.reread(session, match.id)
+        if current is None:  # erased with its newcomer or mentor meanwhile
+            raise NotFound(f"Match {match_id} not found")
+        raise Conflict(f"This match is {current.status}; only a {from_status} match can be {done}")
     session.refresh(match)
     audit.record(session, principal, action, RESOURCE, match.id)
     return match
@@ -240,8 +344,13 @@ def reject(
         if_match,
         action="reject",
         done="rejected",
-        from_status=repo.PROPOSED,
-        values={"status": repo.REJECTED, "reason": reason, "decided_at": now, "updated_at": now},
+        from_status=MatchStatus.PROPOSED,
+        values={
+            "status": MatchStatus.REJECTED,
+            "reason": reason,
+            "decided_at": now,
+            "updated_at": now,
+        },
     )
 
 
@@ -257,6 +366,6 @@ def end(
         if_match,
         action="end",
         done="ended",
-        from_status=repo.ACCEPTED,
-        values={"status": repo.ENDED, "reason": reason, "ended_at": now, "updated_at": now},
+        from_status=MatchStatus.ACCEPTED,
+        values={"status": MatchStatus.ENDED, "reason": reason, "ended_at": now, "updated_at": now},
     )

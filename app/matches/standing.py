@@ -25,10 +25,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Match
+from app.models import Match, MatchSource, MatchStatus
 
-PROPOSED, ACCEPTED, REJECTED, ENDED = "proposed", "accepted", "rejected", "ended"
-MANUAL = "manual"
+PROPOSED, ACCEPTED = MatchStatus.PROPOSED, MatchStatus.ACCEPTED
+REJECTED, ENDED = MatchStatus.REJECTED, MatchStatus.ENDED
+MANUAL = MatchSource.MANUAL
 #: The statuses that shape a run; the others (superseded) are history.
 SHAPING = (ACCEPTED, PROPOSED, REJECTED, ENDED)
 

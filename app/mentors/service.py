@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.associations.repository import exists_by_id
+from app.associations.repository import exists_by_id, hold
 from app.auth import Principal
-from app.errors import Forbidden, ValidationFailed
+from app.errors import Conflict, Forbidden, ValidationFailed
 from app.etag import check_if_match
 from app.gdpr.service import erase_traces
 from app.mentors import repository
@@ -54,6 +54,7 @@ def create_mentor(session: Session, principal: Principal, data: MentorCreate) ->
     """Register a mentor for the key's association (or, for an admin, the one named)."""
     values = data.model_dump()
     values["association_id"] = _owner(session, principal, data.association_id, required=True)
+    _hold_owner(session, values["association_id"])
     _check(session, values, held_programmes=())
     row = Mentor(**values)
     session.add(row)
@@ -77,6 +78,7 @@ def update_mentor(
         changes["association_id"] = _owner(
             session, principal, changes["association_id"], required=False
         )
+        _hold_owner(session, changes["association_id"])
     merged = {column: getattr(row, column) for column in _CHECKED} | changes
     _check(session, merged, held_programmes=row.programmes)
     if apply_changes(row, changes):
@@ -114,6 +116,13 @@ def _owner(
     if not exists_by_id(session, requested):
         raise ValidationFailed("association_id", f"no association {requested}")
     return requested
+
+
+def _hold_owner(session: Session, association_id: int | None) -> None:
+    """Keep the owning association from being deleted before this commit; 409 when a
+    concurrent request has deleted it already (its foreign key would fail)."""
+    if association_id is not None and not hold(session, association_id):
+        raise Conflict(f"Association {association_id} was deleted meanwhile")
 
 
 def _check(session: Session, values: dict[str, Any], *, held_programmes: Sequence[str]) -> None:

@@ -3,13 +3,40 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
 from app.models._mixins import Timestamped
+
+
+class MatchStatus(StrEnum):
+    """A match's status: ``proposed`` → ``accepted`` | ``rejected`` | ``superseded``;
+    ``accepted`` → ``ended``. The one vocabulary of the code, the API and the CHECK."""
+
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    ENDED = "ended"
+    SUPERSEDED = "superseded"
+
+
+class MatchSource(StrEnum):
+    """Who proposed a match: a run of the solver, or a coordinator by hand."""
+
+    SOLVER = "solver"
+    MANUAL = "manual"
+
+
+#: A proposal or an accepted match: the pair is in play (never two such rows per pair).
+LIVE_STATUSES: tuple[MatchStatus, ...] = (MatchStatus.PROPOSED, MatchStatus.ACCEPTED)
+
+
+def _one_of(column: str, values: type[StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class Match(Timestamped, Base):
@@ -27,6 +54,18 @@ class Match(Timestamped, Base):
             sqlite_where=text("status = 'accepted'"),
             postgresql_where=text("status = 'accepted'"),
         ),
+        # At most one live (proposed or accepted) match per pair, over all programmes: a
+        # newcomer never gets the same mentor twice, and a proposal is never duplicated.
+        Index(
+            "uq_matches_live_pair",
+            "newcomer_id",
+            "mentor_id",
+            unique=True,
+            sqlite_where=text("status IN ('proposed', 'accepted')"),
+            postgresql_where=text("status IN ('proposed', 'accepted')"),
+        ),
+        CheckConstraint(_one_of("status", MatchStatus), name="status"),
+        CheckConstraint(_one_of("source", MatchSource), name="source"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,5 +81,8 @@ class Match(Timestamped, Base):
         ForeignKey("match_runs.id", ondelete="SET NULL"), index=True
     )
     reason: Mapped[str | None] = mapped_column(String(500))
+    #: The hard rules a coordinator overrode for a manual proposal (rule names), and why.
+    overrides: Mapped[list[str]] = mapped_column(default=list, server_default=text("'[]'"))
+    override_reason: Mapped[str | None] = mapped_column(String(500))
     decided_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]

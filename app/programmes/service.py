@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -34,13 +35,16 @@ def get_programme(session: Session, code: str) -> Programme:
 
 
 def create_programme(session: Session, principal: Principal, data: ProgrammeCreate) -> Programme:
-    """Add a programme (409 when the code is taken)."""
+    """Add a programme (409 when the code is taken, also by a concurrent request)."""
     _check_age_range(data.min_age, data.max_age)
     if repository.find(session, data.code) is not None:
         raise Conflict(f"A programme {data.code!r} already exists")
     row = Programme(**data.model_dump())
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the primary key: a concurrent create got there first
+        raise Conflict(f"A programme {data.code!r} already exists") from exc
     audit.record(session, principal, "create", RESOURCE, row.code)
     return row
 

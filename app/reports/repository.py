@@ -9,6 +9,7 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Match, MatchRun, Newcomer, Programme, RunUnmatched
+from app.models.match import LIVE_STATUSES
 
 
 def active_programmes(session: Session) -> frozenset[str]:
@@ -35,7 +36,7 @@ def open_matches(
     query = (
         select(Match.newcomer_id, Match.programme, Match.status)
         .join(Newcomer, Newcomer.id == Match.newcomer_id)
-        .where(Newcomer.active.is_(True), Match.status.in_(("accepted", "proposed")))
+        .where(Newcomer.active.is_(True), Match.status.in_(LIVE_STATUSES))
     )
     if municipalities is not None:
         query = query.where(Newcomer.municipality.in_(municipalities))

@@ -14,6 +14,7 @@ from app.auth import Principal
 from app.db import utcnow
 from app.errors import NotFound, ValidationFailed
 from app.matches.mapping import waiting_days
+from app.models import MatchStatus
 from app.reports import repository
 from app.reports.schemas import RunRef, ShortageRow, Shortages, Summary, SummaryRow
 from app.reports.suppression import column_total_hidden, mask, small
@@ -121,7 +122,7 @@ def summary(
     status: dict[tuple[int, str], str] = {}
     for newcomer_id, prog, match_status in repository.open_matches(session, scope):
         # An accepted match wins over a proposal of the same request.
-        if status.get((newcomer_id, prog)) != "accepted":
+        if status.get((newcomer_id, prog)) != MatchStatus.ACCEPTED:
             status[(newcomer_id, prog)] = match_status
     offered = repository.active_programmes(session)
     for newcomer_id, muni, programmes, registered_at in repository.active_requests(session, scope):
@@ -132,11 +133,11 @@ def summary(
             state = status.get((newcomer_id, prog))
             for cell in (cells[(muni, prog)], total):
                 cell.requests += 1
-                if state == "accepted":
+                if state == MatchStatus.ACCEPTED:
                     cell.matched += 1
                 else:
                     cell.waits.append(days)
-                    if state == "proposed":
+                    if state == MatchStatus.PROPOSED:
                         cell.proposed += 1
     rows = [
         _row(cell, muni, prog, exact, threshold) for (muni, prog), cell in sorted(cells.items())

@@ -24,6 +24,7 @@ from app.db import Base
 from app.main import create_app
 from app.migrate import upgrade
 from app.models import Programme
+from tests.app.live_server import server  # noqa: F401  (a fixture for every module here)
 
 
 def _fresh_postgres(url: str, worker: str) -> str:

@@ -1,0 +1,85 @@
+"""A real uvicorn server on the test database, and concurrent HTTP against it (for races).
+
+``tests/app/conftest.py`` makes ``server`` a fixture of every app test; each module that uses
+it gets its own server process.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: One concurrent call: it gets its own client (connection) and returns the status code.
+Call = Callable[[httpx.Client], int]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str) -> Iterator[str]:
+    """A uvicorn server on 127.0.0.1 serving the test database, in its own process."""
+    port = _free_port()
+    env = {**os.environ, "MAKKER_DATABASE_URL": database_url, "MAKKER_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from app.cli import main; main()", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def concurrently(server: str, headers: dict[str, str], calls: Sequence[Call]) -> list[int]:
+    """Run every call at once (one thread and connection each, released by one barrier);
+    the status codes in the order of ``calls``."""
+    barrier = threading.Barrier(len(calls))
+    codes: list[int] = [0] * len(calls)
+
+    def run(i: int) -> None:
+        with httpx.Client(base_url=server, headers=headers, timeout=60) as client:
+            client.get("/healthz")  # connect before the barrier
+            barrier.wait()
+            codes[i] = calls[i](client)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return codes
