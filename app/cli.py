@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
 cli = typer.Typer(
-    help="Makker: volunteer-newcomer matching.", no_args_is_help=True, add_completion=False
+    help="Makker: volunteer-newcomer matching.",
+    no_args_is_help=True,
+    add_completion=False,
+    # A traceback's local variables can hold people's names: never print them.
+    pretty_exceptions_show_locals=False,
 )
 
 
@@ -166,5 +171,25 @@ def demo_up(
 
 
 def main() -> None:
-    """Entry point of the ``makker`` console script."""
-    cli()
+    """Entry point of the ``makker`` console script.
+
+    A database that is down, missing or busy is one line on standard error (exit 1), not a
+    traceback.
+    """
+    try:
+        cli()
+    except Exception as exc:
+        reason = _database_unavailable(exc)
+        if reason is None:
+            raise
+        typer.echo(f"makker: the database is not available: {reason}", err=True)
+        raise SystemExit(1) from None
+
+
+def _database_unavailable(exc: BaseException) -> str | None:
+    # SQLAlchemy is loaded only when a command used the database (`makker solve` never does).
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from app.db import unavailable
+
+    return unavailable(exc)
