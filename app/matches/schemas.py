@@ -17,7 +17,7 @@ NO_NUL = r"^[^\x00]*$"
 class MatchCreate(BaseModel):
     """A coordinator's manual match; it starts as ``proposed``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     newcomer_id: RecordId
     mentor_id: RecordId
@@ -27,7 +27,7 @@ class MatchCreate(BaseModel):
 class MatchDecision(BaseModel):
     """The body of ``reject`` and ``end``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     reason: str = Field(min_length=1, max_length=500, pattern=NO_NUL)
 
