@@ -60,6 +60,10 @@ class PreconditionFailed(AppError):
     status, title = 412, "Precondition failed"
 
 
+class TooManyRequests(AppError):
+    status, title = 429, "Too many requests"
+
+
 class PreconditionRequired(AppError):
     status, title = 428, "Precondition required"
 

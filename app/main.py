@@ -16,6 +16,7 @@ from app.logs import configure_logging
 from app.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestIdMiddleware
 from app.migrate import is_at_head
 from app.openapi import install_openapi
+from app.ratelimit import FailureLimiter
 from app.routes import ROUTERS
 
 log = logging.getLogger("makker")
@@ -34,6 +35,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings.database_url)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.read_sessionmaker = make_read_sessionmaker(app.state.engine)
+    app.state.auth_failures = FailureLimiter(
+        settings.auth_failure_limit, settings.auth_failure_storage
+    )
 
     install_error_handlers(app)
     for router in ROUTERS:

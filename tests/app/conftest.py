@@ -54,7 +54,11 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Iterator[FastAPI]:
     """One application for the session."""
-    application = create_app(Settings(database_url=database_url, log_level="WARNING"))
+    # Many tests fail authentication on purpose; test_keys_and_limits tests the limit.
+    settings = Settings(
+        database_url=database_url, log_level="WARNING", auth_failure_limit="100000/minute"
+    )
+    application = create_app(settings)
     yield application
     application.state.engine.dispose()
 
