@@ -191,8 +191,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:
-        # Starlette still re-raises it, so the server logs the traceback (no bound values:
-        # engines hide them); the client gets problem details without internals.
+        # Only what escapes app.middleware.UnexpectedErrorMiddleware (which logs) gets here;
+        # Starlette re-raises it and the server logs it through app.logs.JsonFormatter.
         return problem_response(500, "Internal server error", "An unexpected error occurred")
 
     @app.exception_handler(StarletteHTTPException)

@@ -13,7 +13,12 @@ from app.config import Settings, get_settings
 from app.db import make_engine, make_read_sessionmaker, make_sessionmaker, reading
 from app.errors import install_error_handlers, problem_response
 from app.logs import configure_logging
-from app.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestIdMiddleware
+from app.middleware import (
+    BodyLimitMiddleware,
+    NulGuardMiddleware,
+    RequestIdMiddleware,
+    UnexpectedErrorMiddleware,
+)
 from app.migrate import is_at_head
 from app.openapi import install_openapi
 from app.ratelimit import FailureLimiter
@@ -68,5 +73,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(NulGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -1,5 +1,5 @@
-"""ASGI middleware: request ids with an access log line, the request body limit, and the
-refusal of NUL characters."""
+"""ASGI middleware: request ids with an access log line, unexpected errors as a 500 logged
+without their message, the request body limit, and the refusal of NUL characters."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import problem_response
-from app.logs import reset_request_id, set_request_id
+from app.logs import current_request_id, reset_request_id, set_request_id
 
 log = logging.getLogger("makker.access")
+error_log = logging.getLogger("makker.errors")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -80,6 +81,44 @@ def route_template(scope: Scope) -> str:
         if (cut == 0 or path[cut] == "/") and pattern.match(path[cut:]):
             return path[:cut] + template
     return template
+
+
+class UnexpectedErrorMiddleware:
+    """Answer an unexpected exception with a 500 problem and log it once, by class and
+    location (``app.logs.describe_exception``), with the request id.
+
+    Caught here rather than left to the server: Starlette re-raises every unhandled error to
+    the server, which would log it a second time, outside the request's context.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            error_log.exception(
+                "unexpected error",
+                extra={"path": route_template(scope), "request_id": current_request_id()},
+            )
+            if started:  # part of an answer is out: the connection just ends
+                return
+            response = problem_response(
+                500, "Internal server error", "An unexpected error occurred"
+            )
+            await response(scope, receive, send)
 
 
 class BodyLimitMiddleware:
