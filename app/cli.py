@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime
 from typing import Annotated
@@ -190,6 +191,13 @@ def _database_unavailable(exc: BaseException) -> str | None:
     # SQLAlchemy is loaded only when a command used the database (`makker solve` never does).
     if "sqlalchemy" not in sys.modules:
         return None
+    from sqlalchemy.engine import make_url
+
     from app.db import unavailable
 
+    if isinstance(exc, FileNotFoundError) and isinstance(exc.filename, str):
+        # A file beside a SQLite database (the run's lock file) in a directory that is gone.
+        database = make_url(_database_url()).database or ""
+        if database and exc.filename.startswith(os.path.abspath(database)):
+            return "its directory does not exist"
     return unavailable(exc)

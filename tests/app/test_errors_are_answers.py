@@ -16,7 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from app.config import Settings
+from app.cli import main
+from app.config import Settings, get_settings
 from app.main import create_app
 from tests.app import bodies
 from tests.app.factories import make_association
@@ -135,37 +136,60 @@ def test_a_database_that_is_down_answers_503_with_retry_after(tmp_path: Path, wh
         app.state.engine.dispose()
 
 
-@pytest.mark.parametrize(
-    ("which", "command"),
-    [
-        ("postgresql", ["migrate"]),
-        ("sqlite", ["migrate"]),
-        ("postgresql", ["create-key", "--role", "admin", "--name", "ops"]),
-        ("sqlite", ["purge", "--ended-before", "2020-01-01", "--dry-run"]),
-        ("postgresql", ["rematch", "--dry-run"]),
-        ("sqlite", ["seed-demo", "--newcomers", "1", "--mentors", "1"]),
-        ("postgresql", ["demo-up"]),
-    ],
-)
-def test_makker_commands_print_one_line_when_the_database_is_down(
-    tmp_path: Path, which: str, command: list[str]
-) -> None:
-    url = next(u for u in _unreachable_urls(tmp_path) if u.startswith(which))
+def test_a_makker_command_prints_one_line_when_the_database_is_down(tmp_path: Path) -> None:
+    """The console script itself, in its own process: no traceback reaches the terminal."""
+    url = next(u for u in _unreachable_urls(tmp_path) if u.startswith("postgresql"))
     result = subprocess.run(
-        [sys.executable, "-c", "from app.cli import main; main()", *command],
+        [sys.executable, "-c", "from app.cli import main; main()", "migrate"],
         cwd=ROOT,
         env={"MAKKER_DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert result.returncode == 1, (url, result.stderr)
-    # Progress lines (demo-up's "migrating") may come first; the error is one line, the last.
-    *progress, error = result.stderr.strip().splitlines()
-    assert error.startswith("makker: the database is not available: "), result.stderr
-    assert "Traceback" not in result.stderr
-    assert all("database" not in line for line in progress), result.stderr
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("makker: the database is not available: connection failed")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("which", "command"),
+    [
+        ("sqlite", ["migrate"]),
+        ("postgresql", ["create-key", "--role", "admin", "--name", "ops"]),
+        ("sqlite", ["create-key", "--role", "admin", "--name", "ops"]),
+        ("postgresql", ["purge", "--ended-before", "2020-01-01", "--dry-run"]),
+        ("sqlite", ["purge", "--ended-before", "2020-01-01"]),
+        ("postgresql", ["rematch", "--dry-run"]),
+        ("sqlite", ["rematch"]),
+        ("sqlite", ["seed-demo", "--newcomers", "1", "--mentors", "1"]),
+        ("postgresql", ["demo-up"]),
+    ],
+)
+def test_every_database_command_prints_one_line_when_the_database_is_down(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    which: str,
+    command: list[str],
+) -> None:
+    url = next(u for u in _unreachable_urls(tmp_path) if u.startswith(which))
+    monkeypatch.setenv("MAKKER_DATABASE_URL", url)
+    monkeypatch.setattr(sys, "argv", ["makker", *command])
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SystemExit) as exited:
+            main()
+    finally:
+        get_settings.cache_clear()
+    assert exited.value.code == 1
+    captured = capsys.readouterr()
+    # Progress lines (demo-up's "migrating") may come first; the error is one line, the last.
+    *progress, error = captured.err.strip().splitlines()
+    assert error.startswith("makker: the database is not available: "), captured.err
+    assert all("database" not in line for line in progress), captured.err
+    assert captured.out == ""
 
 
 def test_on_sqlite_a_read_does_not_wait_for_a_writer(
