@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from app.db import SessionDep
 from app.errors import Forbidden, TooManyRequests, Unauthorized
 from app.models import ApiKey
+from app.query_params import refuse_unknown_query
 from app.ratelimit import FailureLimiter
 
 Role = Literal["admin", "coordinator", "association"]
@@ -126,6 +127,9 @@ class RoleRule:
         request.state.principal = principal
         if principal.role not in self.roles:
             raise Forbidden(f"The role {principal.role!r} may not do this")
+        # Every API route has a role rule, so this is where unknown query parameters are
+        # refused: after the key (a 401 first), before the route runs.
+        refuse_unknown_query(request)
         return principal
 
 

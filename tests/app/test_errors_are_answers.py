@@ -38,6 +38,17 @@ def test_deeply_nested_json_with_a_nul_is_a_400_on_any_path(client: TestClient, 
     assert "nested" in response.json()["detail"]
 
 
+def test_deeply_nested_json_without_a_nul_is_a_400_too(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    body = b"[" * 5_000 + b"]" * 5_000
+    response = client.post(
+        "/api/v1/associations", content=body, headers={**admin, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["title"] == "Bad request"
+
+
 def test_moderately_nested_json_with_a_nul_still_names_its_place(
     client: TestClient, admin: dict[str, str]
 ) -> None:
