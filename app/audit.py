@@ -8,7 +8,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
-from app.db import utcnow
+from app.db import READS_ONLY, utcnow
 from app.logs import current_request_id
 from app.models import AuditEvent
 
@@ -53,3 +53,26 @@ def record_many(
     ]
     if rows:
         session.execute(insert(AuditEvent), rows)
+
+
+def record_reads(
+    session: Session,
+    principal: Principal,
+    action: str,
+    resource: str,
+    record_ids: Iterable[object],
+) -> None:
+    """Audit reads made through a reader's session (a ``GET`` that mostly reads nothing
+    audited, such as the match list, which audits only an association's view of newcomers).
+
+    A reader's session may not write (on SQLite it holds no write lock), so the events are
+    committed in a short writer's transaction of their own before the answer leaves; if
+    they cannot be written, the read fails. In a writer's session they join its transaction.
+    """
+    bind = session.get_bind()
+    if not bind.get_execution_options().get(READS_ONLY, False):
+        record_many(session, principal, action, resource, record_ids)
+        return
+    writer = bind.execution_options(**{READS_ONLY: False})
+    with Session(writer) as apart, apart.begin():
+        record_many(apart, principal, action, resource, record_ids)

@@ -19,8 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import SessionDep
-from app.errors import Forbidden, Unauthorized
+from app.errors import Forbidden, TooManyRequests, Unauthorized
 from app.models import ApiKey
+from app.query_params import refuse_unknown_query
+from app.ratelimit import FailureLimiter
 
 Role = Literal["admin", "coordinator", "association"]
 ROLES: tuple[Role, ...] = ("admin", "coordinator", "association")
@@ -117,19 +119,37 @@ class RoleRule:
         session: SessionDep,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
-        if credentials is None or credentials.scheme.lower() != "bearer":
-            raise Unauthorized(
-                "An API key is required", headers={"WWW-Authenticate": 'Bearer realm="makker"'}
-            )
-        principal = authenticate(session, credentials.credentials)
+        principal = None
+        if credentials is not None and credentials.scheme.lower() == "bearer":
+            principal = authenticate(session, credentials.credentials)
         if principal is None:
-            raise Unauthorized(
-                "The API key is not valid", headers={"WWW-Authenticate": 'Bearer realm="makker"'}
-            )
+            raise _refusal(request)
         request.state.principal = principal
         if principal.role not in self.roles:
             raise Forbidden(f"The role {principal.role!r} may not do this")
+        # Every API route has a role rule, so this is where unknown query parameters are
+        # refused: after the key (a 401 first), before the route runs.
+        refuse_unknown_query(request)
         return principal
+
+
+def _refusal(request: Request) -> Unauthorized | TooManyRequests:
+    """401 for a request without a valid key; 429 once its address has failed too often.
+
+    Only a presented ``Authorization`` header that fails counts (a request without one is
+    not an attempt); a valid key is checked first and never counted or refused here.
+    """
+    challenge = {"WWW-Authenticate": 'Bearer realm="makker"'}
+    if "authorization" not in request.headers:
+        return Unauthorized("An API key is required", headers=challenge)
+    limiter: FailureLimiter = request.app.state.auth_failures
+    address = request.client.host if request.client else "unknown"
+    wait = limiter.fail(address)
+    if wait is not None:
+        return TooManyRequests(
+            "Too many failed authentications from this address", headers={"Retry-After": str(wait)}
+        )
+    return Unauthorized("The API key is not valid", headers=challenge)
 
 
 def allow(*roles: Role) -> RoleRule:

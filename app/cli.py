@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
 cli = typer.Typer(
-    help="Makker: volunteer-newcomer matching.", no_args_is_help=True, add_completion=False
+    help="Makker: volunteer-newcomer matching.",
+    no_args_is_help=True,
+    add_completion=False,
+    # A traceback's local variables can hold people's names: never print them.
+    pretty_exceptions_show_locals=False,
 )
 
 
@@ -185,5 +191,32 @@ def demo_up(
 
 
 def main() -> None:
-    """Entry point of the ``makker`` console script."""
-    cli()
+    """Entry point of the ``makker`` console script.
+
+    A database that is down, missing or busy is one line on standard error (exit 1), not a
+    traceback.
+    """
+    try:
+        cli()
+    except Exception as exc:
+        reason = _database_unavailable(exc)
+        if reason is None:
+            raise
+        typer.echo(f"makker: the database is not available: {reason}", err=True)
+        raise SystemExit(1) from None
+
+
+def _database_unavailable(exc: BaseException) -> str | None:
+    # SQLAlchemy is loaded only when a command used the database (`makker solve` never does).
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from sqlalchemy.engine import make_url
+
+    from app.db import unavailable
+
+    if isinstance(exc, FileNotFoundError) and isinstance(exc.filename, str):
+        # A file beside a SQLite database (the run's lock file) in a directory that is gone.
+        database = make_url(_database_url()).database or ""
+        if database and exc.filename.startswith(os.path.abspath(database)):
+            return "its directory does not exist"
+    return unavailable(exc)

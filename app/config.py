@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from limits import parse
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +28,18 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = 2.0
     #: How many dry runs keep their unmatched requests (older dry runs keep their counts).
     dry_run_details_kept: int = 5
+    #: Failed authentications allowed per client address, in the ``limits`` notation
+    #: ("20/minute", "100 per hour"); more are answered 429. Valid keys are never counted.
+    auth_failure_limit: str = "20/minute"
+    #: Where the failures are counted (a ``limits`` storage URI): the process's memory, or
+    #: e.g. ``redis://host:6379`` to share the count between processes.
+    auth_failure_storage: str = "memory://"
+
+    @field_validator("auth_failure_limit")
+    @classmethod
+    def _a_rate_limit(cls, value: str) -> str:
+        parse(value)  # a ValueError naming the text
+        return value
 
 
 @lru_cache

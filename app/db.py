@@ -1,14 +1,21 @@
-"""Database engine, the declarative base, and the request-owned session."""
+"""Database engine, the declarative base, and the request-owned session.
+
+On SQLite (one writer at a time) a transaction that writes takes the write lock at ``BEGIN
+IMMEDIATE``; one that only reads begins deferred and reads its WAL snapshot without waiting
+for a writer. A request reads only when it is a ``GET`` or ``HEAD`` whose route is not marked
+:func:`writes` (an audited read writes its audit events).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -81,12 +88,25 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # Take the write lock at BEGIN: no deadlock-prone lock upgrades mid-transaction.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A writer takes the write lock at BEGIN: no deadlock-prone lock upgrades
+            # mid-transaction. A reader takes no lock and reads its snapshot.
+            reads_only = conn.get_execution_options().get(READS_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+#: The execution option of an engine or connection whose transactions only read.
+READS_ONLY = "makker_reads_only"
+
+
+def reading(engine: Engine) -> Engine:
+    """``engine`` for transactions that only read: on SQLite they begin deferred and never wait
+    for (or block) the writer. A write in such a transaction may fail with "database is
+    locked" when another connection wrote meanwhile, so writers never use it."""
+    return engine.execution_options(**{READS_ONLY: True})
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -94,9 +114,59 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def make_read_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """A session factory for reading only (see :func:`reading`); it refuses to flush a change,
+    so a route that writes on ``GET`` and lacks :func:`writes` fails in every test."""
+    factory = sessionmaker(reading(engine), expire_on_commit=False)
+    event.listen(factory, "before_flush", _refuse_writes)
+    event.listen(factory, "do_orm_execute", _refuse_write_statements)
+    return factory
+
+
+_REFUSAL = "a reader's session must not write: mark the route with @writes"
+
+
+def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError(_REFUSAL)
+
+
+def _refuse_write_statements(state: ORMExecuteState) -> None:
+    # Bulk statements (insert(...), update(...)) bypass the flush.
+    if state.is_insert or state.is_update or state.is_delete:
+        raise RuntimeError(_REFUSAL)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def writes(endpoint: F) -> F:
+    """Mark a ``GET`` route that writes (an audited read) so that its session is a writer's.
+
+    Put it under the route decorator: ``@router.get(...)`` then ``@writes``.
+    """
+    endpoint.makker_writes = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def request_writes(request: Request) -> bool:
+    """Whether the request may write: any method but ``GET``/``HEAD``, or a route marked
+    :func:`writes`."""
+    if request.method not in {"GET", "HEAD"}:
+        return True
+    endpoint = getattr(request.scope.get("route"), "endpoint", None)
+    return bool(getattr(endpoint, "makker_writes", False))
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request: committed when the handler succeeds, else rolled back."""
-    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    """One session per request: committed when the handler succeeds, else rolled back.
+
+    A request that only reads gets a reader's session (no write lock on SQLite).
+    """
+    state = request.app.state
+    factory: sessionmaker[Session] = (
+        state.sessionmaker if request_writes(request) else state.read_sessionmaker
+    )
     with factory() as session:
         try:
             yield session
@@ -104,6 +174,16 @@ def get_session(request: Request) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def unavailable(exc: BaseException) -> str | None:
+    """Why the database could not serve, when ``exc`` says it is down, missing or busy (a
+    connection refused, a missing file, a lock timeout): the driver's first line, which names
+    no bound values. None for any other error."""
+    if not isinstance(exc, OperationalError):
+        return None
+    message = str(exc.orig).strip().splitlines()
+    return message[0] if message else type(exc.orig).__name__
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -9,10 +9,19 @@ refuse exactly the same input. This module turns them into pydantic types — ea
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
-from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from matching.geo import municipalities
 from matching.languages import language_problem
@@ -29,6 +38,8 @@ __all__ = [
     "Genders",
     "Interest",
     "Interests",
+    "IsoDate",
+    "IsoDateTime",
     "LanguageCode",
     "Languages",
     "Latitude",
@@ -43,6 +54,7 @@ __all__ = [
     "age_on",
     "check_not_future",
     "municipality_codes",
+    "plain_text",
     "today",
     "unique",
 ]
@@ -54,9 +66,19 @@ AssociationKind = Literal["red_cross", "refugee_council", "sports_club", "housin
 MAX_ID = 2**31 - 1
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
-# No control characters (PostgreSQL refuses NUL in text; none belong in a name anyway).
-_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
-_PRINTABLE_RE = re.compile(_PRINTABLE)
+#: Unicode categories no text field may hold: controls (C0, DEL, C1 such as U+0085 NEL and
+#: U+009B CSI), format characters (bidirectional overrides and isolates such as U+202E,
+#: zero-width characters, the byte order mark, the soft hyphen) and the line and paragraph
+#: separators U+2028/U+2029. They can hide or reorder what a coordinator reads.
+REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+#: Letters that render as nothing (Hangul fillers) and the blank braille pattern.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+#: For the OpenAPI document only (JSON Schema patterns have no Unicode categories): the
+#: refused characters of the Basic Multilingual Plane. The validator checks the categories.
+_PLAIN_PATTERN = (
+    r"^[^\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
+    r"\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]*$"
+)
 
 T = TypeVar("T")
 
@@ -66,9 +88,27 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-def _printable(value: str) -> str:
-    if not _PRINTABLE_RE.match(value):
-        raise ValueError("must not contain control characters")
+def plain_text(value: Any) -> Any:
+    """Refuse text holding control, format or line-separator characters
+    (``REFUSED_CATEGORIES``). Run before whitespace is stripped, so a trailing U+0085 or
+    U+2028 is refused, not quietly cut off; anything but a string is left to the type check."""
+    if isinstance(value, str):
+        for character in value:
+            if unicodedata.category(character) in REFUSED_CATEGORIES:
+                raise ValueError(
+                    f"must not contain control or format characters (U+{ord(character):04X})"
+                )
+    return value
+
+
+def _visible(character: str) -> bool:
+    # Letters, numbers, punctuation and symbols show; marks, spaces and fillers alone do not.
+    return unicodedata.category(character)[0] in "LNPS" and character not in _BLANK_LETTERS
+
+
+def _has_visible(value: str) -> str:
+    if value and not any(_visible(character) for character in value):
+        raise ValueError("must contain a visible character")
     return value
 
 
@@ -76,31 +116,70 @@ def _text(min_length: int, max_length: int) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
-#: Every free-text field refuses control characters; the pattern is for the OpenAPI document.
-_PRINTABLE_SCHEMA = Field(json_schema_extra={"pattern": _PRINTABLE})
+_PLAIN = (BeforeValidator(plain_text), Field(json_schema_extra={"pattern": _PLAIN_PATTERN}))
 
-Name = Annotated[str, _text(1, 100), AfterValidator(_printable), _PRINTABLE_SCHEMA]
-Title = Annotated[str, _text(1, 200), AfterValidator(_printable), _PRINTABLE_SCHEMA]
-Description = Annotated[str, _text(0, 1000), AfterValidator(_printable), _PRINTABLE_SCHEMA]
+#: The rule of every name and title: plain text (see ``plain_text``), at least one visible
+#: character, surrounding whitespace stripped.
+Name = Annotated[str, *_PLAIN, _text(1, 100), AfterValidator(_has_visible)]
+Title = Annotated[str, *_PLAIN, _text(1, 200), AfterValidator(_has_visible)]
+Description = Annotated[str, *_PLAIN, _text(0, 1000)]
 Interest = Annotated[
-    str, _text(1, 50), AfterValidator(_printable), AfterValidator(str.lower), _PRINTABLE_SCHEMA
+    str, *_PLAIN, _text(1, 50), AfterValidator(_has_visible), AfterValidator(str.lower)
 ]
 
 
 def _email(value: str) -> str:
-    local, at, domain = value.rpartition("@")
-    if not at or not local or "." not in domain.strip(".") or " " in value:
-        raise ValueError("must be an e-mail address")
-    return value
+    # email-validator checks the syntax (RFC 5322 / 6531) and normalises the domain; the
+    # deliverability check would ask DNS, which a request must never wait for.
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"must be an e-mail address: {exc}") from None
 
 
 Email = Annotated[
     str,
+    BeforeValidator(plain_text),
     _text(3, 254),
-    AfterValidator(_printable),
     AfterValidator(_email),
     WithJsonSchema({"type": "string", "format": "email", "maxLength": 254}),
 ]
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: Any) -> Any:
+    """A date from its ISO 8601 text (``YYYY-MM-DD``); no numbers, no other forms."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError("must be a date as YYYY-MM-DD")
+
+
+def _iso_datetime(value: Any) -> Any:
+    """A time from its ISO 8601 text with a zone (``2025-01-02T03:04:05Z``, ``+02:00``)."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str) and "T" in value.upper():
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("must be an ISO 8601 date and time with a zone") from None
+    else:
+        raise ValueError("must be an ISO 8601 date and time with a zone")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("must carry a zone (Z or an offset such as +01:00)")
+    return moment
+
+
+#: Request bodies are strict (``InputModel``): a date is its ISO text, never a number.
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+#: A point in time as ISO text with a zone; a time without one is ambiguous, so refused.
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime)]
 
 Phone = Annotated[
     str,

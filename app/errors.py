@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from matching.errors import ProblemError
 
 PROBLEM_JSON = "application/problem+json"
+#: Seconds a client waits before retrying when the database is down or busy.
+RETRY_AFTER_UNAVAILABLE = 5
+log = logging.getLogger("makker.errors")
 
 
 class AppError(Exception):
@@ -53,6 +58,10 @@ class Conflict(AppError):
 
 class PreconditionFailed(AppError):
     status, title = 412, "Precondition failed"
+
+
+class TooManyRequests(AppError):
+    status, title = 429, "Too many requests"
 
 
 class PreconditionRequired(AppError):
@@ -98,11 +107,16 @@ PROBLEM_TITLES = {
     412: "Precondition failed: If-Match names a stale ETag",
     413: "Payload too large",
     422: "Validation failed; `errors` names each field",
+    429: "Too many failed authentications from this address; retry after `Retry-After` seconds",
+    503: "The database is unavailable or busy; retry after `Retry-After` seconds",
 }
+#: Every API route authenticates and reads the database, so it may answer these.
+ALWAYS = (401, 429, 503)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses=`` entries documenting problem-details answers (401 always)."""
+    """OpenAPI ``responses=`` entries documenting problem-details answers (401, 429 and 503
+    always)."""
     ref = {"schema": {"$ref": "#/components/schemas/Problem"}}
     return {
         status: {
@@ -110,7 +124,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
             "description": PROBLEM_TITLES[status],
             "content": {PROBLEM_JSON: ref},
         }
-        for status in sorted({401, *statuses})
+        for status in sorted({*ALWAYS, *statuses})
     }
 
 
@@ -165,15 +179,27 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem_response(422, "Validation failed", detail, errors=errors)
 
+    @app.exception_handler(OperationalError)
+    async def _database_unavailable(_request: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable", extra={"error": type(exc.orig).__name__})
+        return problem_response(
+            503,
+            "Service unavailable",
+            "The database is unavailable or busy; try again shortly",
+            headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE)},
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:
-        # Starlette still re-raises it, so the server logs the traceback (no bound values:
-        # engines hide them); the client gets problem details without internals.
+        # Only what escapes app.middleware.UnexpectedErrorMiddleware (which logs) gets here;
+        # Starlette re-raises it and the server logs it through app.logs.JsonFormatter.
         return problem_response(500, "Internal server error", "An unexpected error occurred")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
+        title = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}.get(
+            exc.status_code, "Error"
+        )
         return problem_response(
             exc.status_code, title, str(exc.detail), headers=getattr(exc, "headers", None)
         )

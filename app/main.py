@@ -10,13 +10,19 @@ from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy import text
 
 from app.config import Settings, get_settings
-from app.db import make_engine, make_sessionmaker
+from app.db import make_engine, make_read_sessionmaker, make_sessionmaker, reading
 from app.errors import install_error_handlers, problem_response
 from app.jobs.embedded import run_worker_lifespan
 from app.logs import configure_logging
-from app.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestIdMiddleware
+from app.middleware import (
+    BodyLimitMiddleware,
+    NulGuardMiddleware,
+    RequestIdMiddleware,
+    UnexpectedErrorMiddleware,
+)
 from app.migrate import is_at_head
 from app.openapi import install_openapi
+from app.ratelimit import FailureLimiter
 from app.routes import ROUTERS
 
 log = logging.getLogger("makker")
@@ -35,6 +41,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    app.state.read_sessionmaker = make_read_sessionmaker(app.state.engine)
+    app.state.auth_failures = FailureLimiter(
+        settings.auth_failure_limit, settings.auth_failure_storage
+    )
 
     install_error_handlers(app)
     for router in ROUTERS:
@@ -48,9 +58,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/readyz", include_in_schema=False)
     def readyz() -> JSONResponse:
         try:
-            with app.state.engine.connect() as connection:
+            engine = reading(app.state.engine)
+            with engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
-            migrated = is_at_head(app.state.engine)
+            migrated = is_at_head(engine)
         except Exception:
             log.exception("readiness check failed")
             return problem_response(503, "Not ready", "The database is not reachable")
@@ -64,5 +75,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(NulGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app

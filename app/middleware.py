@@ -1,5 +1,5 @@
-"""ASGI middleware: request ids with an access log line, the request body limit, and the
-refusal of NUL characters."""
+"""ASGI middleware: request ids with an access log line, unexpected errors as a 500 logged
+without their message, the request body limit, and the refusal of NUL characters."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import problem_response
-from app.logs import reset_request_id, set_request_id
+from app.logs import current_request_id, reset_request_id, set_request_id
 
 log = logging.getLogger("makker.access")
+error_log = logging.getLogger("makker.errors")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -82,6 +83,44 @@ def route_template(scope: Scope) -> str:
     return template
 
 
+class UnexpectedErrorMiddleware:
+    """Answer an unexpected exception with a 500 problem and log it once, by class and
+    location (``app.logs.describe_exception``), with the request id.
+
+    Caught here rather than left to the server: Starlette re-raises every unhandled error to
+    the server, which would log it a second time, outside the request's context.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            error_log.exception(
+                "unexpected error",
+                extra={"path": route_template(scope), "request_id": current_request_id()},
+            )
+            if started:  # part of an answer is out: the connection just ends
+                return
+            response = problem_response(
+                500, "Internal server error", "An unexpected error occurred"
+            )
+            await response(scope, receive, send)
+
+
 class BodyLimitMiddleware:
     """Refuse request bodies over ``max_bytes`` with 413, by header or while streaming."""
 
@@ -127,7 +166,11 @@ class _TooLarge(Exception):
 class NulGuardMiddleware:
     """Refuse a NUL character anywhere in the path, query, headers or body with a 422 naming
     where it is. PostgreSQL text cannot hold NUL, and no field of ours has a use for it, so
-    refusing it once here keeps every route (and every future one) from answering 500."""
+    refusing it once here keeps every route (and every future one) from answering 500.
+
+    Only real NUL characters are refused: a raw NUL byte, or ``\\u0000`` that JSON decodes to
+    one (not the escaped text ``\\\\u0000``). A body too deeply nested to decode is a 400.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -147,7 +190,14 @@ class NulGuardMiddleware:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         if field is None and (b"\x00" in body or b"\\u0000" in body):
-            field = _nul_in_body(body)
+            try:
+                field = _nul_in_body(body)
+            except RecursionError:
+                response = problem_response(
+                    400, "Bad request", "The JSON body is nested too deeply to be read"
+                )
+                await response(scope, receive, send)
+                return
         if field is not None:
             response = problem_response(
                 422,
@@ -183,27 +233,34 @@ def _nul_in_request_line(scope: Scope) -> str | None:
     return None
 
 
-def _nul_in_body(body: bytes) -> str:
+def _nul_in_body(body: bytes) -> str | None:
+    """Where a NUL is in a body: the dotted path of a JSON string holding one, ``body`` for a
+    raw NUL in anything else, or None. ``RecursionError`` when the JSON is too deep to decode."""
     try:
         document = json.loads(body)
     except ValueError:
-        return "body"
-    return _nul_path(document, []) or "body"
+        # Not JSON: only a raw NUL byte is a NUL; the route answers the malformed body itself.
+        return "body" if b"\x00" in body else None
+    return _nul_path(document)
 
 
-def _nul_path(value: Any, path: list[str]) -> str | None:
-    if isinstance(value, str):
-        return ".".join(path) or "body" if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if "\x00" in key:
-                return ".".join([*path, key.replace("\x00", "")]) or "body"
-            found = _nul_path(item, [*path, key])
-            if found:
-                return found
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            found = _nul_path(item, [*path, str(i)])
-            if found:
-                return found
+def _nul_path(document: Any) -> str | None:
+    """The dotted path of the first string (or key) in ``document`` that holds a NUL.
+
+    Iterative, so that no nesting depth json.loads accepts can exhaust the stack here.
+    """
+    stack: list[tuple[Any, tuple[str, ...]]] = [(document, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return ".".join(path) or "body"
+        elif isinstance(value, dict):
+            items = list(value.items())
+            for key, _item in items:
+                if "\x00" in key:
+                    return ".".join([*path, key.replace("\x00", "")]) or "body"
+            stack.extend((item, (*path, key)) for key, item in reversed(items))
+        elif isinstance(value, list):
+            stack.extend((item, (*path, str(i))) for i, item in reversed(list(enumerate(value))))
     return None

@@ -56,8 +56,8 @@ def decode_cursor(cursor: str) -> Any:
 
 
 def _valid_key(value: Any, expected: type) -> bool:
-    """Whether a decoded cursor can be a key: a 32-bit id or a short UTF-8 code (anything else
-    would overflow or fail in the database, not merely match nothing)."""
+    """Whether a decoded cursor can be a key: a 32-bit id or a short UTF-8 code without NUL
+    (anything else would overflow or fail in the database, not merely match nothing)."""
     if isinstance(value, bool) or not isinstance(value, expected):
         return False
     if isinstance(value, int):
@@ -67,7 +67,7 @@ def _valid_key(value: Any, expected: type) -> bool:
             value.encode("utf-8")
         except UnicodeEncodeError:
             return False
-        return len(value) <= 200
+        return len(value) <= 200 and "\x00" not in value
     return False
 
 

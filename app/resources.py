@@ -32,9 +32,11 @@ IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class InputModel(BaseModel):
-    """A request body: unknown fields are refused (422 naming them), never silently dropped."""
+    """A request body: unknown fields are refused (422 naming them), never silently dropped,
+    and JSON types are strict: ``true``/``false`` only for booleans, integers not ``"3"``,
+    ``3.0`` or ``true`` (dates and times are ISO text: ``domain.IsoDate``, ``IsoDateTime``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 def _refuse_null(value: Any) -> Any:

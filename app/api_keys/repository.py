@@ -16,11 +16,27 @@ def get(session: Session, key_id: int, *, for_update: bool = False) -> ApiKey:
     """The key, or :class:`NotFound`."""
     query = select(ApiKey).where(ApiKey.id == key_id)
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update().execution_options(populate_existing=True)
     row = session.scalar(query)
     if row is None:
         raise NotFound(f"No API key {key_id}")
     return row
+
+
+def lock_live_admins(session: Session) -> list[int]:
+    """Lock every unrevoked admin key, in id order, and return their ids.
+
+    Every revocation of an admin key takes these locks first and in the same order, so two
+    revocations of the last two admin keys run one after the other and the second sees the
+    first's (PostgreSQL re-reads a locked row once its locker commits; SQLite has one writer).
+    """
+    query = (
+        select(ApiKey.id)
+        .where(ApiKey.role == "admin", ApiKey.revoked_at.is_(None))
+        .order_by(ApiKey.id)
+        .with_for_update()
+    )
+    return list(session.scalars(query))
 
 
 def list_page(

@@ -12,7 +12,7 @@ from app.api_keys.schemas import ApiKeyCreate
 from app.associations.repository import exists_by_id
 from app.auth import SYSTEM, Principal, issue_key
 from app.db import make_engine, make_sessionmaker, utcnow
-from app.errors import ValidationFailed
+from app.errors import Conflict, ValidationFailed
 from app.models import ApiKey
 from app.pagination import PageParams
 
@@ -57,7 +57,16 @@ def create_key(session: Session, principal: Principal, data: ApiKeyCreate) -> tu
 
 
 def revoke_key(session: Session, principal: Principal, key_id: int) -> None:
-    """Revoke a key at once (idempotent): it answers 401 from now on."""
+    """Revoke a key at once (idempotent): it answers 401 from now on.
+
+    The last unrevoked admin key is refused (409): without it nobody could manage keys.
+    """
+    if repository.get(session, key_id).role == "admin":
+        live = repository.lock_live_admins(session)
+        if live == [key_id]:
+            raise Conflict(
+                "This is the last active admin key; create another admin key before revoking it"
+            )
     row = repository.get(session, key_id, for_update=True)
     if row.revoked_at is None:
         row.revoked_at = utcnow()

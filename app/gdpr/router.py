@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.auth import Staff
-from app.db import SessionDep
+from app.db import SessionDep, writes
 from app.errors import problem_responses
 from app.gdpr import service
 from app.gdpr.schemas import NewcomerExport
@@ -20,6 +20,7 @@ router = APIRouter(tags=["gdpr"])
     response_model=NewcomerExport,
     responses=problem_responses(403, 404, 422),
 )
+@writes  # the read is audited
 def export_newcomer(newcomer_id: IdPath, session: SessionDep, principal: Staff) -> NewcomerExport:
     """Every stored field of the newcomer, their matches, and what was done when (not by whom).
 

@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.auth import SYSTEM, Principal
+from app.db import unavailable
 from app.locks import LockBusy, exclusive
 from app.logs import current_request_id
 from app.matches.mapping import Outcome, ProposedMatch, Snapshot, load_problem, solve_snapshot
@@ -218,6 +219,10 @@ def _run(job: _Job) -> RunResult:
         return RunResult(run_id=run_id, dry_run=job.dry_run, stats=stats, phases=phases)
     except Exception as exc:
         _log_failure("match run failed", exc, job.run_id)
+        if unavailable(exc) is not None:
+            # The database is down or missing: nothing can be recorded; the caller says so
+            # in one line (a queued run's row is failed by the next worker that reaps it).
+            raise
         message = failure_message(exc)
         failed_id = _record_failure(job, started_at, message)
         raise RunFailed(message, failed_id) from exc

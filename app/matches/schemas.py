@@ -56,7 +56,7 @@ class MatchCreate(BaseModel):
     ``override_reason``.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     newcomer_id: RecordId
     mentor_id: RecordId
@@ -76,7 +76,7 @@ class MatchCreate(BaseModel):
 class MatchDecision(BaseModel):
     """The body of ``reject`` and ``end``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     reason: str = Field(min_length=1, max_length=500, pattern=NO_NUL)
 

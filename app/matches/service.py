@@ -83,7 +83,7 @@ def present(
                 ended_at=m.ended_at,
             )
         )
-    audit.record_many(session, principal, action, "newcomer", sorted(newcomers))
+    audit.record_reads(session, principal, action, "newcomer", sorted(newcomers))
     return out
 
 

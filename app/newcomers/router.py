@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from app.auth import Staff
-from app.db import SessionDep
+from app.db import SessionDep, writes
 from app.errors import problem_responses
 from app.idempotency import IdempotencyDep
 from app.newcomers import service
@@ -20,6 +20,7 @@ Paging = Annotated[PageParams, Depends(page_params)]
 
 
 @router.get("", responses=problem_responses(403, 422))
+@writes  # the read is audited
 def list_newcomers(
     principal: Staff,
     session: SessionDep,
@@ -58,6 +59,7 @@ def create_newcomer(
 
 
 @router.get("/{newcomer_id}", responses=problem_responses(403, 404, 422))
+@writes  # the read is audited
 def get_newcomer(
     newcomer_id: IdPath, principal: Staff, session: SessionDep, response: Response
 ) -> NewcomerRead:

@@ -11,6 +11,8 @@ from app.domain import (
     DistanceKm,
     Gender,
     Interests,
+    IsoDate,
+    IsoDateTime,
     Languages,
     Latitude,
     Longitude,
@@ -35,8 +37,8 @@ def _past_time(value: datetime) -> datetime:
     return value
 
 
-BirthDate = Annotated[date, Field(ge=date(1900, 1, 1)), AfterValidator(_past_date)]
-RegisteredAt = Annotated[datetime, AfterValidator(_past_time)]
+BirthDate = Annotated[IsoDate, Field(ge=date(1900, 1, 1)), AfterValidator(_past_date)]
+RegisteredAt = Annotated[IsoDateTime, AfterValidator(_past_time)]
 
 _LANGUAGES = "Ordered: the first is the primary language"
 _PROGRAMMES = "One or more requests, each matched on its own"

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 class MatchRunCreate(BaseModel):
     """Start a run; a dry run computes and reports without writing proposals."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     dry_run: bool = False
 

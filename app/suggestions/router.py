@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.auth import Staff
-from app.db import SessionDep
+from app.db import SessionDep, writes
 from app.errors import problem_responses
 from app.resources import IdPath
 from app.suggestions import service
@@ -21,6 +21,7 @@ router = APIRouter(tags=["suggestions"])
     response_model=SuggestionsRead,
     responses=problem_responses(403, 404, 409, 422),
 )
+@writes  # the read is audited
 def get_suggestions(
     newcomer_id: IdPath,
     session: SessionDep,

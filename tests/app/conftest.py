@@ -56,9 +56,14 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def app(database_url: str) -> Iterator[FastAPI]:
     """One application for the session; queued runs wait for a test to execute them
     (``tests.app.runs.work_off``: no worker thread races the assertions)."""
-    application = create_app(
-        Settings(database_url=database_url, log_level="WARNING", embedded_worker=False)
+    # Many tests fail authentication on purpose; test_keys_and_limits tests the limit.
+    settings = Settings(
+        database_url=database_url,
+        log_level="WARNING",
+        embedded_worker=False,
+        auth_failure_limit="100000/minute",
     )
+    application = create_app(settings)
     yield application
     application.state.engine.dispose()
 
