@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -98,18 +98,25 @@ def purge(
     Deleted:
     - matches ended, rejected or superseded before DATE;
     - inactive newcomers and mentors, unchanged since before DATE, whose every match closed
-    before it (with their matches, unmatched-request rows and stored create answers);
+    before it (with their matches and unmatched-request rows);
     - unmatched-request rows of runs started before DATE, except the latest applied run's;
-    - Idempotency-Key answers stored before DATE.
+    - Idempotency-Keys past MAKKER_IDEMPOTENCY_TTL_HOURS (expired; creates do not sweep).
 
     Kept: open matches, active people, runs (anonymous counts), the audit log.
     """
+    from app.config import get_settings
     from app.gdpr.service import run_purge
 
     if ended_before.date() > datetime.now(UTC).date():
         typer.echo("--ended-before must not be in the future", err=True)
         raise typer.Exit(2)
-    counts = run_purge(_database_url(), ended_before.date(), dry_run=dry_run)
+    settings = get_settings()
+    counts = run_purge(
+        settings.database_url,
+        ended_before.date(),
+        dry_run=dry_run,
+        key_ttl=timedelta(hours=settings.idempotency_ttl_hours),
+    )
     for line in counts.lines():
         typer.echo(line)
     typer.echo("Dry run: nothing deleted." if dry_run else "Purged.", err=True)

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from app.auth import Staff
 from app.db import SessionDep
-from app.idempotency import IdempotencyDep
+from app.idempotency import Created, IdempotencyDep
 from app.pagination import Page, PageParams, page_params
 from app.resources import IdPath
 from app.runs import service
@@ -32,17 +32,21 @@ def create_run(
     body: MatchRunCreate | None = None,
 ) -> Response:
     """Run the matcher now (synchronously); ``dry_run`` writes no proposals."""
-    replay = idempotency.replay()
+    replay = idempotency.replay(lambda ref: _created(service.get_run(session, principal, int(ref))))
     if replay is not None:
         return replay
     # The job owns its transactions: end the request's first (on SQLite it holds the lock).
     session.commit()
     dry_run = (body or MatchRunCreate()).dry_run
     run_id = service.start(request.app.state.engine, principal, dry_run=dry_run)
-    payload = service.get_run(session, principal, run_id).model_dump(mode="json")
-    headers = {"Location": f"/api/v1/match-runs/{run_id}"}
-    idempotency.save(status.HTTP_201_CREATED, payload, headers)
-    return JSONResponse(payload, status_code=status.HTTP_201_CREATED, headers=headers)
+    answer = _created(service.get_run(session, principal, run_id))
+    idempotency.save("match_run", run_id)
+    payload = answer.body.model_dump(mode="json")
+    return JSONResponse(payload, status_code=status.HTTP_201_CREATED, headers=answer.headers())
+
+
+def _created(run: MatchRunRead) -> Created:
+    return Created(run, f"/api/v1/match-runs/{run.id}")
 
 
 @router.get("", response_model=Page[MatchRunSummary])

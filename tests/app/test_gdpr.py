@@ -191,7 +191,10 @@ def test_erasure_leaves_no_trace_of_the_name(
     assert db.get(Match, match_id) is None
     assert db.scalars(select(RunUnmatched).where(RunUnmatched.run_id == run_id)).all() == []
     assert db.get(MatchRun, run_id).stats == {"requests": 1}  # type: ignore[union-attr]
-    assert [r.key for r in db.scalars(select(IdempotencyRecord))] == ["create-other"]
+    kept = {r.key: r.request_hash for r in db.scalars(select(IdempotencyRecord))}
+    assert set(kept) == {"create-marker", "match-marker", "create-other"}
+    assert kept["create-marker"] is None and kept["match-marker"] is None
+    assert kept["create-other"] is not None
     trail = db.scalars(select(AuditEvent).where(AuditEvent.record_id == str(newcomer_id)))
     assert "delete" in {e.action for e in trail}
     db.rollback()
