@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -273,3 +275,35 @@ def test_purge_command_prints_counts_and_refuses_future_dates(
         assert refused.exit_code == 2
     finally:
         get_settings.cache_clear()
+
+
+def _sqlite_bytes(database_url: str) -> bytes:
+    """The database file and its write-ahead log, as bytes."""
+    database = Path(make_url(database_url).database or "")
+    wal = database.with_name(database.name + "-wal")
+    return database.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def test_erasure_leaves_the_name_in_no_byte_of_the_sqlite_files(
+    client: TestClient, admin: dict[str, str], database_url: str
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's files are the server's (dead rows go with VACUUM)")
+    marker = "Walmarker" + utcnow().strftime("%H%M%S%f")
+    body = {
+        "municipality": "101",
+        "first_name": marker,
+        "last_name": marker + "sen",
+        "languages": ["ar"],
+        "programmes": ["mentor"],
+    }
+    created = client.post("/api/v1/newcomers", json=body, headers=admin)
+    url = f"/api/v1/newcomers/{created.json()['id']}"
+    for interest in ("chess", "music", "football", "cooking"):  # more pages with the name
+        client.patch(url, json={"interests": [interest]}, headers=admin)
+    assert marker.encode() in _sqlite_bytes(database_url)
+
+    assert client.delete(url, headers=admin).status_code == 204
+
+    left = _sqlite_bytes(database_url).count(marker.encode())
+    assert left == 0, f"{left} copies of the name left in the database file or its -wal"
