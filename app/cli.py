@@ -161,14 +161,24 @@ def seed_demo(
 def demo_up(
     newcomers: Annotated[int, typer.Option(min=0, help="Newcomers when seeding.")] = 400,
     mentors: Annotated[int, typer.Option(min=0, help="Mentors when seeding.")] = 250,
+    force: Annotated[
+        bool, typer.Option("--force", help="Run even if the database holds non-demo people.")
+    ] = False,
 ) -> None:
     """Migrate, seed the demo set when the database is empty, rematch, print an admin key.
 
     Progress goes to standard error; standard output gets one line, ``Admin key: <key>``.
+    A database holding people the demo seeder did not add is refused (exit 2) without
+    ``--force``: no key is minted and no proposal written.
     """
+    from app.demo.up import NotADemo
     from app.demo.up import demo_up as run_demo_up
 
-    key = run_demo_up(_database_url(), newcomers=newcomers, mentors=mentors)
+    try:
+        key = run_demo_up(_database_url(), newcomers=newcomers, mentors=mentors, force=force)
+    except NotADemo as exc:
+        typer.echo(f"demo-up: {exc}", err=True)
+        raise typer.Exit(2) from exc
     typer.echo(f"Admin key: {key}")
 
 
