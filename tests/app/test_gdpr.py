@@ -202,8 +202,38 @@ def test_erasure_leaves_no_trace_of_the_name(
     db.rollback()
 
 
-def test_erase_traces_without_people_deletes_nothing(db: Session) -> None:
-    assert erase_traces(db, []) == 0
+def test_erase_traces_forgets_the_requests_of_those_people_and_their_matches_only(
+    client: TestClient, db: Session, keys: Keys
+) -> None:
+    coordinator = keys.coordinator("101")
+    mentor = make_mentor(db, make_association(db), capacity=2)
+    ids = {}
+    for key in ("erased", "kept"):
+        created = client.post(
+            "/api/v1/newcomers",
+            json={
+                "municipality": "101",
+                "first_name": key.title(),
+                "last_name": "Testsen",
+                "languages": ["ar"],
+                "programmes": ["mentor"],
+            },
+            headers={**coordinator, "Idempotency-Key": f"newcomer-{key}"},
+        )
+        ids[key] = created.json()["id"]
+        body = {"newcomer_id": ids[key], "mentor_id": mentor.id, "programme": "mentor"}
+        matched = client.post(
+            "/api/v1/matches", json=body, headers={**coordinator, "Idempotency-Key": f"match-{key}"}
+        )
+        assert matched.status_code == 201, matched.text
+
+    assert erase_traces(db, [ids["erased"]]) == 2
+    db.commit()
+
+    hashes = {r.key: r.request_hash for r in db.scalars(select(IdempotencyRecord))}
+    db.rollback()
+    assert hashes["newcomer-erased"] is None and hashes["match-erased"] is None
+    assert hashes["newcomer-kept"] is not None and hashes["match-kept"] is not None
 
 
 def _old(days: int) -> Any:
