@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -307,11 +309,21 @@ def test_purge_command_prints_counts_and_refuses_future_dates(
         get_settings.cache_clear()
 
 
+_CAT = "import sys\nfor name in sys.argv[1:]:\n    sys.stdout.buffer.write(open(name, 'rb').read())"
+
+
 def _sqlite_bytes(database_url: str) -> bytes:
-    """The database file and its write-ahead log, as bytes."""
+    """The database file and its write-ahead log, as bytes.
+
+    Read by another process: closing a file descriptor of the database in this one would
+    drop every POSIX lock the app's SQLite connections hold on it.
+    """
     database = Path(make_url(database_url).database or "")
     wal = database.with_name(database.name + "-wal")
-    return database.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    files = [str(database), *([str(wal)] if wal.exists() else [])]
+    return subprocess.run(
+        [sys.executable, "-c", _CAT, *files], capture_output=True, check=True
+    ).stdout
 
 
 def test_erasure_leaves_the_name_in_no_byte_of_the_sqlite_files(
