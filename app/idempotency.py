@@ -32,11 +32,13 @@ REPLAYED = "Idempotent-Replayed"
 
 @dataclass(frozen=True, slots=True)
 class Created:
-    """A create's answer: the record as the API shows it, where it lives, its version."""
+    """A create's answer: the record as the API shows it, where it lives, its version, and
+    the status it is answered with (first time and replays alike)."""
 
     body: BaseModel
     location: str
     version: int | None = None
+    status: int = 201
 
     def headers(self) -> dict[str, str]:
         """``Location``, and ``ETag`` for versioned records."""
@@ -98,7 +100,9 @@ class Idempotency:
         except NotFound as exc:
             raise gone from exc
         headers = {**answer.headers(), REPLAYED: "true"}
-        return JSONResponse(answer.body.model_dump(mode="json"), status_code=201, headers=headers)
+        return JSONResponse(
+            answer.body.model_dump(mode="json"), status_code=answer.status, headers=headers
+        )
 
     def created(
         self, response: Response, answer: Created, *, resource: str, record_id: object
