@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -104,18 +104,25 @@ def purge(
     Deleted:
     - matches ended, rejected or superseded before DATE;
     - inactive newcomers and mentors, unchanged since before DATE, whose every match closed
-    before it (with their matches, unmatched-request rows and stored create answers);
+    before it (with their matches and unmatched-request rows);
     - unmatched-request rows of runs started before DATE, except the latest applied run's;
-    - Idempotency-Key answers stored before DATE.
+    - Idempotency-Keys past MAKKER_IDEMPOTENCY_TTL_HOURS (expired; creates do not sweep).
 
     Kept: open matches, active people, runs (anonymous counts), the audit log.
     """
+    from app.config import get_settings
     from app.gdpr.service import run_purge
 
     if ended_before.date() > datetime.now(UTC).date():
         typer.echo("--ended-before must not be in the future", err=True)
         raise typer.Exit(2)
-    counts = run_purge(_database_url(), ended_before.date(), dry_run=dry_run)
+    settings = get_settings()
+    counts = run_purge(
+        settings.database_url,
+        ended_before.date(),
+        dry_run=dry_run,
+        key_ttl=timedelta(hours=settings.idempotency_ttl_hours),
+    )
     for line in counts.lines():
         typer.echo(line)
     typer.echo("Dry run: nothing deleted." if dry_run else "Purged.", err=True)
@@ -179,14 +186,24 @@ def seed_demo(
 def demo_up(
     newcomers: Annotated[int, typer.Option(min=0, help="Newcomers when seeding.")] = 400,
     mentors: Annotated[int, typer.Option(min=0, help="Mentors when seeding.")] = 250,
+    force: Annotated[
+        bool, typer.Option("--force", help="Run even if the database holds non-demo people.")
+    ] = False,
 ) -> None:
     """Migrate, seed the demo set when the database is empty, rematch, print an admin key.
 
     Progress goes to standard error; standard output gets one line, ``Admin key: <key>``.
+    A database holding people the demo seeder did not add is refused (exit 2) without
+    ``--force``: no key is minted and no proposal written.
     """
+    from app.demo.up import NotADemo
     from app.demo.up import demo_up as run_demo_up
 
-    key = run_demo_up(_database_url(), newcomers=newcomers, mentors=mentors)
+    try:
+        key = run_demo_up(_database_url(), newcomers=newcomers, mentors=mentors, force=force)
+    except NotADemo as exc:
+        typer.echo(f"demo-up: {exc}", err=True)
+        raise typer.Exit(2) from exc
     typer.echo(f"Admin key: {key}")
 
 

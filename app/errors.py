@@ -56,6 +56,10 @@ class Conflict(AppError):
     status, title = 409, "Conflict"
 
 
+class Gone(AppError):
+    status, title = 410, "Gone"
+
+
 class PreconditionFailed(AppError):
     status, title = 412, "Precondition failed"
 
@@ -104,6 +108,7 @@ PROBLEM_TITLES = {
     403: "Forbidden: the key's role or scope does not allow this",
     404: "Not found (or outside the key's scope)",
     409: "Conflict",
+    410: "Gone: the record an Idempotency-Key created no longer exists",
     412: "Precondition failed: If-Match names a stale ETag",
     413: "Payload too large",
     422: "Validation failed; `errors` names each field",

@@ -1,25 +1,59 @@
-"""``Idempotency-Key`` on creates: the first answer is stored in the same transaction as the
-record it created, and replayed for a retry with the same key and body."""
+"""``Idempotency-Key`` on creates, by reference: the key is stored, in the create's
+transaction, with the resource name and id of the record it made; a retry with the same key
+and body is answered by rendering that record as it is now (its current body and ETag).
+
+- The same key with another body or path: 422 naming ``Idempotency-Key``.
+- The record is gone (erased, purged) or no longer in the caller's scope: 410, nothing made.
+- Past ``MAKKER_IDEMPOTENCY_TTL_HOURS`` the key is new again; ``makker purge`` deletes such
+  keys (no create sweeps them).
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, Header, Request
-from fastapi.encoders import jsonable_encoder
+from fastapi import Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import delete, select
+from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.db import SessionDep, utcnow
-from app.errors import Conflict, ValidationFailed
+from app.errors import Conflict, Gone, NotFound, ValidationFailed
+from app.etag import etag_of
 from app.models import IdempotencyRecord
+
+REPLAYED = "Idempotent-Replayed"
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """A create's answer: the record as the API shows it, where it lives, its version, and
+    the status it is answered with (first time and replays alike)."""
+
+    body: BaseModel
+    location: str
+    version: int | None = None
+    status: int = 201
+
+    def headers(self) -> dict[str, str]:
+        """``Location``, and ``ETag`` for versioned records."""
+        headers = {"Location": self.location}
+        if self.version is not None:
+            headers["ETag"] = etag_of(self.version)
+        return headers
+
+
+#: Renders the record a key created, as it is now, from its stored id (NotFound when gone).
+Render = Callable[[str], Created]
 
 
 class Idempotency:
-    """Per-request handle: :meth:`replay` before creating, :meth:`save` after."""
+    """Per-request handle: :meth:`replay` before creating, :meth:`created` after."""
 
     def __init__(self, request: Request, session: SessionDep, key: str | None, body: bytes) -> None:
         self.request = request
@@ -33,11 +67,10 @@ class Idempotency:
         return key_id if key_id is not None else 0
 
     def _expiry(self) -> datetime:
-        hours = self.request.app.state.settings.idempotency_ttl_hours
-        return utcnow() - timedelta(hours=hours)
+        return utcnow() - timedelta(hours=self.request.app.state.settings.idempotency_ttl_hours)
 
-    def replay(self) -> JSONResponse | None:
-        """The stored answer for this key, or None when the key is new (or absent)."""
+    def replay(self, render: Render) -> JSONResponse | None:
+        """The answer to a retry of this key, or None when the key is new (or absent)."""
         if self.key is None:
             return None
         stored = self.session.scalar(
@@ -48,25 +81,42 @@ class Idempotency:
         if stored is None:
             return None
         if stored.created_at < self._expiry():
-            # Expired: the key is new again (the old answer goes, with any personal data in it).
+            # Expired (and not yet purged): the key is new again.
             self.session.delete(stored)
             self.session.flush()
             return None
-        if stored.request_hash != self.body_hash or stored.path != self.request.url.path:
+        if stored.path != self.request.url.path or stored.request_hash not in (
+            self.body_hash,
+            None,
+        ):
             raise ValidationFailed(
                 "Idempotency-Key", "this key was already used for a different request"
             )
-        headers = {**stored.headers, "Idempotent-Replayed": "true"}
-        return JSONResponse(stored.response_body, status_code=stored.status_code, headers=headers)
+        gone = Gone("The record created under this Idempotency-Key no longer exists")
+        if stored.request_hash is None:  # its record was erased
+            raise gone
+        try:
+            answer = render(stored.record_id)
+        except NotFound as exc:
+            raise gone from exc
+        headers = {**answer.headers(), REPLAYED: "true"}
+        return JSONResponse(
+            answer.body.model_dump(mode="json"), status_code=answer.status, headers=headers
+        )
 
-    def save(self, status_code: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        """Remember the answer (in the request's transaction)."""
+    def created(
+        self, response: Response, answer: Created, *, resource: str, record_id: object
+    ) -> BaseModel:
+        """Finish a create: its headers, and the key stored with a reference to the record."""
+        response.headers.update(answer.headers())
+        self.save(resource, record_id)
+        return answer.body
+
+    def save(self, resource: str, record_id: object) -> None:
+        """Store the key with a reference to the record it created (in the request's
+        transaction); a concurrent request holding the same key makes this a 409."""
         if self.key is None:
             return
-        # Answers hold personal data: none outlives its time to live, replayed or not.
-        self.session.execute(
-            delete(IdempotencyRecord).where(IdempotencyRecord.created_at < self._expiry())
-        )
         self.session.add(
             IdempotencyRecord(
                 api_key_id=self._owner(),
@@ -74,9 +124,8 @@ class Idempotency:
                 method=self.request.method,
                 path=self.request.url.path,
                 request_hash=self.body_hash,
-                status_code=status_code,
-                response_body=jsonable_encoder(body),
-                headers=headers or {},
+                resource=resource,
+                record_id=str(record_id),
             )
         )
         try:

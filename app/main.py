@@ -6,6 +6,7 @@ import logging
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy import text
 
@@ -69,9 +70,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return problem_response(503, "Not ready", "The database is not migrated to head")
         return JSONResponse({"status": "ready"})
 
-    Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"]).instrument(app).expose(
-        app, include_in_schema=False
-    )
+    # A registry per app: the library's metrics are process-global otherwise, and a second app
+    # in the process (tests) would count nothing of its own.
+    registry = CollectorRegistry()
+    for collector in (ProcessCollector, PlatformCollector, GCCollector):
+        collector(registry=registry)
+    Instrumentator(
+        excluded_handlers=["/metrics", "/healthz", "/readyz"], registry=registry
+    ).instrument(app).expose(app, include_in_schema=False)
 
     app.add_middleware(NulGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

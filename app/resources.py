@@ -11,8 +11,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
 from app.domain import MAX_ID
-from app.etag import etag_of, set_etag
-from app.idempotency import Idempotency
+from app.etag import set_etag
 from app.pagination import Page
 
 ReadT = TypeVar("ReadT", bound=BaseModel)
@@ -98,20 +97,3 @@ def page(model: type[ReadT], rows: Sequence[Any], next_cursor: str | None) -> Pa
     return Page[model](  # type: ignore[valid-type]
         items=[model.model_validate(row) for row in rows], next_cursor=next_cursor
     )
-
-
-def created(
-    response: Response,
-    idempotency: Idempotency,
-    body: BaseModel,
-    *,
-    location: str,
-    version: int | None = None,
-) -> BaseModel:
-    """Finish a create: ``Location`` and ``ETag`` headers, and the answer kept for replays."""
-    headers = {"Location": location}
-    if version is not None:
-        headers["ETag"] = etag_of(version)
-    response.headers.update(headers)
-    idempotency.save(201, body.model_dump(mode="json"), headers=headers)
-    return body

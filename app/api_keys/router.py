@@ -11,7 +11,8 @@ from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from app.auth import AdminOnly
 from app.db import SessionDep
 from app.errors import problem_responses
-from app.idempotency import IdempotencyDep
+from app.idempotency import Created, IdempotencyDep
+from app.models import ApiKey
 from app.pagination import Page, PageParams, page_params
 from app.resources import IdPath, page
 
@@ -30,8 +31,13 @@ def list_keys(
     return page(ApiKeyRead, *service.list_keys(session, params, revoked))
 
 
+def _created(row: ApiKey, key: str | None = None) -> Created:
+    body = ApiKeyCreated.model_validate({**ApiKeyRead.model_validate(row).model_dump(), "key": key})
+    return Created(body, f"/api/v1/api-keys/{row.id}")
+
+
 @router.post(
-    "", status_code=201, response_model=ApiKeyCreated, responses=problem_responses(403, 422)
+    "", status_code=201, response_model=ApiKeyCreated, responses=problem_responses(403, 410, 422)
 )
 def create_key(
     body: ApiKeyCreate,
@@ -44,16 +50,13 @@ def create_key(
 
     A replay under the same ``Idempotency-Key`` answers with ``key`` null (it was never stored).
     """
-    if (replayed := idempotency.replay()) is not None:
+    replayed = idempotency.replay(lambda ref: _created(service.get_key(session, int(ref))))
+    if replayed is not None:
         return replayed
     row, key = service.create_key(session, principal, body)
-    location = f"/api/v1/api-keys/{row.id}"
-    kept = ApiKeyCreated.model_validate(
-        {**ApiKeyRead.model_validate(row).model_dump(), "key": None}
+    return idempotency.created(
+        response, _created(row, key), resource=service.RESOURCE, record_id=row.id
     )
-    idempotency.save(201, kept.model_dump(mode="json"), headers={"Location": location})
-    response.headers["Location"] = location
-    return kept.model_copy(update={"key": key})
 
 
 @router.get("/{key_id}", responses=problem_responses(403, 404, 422))

@@ -11,9 +11,10 @@ from app.associations.schemas import AssociationCreate, AssociationRead, Associa
 from app.auth import AdminOnly, AnyRole
 from app.db import SessionDep
 from app.errors import problem_responses
-from app.idempotency import IdempotencyDep
+from app.idempotency import Created, IdempotencyDep
+from app.models import Association
 from app.pagination import Page, PageParams, page_params
-from app.resources import IdPath, IfMatch, created, one, page
+from app.resources import IdPath, IfMatch, one, page
 
 router = APIRouter(prefix="/associations", tags=["associations"])
 Paging = Annotated[PageParams, Depends(page_params)]
@@ -27,8 +28,16 @@ def list_associations(
     return page(AssociationRead, *service.list_associations(session, principal, params))
 
 
+def _created(row: Association) -> Created:
+    location = f"/api/v1/associations/{row.id}"
+    return Created(AssociationRead.model_validate(row), location, row.version)
+
+
 @router.post(
-    "", status_code=201, response_model=AssociationRead, responses=problem_responses(403, 422)
+    "",
+    status_code=201,
+    response_model=AssociationRead,
+    responses=problem_responses(403, 410, 422),
 )
 def create_association(
     body: AssociationCreate,
@@ -38,16 +47,13 @@ def create_association(
     response: Response,
 ) -> object:
     """Register an association (admin)."""
-    if (replayed := idempotency.replay()) is not None:
+    replayed = idempotency.replay(
+        lambda ref: _created(service.get_association(session, principal, int(ref)))
+    )
+    if replayed is not None:
         return replayed
     row = service.create_association(session, principal, body)
-    return created(
-        response,
-        idempotency,
-        AssociationRead.model_validate(row),
-        location=f"/api/v1/associations/{row.id}",
-        version=row.version,
-    )
+    return idempotency.created(response, _created(row), resource=service.RESOURCE, record_id=row.id)
 
 
 @router.get("/{association_id}", responses=problem_responses(404, 422))

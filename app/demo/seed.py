@@ -2,7 +2,8 @@
 
 People are drawn with the benchmark generator's distributions (:mod:`app.demo.people`);
 names come from lists of common names, e-mails use the reserved ``example.org`` domain, and
-phone numbers the never-issued ``+45 00`` range. Rows are inserted in bulk.
+phone numbers the never-issued ``+45 00`` range. Rows are inserted in bulk, each with a
+``seed`` audit event: that is how ``makker demo-up`` tells a demo database from a real one.
 """
 
 from __future__ import annotations
@@ -15,9 +16,18 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from app.auth import SYSTEM
 from app.demo.names import BY_LANGUAGE, DANISH
 from app.demo.people import sample_people
-from app.models import Association, Mentor, Newcomer
+from app.models import Association, AuditEvent, Mentor, Newcomer
+
+#: The audit action of a person added by the demo seeder.
+SEED_ACTION = "seed"
+#: The people tables, by audit resource name.
+PEOPLE: tuple[tuple[str, type[Newcomer] | type[Mentor]], ...] = (
+    ("newcomer", Newcomer),
+    ("mentor", Mentor),
+)
 
 #: ``(name, kind, municipalities served or [] for all, share of mentors)``.
 ASSOCIATIONS: tuple[tuple[str, str, list[str], float], ...] = (
@@ -45,6 +55,22 @@ def is_empty(session: Session) -> bool:
     return newcomers == 0 and mentors == 0
 
 
+def people_outside_the_demo(session: Session) -> int:
+    """How many newcomers and mentors the demo seeder did not add (no ``seed`` event)."""
+    seeded = set(
+        session.execute(
+            select(AuditEvent.resource, AuditEvent.record_id).where(
+                AuditEvent.action == SEED_ACTION
+            )
+        ).tuples()
+    )
+    return sum(
+        (resource, str(person_id)) not in seeded
+        for resource, model in PEOPLE
+        for person_id in session.scalars(select(model.id))
+    )
+
+
 def _associations(session: Session) -> tuple[list[int], int]:
     """Ids of the demo associations (created when missing), and how many were created."""
     ids, created = [], 0
@@ -60,6 +86,23 @@ def _associations(session: Session) -> tuple[list[int], int]:
             found, created = row.id, created + 1
         ids.append(found)
     return ids, created
+
+
+def _audit_seeded(session: Session, resource: str, ids: Any, now: datetime) -> None:
+    events = [
+        {
+            "at": now,
+            "actor_key_id": None,
+            "actor": SYSTEM.actor,
+            "action": SEED_ACTION,
+            "resource": resource,
+            "record_id": str(person_id),
+            "request_id": None,
+        }
+        for person_id in ids
+    ]
+    if events:
+        session.execute(insert(AuditEvent), events)
 
 
 def birth_date_for(age: int, today: date, rng: random.Random) -> date:
@@ -164,8 +207,13 @@ def seed_demo(
             }
         )
     # render_nulls keeps every row's statement the same, so rows go in large batches.
-    for model, rows in ((Newcomer, newcomer_rows), (Mentor, mentor_rows)):
-        statement = insert(model).execution_options(render_nulls=True)
+    for (resource, model), rows in zip(PEOPLE, (newcomer_rows, mentor_rows), strict=True):
+        statement = (
+            insert(model)
+            .returning(model.id, sort_by_parameter_order=True)
+            .execution_options(render_nulls=True)
+        )
         for start in range(0, len(rows), 5000):
-            session.execute(statement, rows[start : start + 5000])
+            ids = session.scalars(statement, rows[start : start + 5000]).all()
+            _audit_seeded(session, resource, ids, now)
     return SeedCounts(associations=created, newcomers=len(newcomer_rows), mentors=len(mentor_rows))

@@ -5,9 +5,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
+from sqlalchemy import Engine, inspect
+
 from app.auth import issue_key
 from app.db import make_engine, make_sessionmaker
-from app.demo.seed import SeedCounts, is_empty, seed_demo
+from app.demo.seed import SeedCounts, is_empty, people_outside_the_demo, seed_demo
 from app.jobs.rematch import RunFailed, RunInProgress, rematch
 from app.migrate import is_at_head, upgrade
 
@@ -21,6 +23,22 @@ def _stderr(line: str) -> None:
 
 class NotMigrated(Exception):
     """The database is not at the newest schema (run ``makker migrate``)."""
+
+
+class NotADemo(Exception):
+    """The database holds people the demo seeder did not add (pass ``force``)."""
+
+
+def _refuse_real_people(engine: Engine) -> None:
+    if not inspect(engine).has_table("newcomers"):
+        return  # a new database
+    with make_sessionmaker(engine)() as session:
+        others = people_outside_the_demo(session)
+    if others:
+        raise NotADemo(
+            f"the database holds {others} people not added by the demo seeder; refusing to "
+            "mint an admin key or write proposals (--force to do it anyway)"
+        )
 
 
 def run_seed(database_url: str, *, newcomers: int, mentors: int, seed: int = 0) -> SeedCounts:
@@ -40,17 +58,22 @@ def demo_up(
     *,
     newcomers: int = DEMO_NEWCOMERS,
     mentors: int = DEMO_MENTORS,
+    force: bool = False,
     say: Callable[[str], None] = _stderr,
 ) -> str:
     """Migrate, seed when empty, run one rematch, and return a new admin key.
 
     An already seeded database is left as it is (and rematched: a run with nothing changed
-    keeps every proposal). Each call issues a fresh admin key named ``make-run``.
+    keeps every proposal). Each call issues a fresh admin key named ``make-run``. A database
+    holding anyone the seeder did not add is refused (:class:`NotADemo`, nothing written)
+    unless ``force``: a mistaken ``DATABASE_URL`` must not get a backdoor key and proposals.
     """
-    say("migrating")
-    upgrade(database_url)
     engine = make_engine(database_url)
     try:
+        if not force:
+            _refuse_real_people(engine)
+        say("migrating")
+        upgrade(database_url)
         factory = make_sessionmaker(engine)
         with factory.begin() as session:
             empty = is_empty(session)

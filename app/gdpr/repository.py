@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -67,9 +67,38 @@ def audit_about(
     return session.scalars(select(AuditEvent).where(about).order_by(AuditEvent.id)).all()
 
 
-def idempotency_records(session: Session) -> Sequence[IdempotencyRecord]:
-    """Every stored create answer (short-lived: a day's worth at most between purges)."""
-    return session.scalars(select(IdempotencyRecord).order_by(IdempotencyRecord.id)).all()
+def match_ids_of(
+    session: Session, newcomer_ids: Collection[int], mentor_ids: Collection[int]
+) -> list[int]:
+    """Ids of every match of these newcomers or mentors."""
+    if not newcomer_ids and not mentor_ids:
+        return []
+    ids: set[int] = set()
+    for column, people in ((Match.newcomer_id, newcomer_ids), (Match.mentor_id, mentor_ids)):
+        wanted = sorted(people)
+        for start in range(0, len(wanted), 500):
+            ids.update(
+                session.scalars(select(Match.id).where(column.in_(wanted[start : start + 500])))
+            )
+    return sorted(ids)
+
+
+def forget_requests(session: Session, resource: str, record_ids: Iterable[int]) -> int:
+    """Clear the request hash of the Idempotency-Keys that created these records (by index);
+    the number of keys changed. A retry of such a key is then a 410."""
+    wanted = sorted({str(i) for i in record_ids})
+    changed = 0
+    for start in range(0, len(wanted), 500):
+        result = session.execute(
+            update(IdempotencyRecord)
+            .where(
+                IdempotencyRecord.resource == resource,
+                IdempotencyRecord.record_id.in_(wanted[start : start + 500]),
+            )
+            .values(request_hash=None)
+        )
+        changed += int(getattr(result, "rowcount", 0) or 0)
+    return changed
 
 
 def delete_ids(session: Session, model: Any, ids: Iterable[int]) -> int:
@@ -140,7 +169,7 @@ def old_unmatched_ids(session: Session, cutoff: datetime, keep_run: int | None) 
 
 
 def old_idempotency_ids(session: Session, cutoff: datetime) -> list[int]:
-    """Stored create answers older than ``cutoff``."""
+    """Idempotency-Keys stored before ``cutoff``."""
     return list(
         session.scalars(select(IdempotencyRecord.id).where(IdempotencyRecord.created_at < cutoff))
     )

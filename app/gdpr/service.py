@@ -2,18 +2,21 @@
 
 Erasure is a hard delete of the newcomer's row (``DELETE /newcomers/{id}``): the database
 cascades to their matches and to the runs' unmatched-request rows, runs keep only their
-anonymous counts, and the audit log never held personal data. What the cascade cannot reach
-is the replay copy of create answers kept for ``Idempotency-Key``; :func:`erase_traces`
-removes those and must run in the same transaction as the delete.
+anonymous counts, and the audit log never held personal data. An ``Idempotency-Key`` holds
+only a reference and the request's hash; :func:`erase_traces` clears the hash in the
+delete's transaction, and :func:`checkpoint_after_erasure` empties SQLite's write-ahead log
+once it has committed.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -22,6 +25,11 @@ from app.db import utcnow
 from app.gdpr import repository
 from app.gdpr.schemas import AuditEntry, NewcomerExport
 from app.models import IdempotencyRecord, Match, Mentor, Newcomer, RunUnmatched
+
+logger = logging.getLogger(__name__)
+
+#: How long an Idempotency-Key is honoured unless the settings say otherwise.
+DEFAULT_KEY_TTL = timedelta(hours=24)
 
 
 def export_newcomer(session: Session, principal: Principal, newcomer: Newcomer) -> NewcomerExport:
@@ -48,46 +56,39 @@ def export_newcomer(session: Session, principal: Principal, newcomer: Newcomer) 
     return document
 
 
-def _mentions(body: Any, key: str, ids: frozenset[int]) -> bool:
-    """True when a stored JSON answer names one of ``ids`` under ``key`` (``newcomer_id``)."""
-    if isinstance(body, dict):
-        if body.get(key) in ids:
-            return True
-        nested = body.get(key.removesuffix("_id"))
-        if isinstance(nested, dict) and nested.get("id") in ids:
-            return True
-        return any(_mentions(value, key, ids) for value in body.values())
-    if isinstance(body, list):
-        return any(_mentions(item, key, ids) for item in body)
-    return False
-
-
-def _copies(session: Session, collection: str, key: str, ids: Iterable[int]) -> list[int]:
-    """Ids of stored create answers that are, or mention, one of these records."""
-    wanted = frozenset(ids)
-    if not wanted:
-        return []
-    found = []
-    for record in repository.idempotency_records(session):
-        body = record.response_body
-        own = record.path.rstrip("/").endswith(f"/{collection}") and isinstance(body, dict)
-        if (own and body.get("id") in wanted) or _mentions(body, key, wanted):
-            found.append(record.id)
-    return found
-
-
 def erase_traces(
     session: Session, newcomer_ids: Iterable[int], mentor_ids: Iterable[int] = ()
 ) -> int:
-    """Delete the stored create answers holding a copy of these people's data.
+    """Forget what the Idempotency-Keys kept of the requests that created these people or
+    their matches (the body's hash); run it in the transaction that deletes the people,
+    before the delete. The keys stay, so a retry is a 410 rather than a new person.
 
-    The ``Idempotency-Key`` replay store keeps a create's answer (the record, with the name)
-    for a day; no foreign key leads there, so erasure must call this in the transaction that
-    deletes the people. Returns how many answers were deleted.
+    Every lookup goes through an index: a correction (PATCH) touches no key at all, because
+    a key refers to its record and a replay renders the record as it is now. Returns how many
+    keys were changed.
     """
-    doomed = set(_copies(session, "newcomers", "newcomer_id", newcomer_ids))
-    doomed.update(_copies(session, "mentors", "mentor_id", mentor_ids))
-    return repository.delete_ids(session, IdempotencyRecord, doomed)
+    newcomers, mentors = sorted(set(newcomer_ids)), sorted(set(mentor_ids))
+    matches = repository.match_ids_of(session, newcomers, mentors)
+    return (
+        repository.forget_requests(session, "newcomer", newcomers)
+        + repository.forget_requests(session, "mentor", mentors)
+        + repository.forget_requests(session, "match", matches)
+    )
+
+
+def checkpoint_after_erasure(engine: Engine) -> None:
+    """Call after an erasure commits: on SQLite, copy the write-ahead log into the database
+    and truncate it, so the ``-wal`` file keeps no old page holding the erased rows (freed
+    space in the database file itself is zeroed by ``secure_delete``). Nothing on PostgreSQL.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        # On the driver's connection: a checkpoint cannot run inside a transaction.
+        raw: Any = connection.connection.driver_connection
+        busy, _log, _done = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    if busy:
+        logger.warning("WAL checkpoint after an erasure was blocked by a reader; retried later")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,17 +117,19 @@ def cutoff_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def purge(session: Session, ended_before: date) -> PurgeCounts:
+def purge(
+    session: Session, ended_before: date, *, key_ttl: timedelta = DEFAULT_KEY_TTL
+) -> PurgeCounts:
     """Delete what is past retention at ``ended_before`` (the caller commits, once).
 
     - matches ended, rejected or superseded before the date (a purged rejection no longer
       forbids the pair);
     - inactive newcomers and inactive mentors, unchanged since before the date, whose every
-      match closed before it (or who have none); with them go their remaining matches, their
-      unmatched-request rows and their idempotency copies;
+      match closed before it (or who have none); with them go their remaining matches and
+      their unmatched-request rows (their Idempotency-Keys forget the request);
     - unmatched-request rows of runs started before the date, except the latest applied run's
       (the shortages report reads it);
-    - idempotency answers stored before the date.
+    - Idempotency-Keys older than ``key_ttl`` (expired: never replayed again).
 
     Kept: open matches, active people, runs (anonymous counts), the audit log (no personal
     data).
@@ -139,10 +142,10 @@ def purge(session: Session, ended_before: date) -> PurgeCounts:
     unmatched = repository.delete_ids(
         session, RunUnmatched, repository.old_unmatched_ids(session, cutoff, keep_run)
     )
+    erase_traces(session, newcomers, mentors)
     idempotency = repository.delete_ids(
-        session, IdempotencyRecord, repository.old_idempotency_ids(session, cutoff)
+        session, IdempotencyRecord, repository.old_idempotency_ids(session, utcnow() - key_ttl)
     )
-    idempotency += erase_traces(session, newcomers, mentors)
     for newcomer_id in newcomers:
         audit.record(session, SYSTEM, "purge", "newcomer", newcomer_id)
     for mentor_id in mentors:
@@ -158,18 +161,26 @@ def purge(session: Session, ended_before: date) -> PurgeCounts:
     )
 
 
-def run_purge(database_url: str, ended_before: date, *, dry_run: bool = False) -> PurgeCounts:
-    """:func:`purge` in one transaction of its own (rolled back when ``dry_run``)."""
+def run_purge(
+    database_url: str,
+    ended_before: date,
+    *,
+    dry_run: bool = False,
+    key_ttl: timedelta = DEFAULT_KEY_TTL,
+) -> PurgeCounts:
+    """:func:`purge` in one transaction of its own (rolled back when ``dry_run``), then a
+    WAL checkpoint (people may have been erased)."""
     from app.db import make_engine, make_sessionmaker
 
     engine = make_engine(database_url)
     try:
         with make_sessionmaker(engine)() as session:
-            counts = purge(session, ended_before)
+            counts = purge(session, ended_before, key_ttl=key_ttl)
             if dry_run:
                 session.rollback()
-            else:
-                session.commit()
-            return counts
+                return counts
+            session.commit()
+        checkpoint_after_erasure(engine)
+        return counts
     finally:
         engine.dispose()

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse
 from app.auth import AnyRole, Staff
 from app.db import SessionDep
 from app.domain import MAX_ID
-from app.etag import etag_of, set_etag
-from app.idempotency import IdempotencyDep
+from app.etag import set_etag
+from app.idempotency import Created, IdempotencyDep
 from app.matches import service
 from app.matches.schemas import (
     NO_NUL,
@@ -21,6 +21,7 @@ from app.matches.schemas import (
     MatchRead,
     MatchStatus,
 )
+from app.models import Match
 from app.pagination import Page, PageParams, page_params
 from app.resources import IdPath
 
@@ -58,14 +59,20 @@ def create_match(
     principal: Staff, session: SessionDep, body: MatchCreate, idempotency: IdempotencyDep
 ) -> Response:
     """A coordinator's manual match; it starts as ``proposed``."""
-    replay = idempotency.replay()
+    replay = idempotency.replay(
+        lambda ref: _created(service.get_match(session, principal, int(ref)))
+    )
     if replay is not None:
         return replay
     match = service.create_manual(session, principal, body)
-    payload = MatchRead.model_validate(match).model_dump(mode="json")
-    headers = {"ETag": etag_of(match.version), "Location": f"/api/v1/matches/{match.id}"}
-    idempotency.save(status.HTTP_201_CREATED, payload, headers)
-    return JSONResponse(payload, status_code=status.HTTP_201_CREATED, headers=headers)
+    answer = _created(match)
+    idempotency.save(service.RESOURCE, match.id)
+    payload = answer.body.model_dump(mode="json")
+    return JSONResponse(payload, status_code=status.HTTP_201_CREATED, headers=answer.headers())
+
+
+def _created(match: Match) -> Created:
+    return Created(MatchRead.model_validate(match), f"/api/v1/matches/{match.id}", match.version)
 
 
 @router.get("/{match_id}", response_model=MatchRead | AssociationMatchRead)

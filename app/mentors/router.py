@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.auth import Principal, allow
 from app.db import SessionDep
 from app.domain import MAX_ID
 from app.errors import problem_responses
-from app.idempotency import IdempotencyDep
+from app.gdpr.service import checkpoint_after_erasure
+from app.idempotency import Created, IdempotencyDep
 from app.mentors import service
 from app.mentors.schemas import MentorCreate, MentorRead, MentorUpdate
+from app.models import Mentor
 from app.pagination import Page, PageParams, page_params
-from app.resources import IdPath, IfMatch, created, one, page
+from app.resources import IdPath, IfMatch, one, page
 
 router = APIRouter(prefix="/mentors", tags=["mentors"])
 Paging = Annotated[PageParams, Depends(page_params)]
@@ -43,7 +45,13 @@ def list_mentors(
     return page(MentorRead, rows, cursor)
 
 
-@router.post("", status_code=201, response_model=MentorRead, responses=problem_responses(403, 422))
+def _created(row: Mentor) -> Created:
+    return Created(MentorRead.model_validate(row), f"/api/v1/mentors/{row.id}", row.version)
+
+
+@router.post(
+    "", status_code=201, response_model=MentorRead, responses=problem_responses(403, 410, 422)
+)
 def create_mentor(
     body: MentorCreate,
     principal: MentorRole,
@@ -52,16 +60,13 @@ def create_mentor(
     response: Response,
 ) -> object:
     """Register a mentor; an association key's mentors belong to its association."""
-    if (replayed := idempotency.replay()) is not None:
+    replayed = idempotency.replay(
+        lambda ref: _created(service.get_mentor(session, principal, int(ref)))
+    )
+    if replayed is not None:
         return replayed
     row = service.create_mentor(session, principal, body)
-    return created(
-        response,
-        idempotency,
-        MentorRead.model_validate(row),
-        location=f"/api/v1/mentors/{row.id}",
-        version=row.version,
-    )
+    return idempotency.created(response, _created(row), resource=service.RESOURCE, record_id=row.id)
 
 
 @router.get("/{mentor_id}", responses=problem_responses(403, 404, 422))
@@ -88,7 +93,13 @@ def update_mentor(
 
 @router.delete("/{mentor_id}", status_code=204, responses=problem_responses(403, 404, 412, 422))
 def delete_mentor(
-    mentor_id: IdPath, principal: MentorRole, session: SessionDep, if_match: IfMatch = None
+    mentor_id: IdPath,
+    principal: MentorRole,
+    session: SessionDep,
+    request: Request,
+    if_match: IfMatch = None,
 ) -> None:
     """Delete a mentor and the mentor's matches."""
     service.delete_mentor(session, principal, mentor_id, if_match)
+    session.commit()
+    checkpoint_after_erasure(request.app.state.engine)

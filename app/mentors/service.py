@@ -84,8 +84,6 @@ def update_mentor(
     if apply_changes(row, changes):
         session.flush()
         audit.record(session, principal, "update", RESOURCE, row.id)
-        # A stored create answer would keep the data as it was (rectification, GDPR art. 16).
-        erase_traces(session, [], [row.id])
     return row
 
 
@@ -95,7 +93,7 @@ def delete_mentor(
     """Delete a mentor and, with it, the mentor's matches."""
     row = repository.get_scoped(session, principal, mentor_id, for_update=True)
     check_if_match(if_match, row.version)
-    erase_traces(session, [], [mentor_id])  # the Idempotency-Key copies of their records
+    erase_traces(session, [], [mentor_id])  # what their Idempotency-Keys kept of the request
     session.delete(row)
     session.flush()
     audit.record(session, principal, "delete", RESOURCE, mentor_id)

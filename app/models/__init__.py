@@ -1,5 +1,6 @@
 """The ORM, one module per table. Importing this package registers every table."""
 
+from app.db import Base
 from app.models.api_key import ApiKey
 from app.models.association import Association
 from app.models.audit_event import AuditEvent
@@ -25,3 +26,16 @@ __all__ = [
     "Programme",
     "RunUnmatched",
 ]
+
+
+def _never_reuse_ids() -> None:
+    """Ids are never given twice: an erased person's id must not pass to the next person
+    (whose export would then list the erased one's audit trail), nor a match's or a key's.
+    SQLite reuses the highest freed rowid unless the table is ``AUTOINCREMENT``; PostgreSQL's
+    sequences never go back. Every table with an integer id gets it, present and future."""
+    for table in Base.metadata.tables.values():
+        if [column.name for column in table.primary_key.columns] == ["id"]:
+            table.dialect_kwargs["sqlite_autoincrement"] = True
+
+
+_never_reuse_ids()

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.auth import Staff
 from app.db import SessionDep, writes
 from app.errors import problem_responses
-from app.idempotency import IdempotencyDep
+from app.gdpr.service import checkpoint_after_erasure
+from app.idempotency import Created, IdempotencyDep
+from app.models import Newcomer
 from app.newcomers import service
 from app.newcomers.schemas import NewcomerCreate, NewcomerRead, NewcomerUpdate
 from app.pagination import Page, PageParams, page_params
-from app.resources import IdPath, IfMatch, created, one, page
+from app.resources import IdPath, IfMatch, one, page
 
 router = APIRouter(prefix="/newcomers", tags=["newcomers"])
 Paging = Annotated[PageParams, Depends(page_params)]
@@ -35,8 +37,12 @@ def list_newcomers(
     return page(NewcomerRead, rows, cursor)
 
 
+def _created(row: Newcomer) -> Created:
+    return Created(NewcomerRead.model_validate(row), f"/api/v1/newcomers/{row.id}", row.version)
+
+
 @router.post(
-    "", status_code=201, response_model=NewcomerRead, responses=problem_responses(403, 422)
+    "", status_code=201, response_model=NewcomerRead, responses=problem_responses(403, 410, 422)
 )
 def create_newcomer(
     body: NewcomerCreate,
@@ -46,16 +52,13 @@ def create_newcomer(
     response: Response,
 ) -> object:
     """Register a newcomer (403 outside the key's municipalities)."""
-    if (replayed := idempotency.replay()) is not None:
+    replayed = idempotency.replay(
+        lambda ref: _created(service.get_newcomer(session, principal, int(ref)))
+    )
+    if replayed is not None:
         return replayed
     row = service.create_newcomer(session, principal, body)
-    return created(
-        response,
-        idempotency,
-        NewcomerRead.model_validate(row),
-        location=f"/api/v1/newcomers/{row.id}",
-        version=row.version,
-    )
+    return idempotency.created(response, _created(row), resource=service.RESOURCE, record_id=row.id)
 
 
 @router.get("/{newcomer_id}", responses=problem_responses(403, 404, 422))
@@ -83,7 +86,13 @@ def update_newcomer(
 
 @router.delete("/{newcomer_id}", status_code=204, responses=problem_responses(403, 404, 412, 422))
 def delete_newcomer(
-    newcomer_id: IdPath, principal: Staff, session: SessionDep, if_match: IfMatch = None
+    newcomer_id: IdPath,
+    principal: Staff,
+    session: SessionDep,
+    request: Request,
+    if_match: IfMatch = None,
 ) -> None:
     """Erase a newcomer and everything held about them (matches, run entries)."""
     service.delete_newcomer(session, principal, newcomer_id, if_match)
+    session.commit()
+    checkpoint_after_erasure(request.app.state.engine)

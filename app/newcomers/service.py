@@ -83,8 +83,6 @@ def update_newcomer(
     if apply_changes(row, changes):
         session.flush()
         audit.record(session, principal, "update", RESOURCE, row.id)
-        # A stored create answer would keep the data as it was (rectification, GDPR art. 16).
-        erase_traces(session, [row.id])
     return row
 
 
@@ -94,7 +92,7 @@ def delete_newcomer(
     """Erase a newcomer for good, with their matches and unmatched-run entries (GDPR)."""
     row = repository.get_scoped(session, principal, newcomer_id, for_update=True)
     check_if_match(if_match, row.version)
-    erase_traces(session, [newcomer_id])  # the Idempotency-Key copies of their records
+    erase_traces(session, [newcomer_id])  # what their Idempotency-Keys kept of the request
     repository.delete(session, row)
     audit.record(session, principal, "delete", RESOURCE, newcomer_id)
 

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from app.auth import AdminOnly, AnyRole
 from app.db import SessionDep
 from app.errors import problem_responses
-from app.idempotency import IdempotencyDep
+from app.idempotency import Created, IdempotencyDep
+from app.models import Programme
 from app.pagination import Page, PageParams, page_params
 from app.programmes import service
 from app.programmes.schemas import ProgrammeCreate, ProgrammeRead, ProgrammeUpdate
-from app.resources import IfMatch, created, one, page
+from app.resources import IfMatch, one, page
 
 router = APIRouter(prefix="/programmes", tags=["programmes"])
 Paging = Annotated[PageParams, Depends(page_params)]
@@ -31,8 +32,15 @@ def list_programmes(
     return page(ProgrammeRead, *service.list_programmes(session, params, active))
 
 
+def _created(row: Programme) -> Created:
+    return Created(ProgrammeRead.model_validate(row), f"/api/v1/programmes/{row.code}", row.version)
+
+
 @router.post(
-    "", status_code=201, response_model=ProgrammeRead, responses=problem_responses(403, 409, 422)
+    "",
+    status_code=201,
+    response_model=ProgrammeRead,
+    responses=problem_responses(403, 409, 410, 422),
 )
 def create_programme(
     body: ProgrammeCreate,
@@ -42,15 +50,12 @@ def create_programme(
     response: Response,
 ) -> object:
     """Add a programme (admin)."""
-    if (replayed := idempotency.replay()) is not None:
+    replayed = idempotency.replay(lambda ref: _created(service.get_programme(session, ref)))
+    if replayed is not None:
         return replayed
     row = service.create_programme(session, principal, body)
-    return created(
-        response,
-        idempotency,
-        ProgrammeRead.model_validate(row),
-        location=f"/api/v1/programmes/{row.code}",
-        version=row.version,
+    return idempotency.created(
+        response, _created(row), resource=service.RESOURCE, record_id=row.code
     )
 
 

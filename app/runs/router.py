@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from app.auth import Staff
 from app.db import SessionDep
-from app.idempotency import IdempotencyDep
+from app.idempotency import Created, IdempotencyDep
 from app.pagination import Page, PageParams, page_params
 from app.resources import IdPath
 from app.runs import service
@@ -38,17 +38,22 @@ def create_run(
 
     Follow ``Location``: the run goes ``queued`` → ``running`` → ``succeeded`` | ``failed``.
     """
-    replay = idempotency.replay()
+    replay = idempotency.replay(lambda ref: _queued(service.get_run(session, principal, int(ref))))
     if replay is not None:
         return replay
     dry_run = (body or MatchRunCreate()).dry_run
-    payload = service.start(session, principal, dry_run=dry_run).model_dump(mode="json")
-    headers = {"Location": f"/api/v1/match-runs/{payload['id']}"}
-    idempotency.save(status.HTTP_202_ACCEPTED, payload, headers)
+    run = service.start(session, principal, dry_run=dry_run)
+    answer = _queued(run)
+    idempotency.save("match_run", run.id)
     worker = getattr(request.app.state, "run_worker", None)
     if worker is not None:
         background.add_task(worker.wake)  # after the response: the queued row is committed
-    return JSONResponse(payload, status_code=status.HTTP_202_ACCEPTED, headers=headers)
+    payload = answer.body.model_dump(mode="json")
+    return JSONResponse(payload, status_code=answer.status, headers=answer.headers())
+
+
+def _queued(run: MatchRunRead) -> Created:
+    return Created(run, f"/api/v1/match-runs/{run.id}", status=status.HTTP_202_ACCEPTED)
 
 
 @router.get("", response_model=Page[MatchRunSummary])

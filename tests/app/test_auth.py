@@ -10,8 +10,12 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from app.auth import RoleRule
+from app.models import Newcomer
+from tests.app.factories import make_newcomer
 
 
 def _api_routes(app: FastAPI) -> dict[tuple[str, str], Dependant]:
@@ -118,15 +122,21 @@ def test_a_valid_prefix_with_a_wrong_secret_is_401(
 
 
 def test_an_unexpected_error_is_a_problem_500_without_internals(
-    client: TestClient, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    client: TestClient, admin: dict[str, str], db: Session
 ) -> None:
-    from app.programmes import service
+    """A real failure inside a handler: a stored row the read model cannot represent (as a
+    bad manual fix in the database would leave it). The answer is problem details, 500,
+    without the exception, the SQL or the offending value."""
+    newcomer = make_newcomer(db)
+    db.execute(
+        update(Newcomer).where(Newcomer.id == newcomer.id).values(languages={"secret": "internals"})
+    )
+    db.commit()
 
-    def explode(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("secret internals")
+    response = client.get(f"/api/v1/newcomers/{newcomer.id}", headers=admin)
 
-    monkeypatch.setattr(service, "get_programme", explode)
-    response = client.get("/api/v1/programmes/mentor", headers=admin)
     assert response.status_code == 500
     assert response.headers["content-type"].startswith("application/problem+json")
-    assert "secret" not in response.text
+    assert response.json()["title"] == "Internal server error"
+    for internal in ("secret", "internals", "languages", "ValidationError", "Traceback"):
+        assert internal not in response.text

@@ -21,7 +21,7 @@ from app.demo.people import sample_people
 from app.demo.seed import seed_demo
 from app.matches.mapping import age_from_year, age_on, waiting_days
 from app.migrate import upgrade
-from app.models import Association, Match, Mentor, Newcomer
+from app.models import ApiKey, Association, Match, MatchRun, Mentor, Newcomer
 from tests.app.conftest import _fresh_postgres
 
 
@@ -129,3 +129,49 @@ def test_demo_up_seeds_rematches_and_prints_an_admin_key(demo_url: str) -> None:
             assert kept == proposals
     finally:
         engine.dispose()
+
+
+def _counts(url: str) -> tuple[int, int, int]:
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            return (
+                session.scalar(select(func.count()).select_from(ApiKey)) or 0,
+                session.scalar(select(func.count()).select_from(MatchRun)) or 0,
+                session.scalar(select(func.count()).select_from(Match)) or 0,
+            )
+    finally:
+        engine.dispose()
+
+
+def test_demo_up_refuses_a_database_with_people_the_seeder_did_not_add(demo_url: str) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["demo-up", "--newcomers", "30", "--mentors", "20"]).exit_code == 0
+    before = _counts(demo_url)
+    engine = make_engine(demo_url)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            session.add(
+                Newcomer(
+                    municipality="101",
+                    first_name="Registered",
+                    last_name="Person",
+                    languages=["ar"],
+                    programmes=["mentor"],
+                )
+            )
+    finally:
+        engine.dispose()
+
+    refused = runner.invoke(cli, ["demo-up", "--newcomers", "30", "--mentors", "20"])
+
+    assert refused.exit_code == 2
+    assert refused.stdout == ""
+    [line] = refused.stderr.splitlines()
+    assert "1 people not added by the demo seeder" in line and "--force" in line
+    assert _counts(demo_url) == before  # no key minted, no run, no proposal
+
+    forced = runner.invoke(cli, ["demo-up", "--force", "--newcomers", "30", "--mentors", "20"])
+    assert forced.exit_code == 0, forced.output
+    assert forced.stdout.startswith("Admin key: mk_")
+    assert _counts(demo_url)[0] == before[0] + 1

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -191,14 +195,47 @@ def test_erasure_leaves_no_trace_of_the_name(
     assert db.get(Match, match_id) is None
     assert db.scalars(select(RunUnmatched).where(RunUnmatched.run_id == run_id)).all() == []
     assert db.get(MatchRun, run_id).stats == {"requests": 1}  # type: ignore[union-attr]
-    assert [r.key for r in db.scalars(select(IdempotencyRecord))] == ["create-other"]
+    kept = {r.key: r.request_hash for r in db.scalars(select(IdempotencyRecord))}
+    assert set(kept) == {"create-marker", "match-marker", "create-other"}
+    assert kept["create-marker"] is None and kept["match-marker"] is None
+    assert kept["create-other"] is not None
     trail = db.scalars(select(AuditEvent).where(AuditEvent.record_id == str(newcomer_id)))
     assert "delete" in {e.action for e in trail}
     db.rollback()
 
 
-def test_erase_traces_without_people_deletes_nothing(db: Session) -> None:
-    assert erase_traces(db, []) == 0
+def test_erase_traces_forgets_the_requests_of_those_people_and_their_matches_only(
+    client: TestClient, db: Session, keys: Keys
+) -> None:
+    coordinator = keys.coordinator("101")
+    mentor = make_mentor(db, make_association(db), capacity=2)
+    ids = {}
+    for key in ("erased", "kept"):
+        created = client.post(
+            "/api/v1/newcomers",
+            json={
+                "municipality": "101",
+                "first_name": key.title(),
+                "last_name": "Testsen",
+                "languages": ["ar"],
+                "programmes": ["mentor"],
+            },
+            headers={**coordinator, "Idempotency-Key": f"newcomer-{key}"},
+        )
+        ids[key] = created.json()["id"]
+        body = {"newcomer_id": ids[key], "mentor_id": mentor.id, "programme": "mentor"}
+        matched = client.post(
+            "/api/v1/matches", json=body, headers={**coordinator, "Idempotency-Key": f"match-{key}"}
+        )
+        assert matched.status_code == 201, matched.text
+
+    assert erase_traces(db, [ids["erased"]]) == 2
+    db.commit()
+
+    hashes = {r.key: r.request_hash for r in db.scalars(select(IdempotencyRecord))}
+    db.rollback()
+    assert hashes["newcomer-erased"] is None and hashes["match-erased"] is None
+    assert hashes["newcomer-kept"] is not None and hashes["match-kept"] is not None
 
 
 def _old(days: int) -> Any:
@@ -270,3 +307,45 @@ def test_purge_command_prints_counts_and_refuses_future_dates(
         assert refused.exit_code == 2
     finally:
         get_settings.cache_clear()
+
+
+_CAT = "import sys\nfor name in sys.argv[1:]:\n    sys.stdout.buffer.write(open(name, 'rb').read())"
+
+
+def _sqlite_bytes(database_url: str) -> bytes:
+    """The database file and its write-ahead log, as bytes.
+
+    Read by another process: closing a file descriptor of the database in this one would
+    drop every POSIX lock the app's SQLite connections hold on it.
+    """
+    database = Path(make_url(database_url).database or "")
+    wal = database.with_name(database.name + "-wal")
+    files = [str(database), *([str(wal)] if wal.exists() else [])]
+    return subprocess.run(
+        [sys.executable, "-c", _CAT, *files], capture_output=True, check=True
+    ).stdout
+
+
+def test_erasure_leaves_the_name_in_no_byte_of_the_sqlite_files(
+    client: TestClient, admin: dict[str, str], database_url: str
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's files are the server's (dead rows go with VACUUM)")
+    marker = "Walmarker" + utcnow().strftime("%H%M%S%f")
+    body = {
+        "municipality": "101",
+        "first_name": marker,
+        "last_name": marker + "sen",
+        "languages": ["ar"],
+        "programmes": ["mentor"],
+    }
+    created = client.post("/api/v1/newcomers", json=body, headers=admin)
+    url = f"/api/v1/newcomers/{created.json()['id']}"
+    for interest in ("chess", "music", "football", "cooking"):  # more pages with the name
+        client.patch(url, json={"interests": [interest]}, headers=admin)
+    assert marker.encode() in _sqlite_bytes(database_url)
+
+    assert client.delete(url, headers=admin).status_code == 204
+
+    left = _sqlite_bytes(database_url).count(marker.encode())
+    assert left == 0, f"{left} copies of the name left in the database file or its -wal"

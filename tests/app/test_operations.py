@@ -7,6 +7,9 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from tests.app.factories import make_newcomer
 
 
 def test_healthz_answers_without_a_key(client: TestClient) -> None:
@@ -21,11 +24,34 @@ def test_readyz_reports_a_migrated_database(client: TestClient) -> None:
     assert response.json() == {"status": "ready"}
 
 
-def test_metrics_are_prometheus_text(client: TestClient) -> None:
+def _requests_total(client: TestClient, handler: str, status: str) -> float:
+    """The ``http_requests_total`` sample for ``handler`` and ``status`` (0 when absent)."""
+    labels = f'{{handler="{handler}",method="GET",status="{status}"}}'
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith("http_requests_total" + labels):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_count_requests_by_route_template_without_ids_or_probes(
+    client: TestClient, admin: dict[str, str], db: Session
+) -> None:
+    newcomer = make_newcomer(db)
+    template = "/api/v1/newcomers/{newcomer_id}"
+    before = _requests_total(client, template, "2xx")
+    for _ in range(3):
+        client.get(f"/api/v1/newcomers/{newcomer.id}", headers=admin)
     client.get("/healthz")
-    response = client.get("/metrics")
-    assert response.status_code == 200
-    assert "# TYPE" in response.text
+    client.get("/readyz")
+    client.get(f"/api/v1/no-such-thing/{newcomer.id}")
+
+    text = client.get("/metrics").text
+
+    assert _requests_total(client, template, "2xx") == before + 3
+    # A record's id never becomes a label (no per-person series, bounded cardinality), and
+    # the probes, polled every few seconds, are not counted.
+    assert f'/{newcomer.id}"' not in text
+    assert 'handler="/healthz"' not in text and 'handler="/readyz"' not in text
 
 
 def test_every_response_carries_a_request_id(client: TestClient) -> None:
