@@ -1,5 +1,6 @@
 """The ORM, one module per table. Importing this package registers every table."""
 
+from app.models.account import Account, AccountSession, AccountToken
 from app.models.api_key import ApiKey
 from app.models.association import Association
 from app.models.audit_event import AuditEvent
@@ -11,6 +12,9 @@ from app.models.newcomer import Newcomer
 from app.models.programme import Programme
 
 __all__ = [
+    "Account",
+    "AccountSession",
+    "AccountToken",
     "ApiKey",
     "Association",
     "AuditEvent",
