@@ -15,6 +15,7 @@ from app.accounts.schemas import MAX_PASSWORD, MIN_PASSWORD, NewPassword, SignIn
 from app.db import SessionDep
 from app.web import forms, i18n
 from app.web.pages import (
+    DESK_DEPENDENCIES,
     SESSION_COOKIE,
     CurrentUser,
     DeskRoute,
@@ -28,7 +29,7 @@ from app.web.pages import (
 )
 
 log = logging.getLogger("makker.desk")
-router = APIRouter(route_class=DeskRoute, include_in_schema=False)
+router = APIRouter(route_class=DeskRoute, include_in_schema=False, dependencies=DESK_DEPENDENCIES)
 
 #: Where each role lands after signing in.
 LANDING = {"admin": "/admin", "coordinator": "/newcomers", "association": "/association"}

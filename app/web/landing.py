@@ -13,9 +13,9 @@ from app.accounts.service import SignedIn
 from app.associations import service as associations
 from app.db import SessionDep
 from app.pagination import MAX_LIMIT, PageParams
-from app.web.pages import DeskRole, DeskRoute, render, translator
+from app.web.pages import DESK_DEPENDENCIES, DeskRole, DeskRoute, render, translator
 
-router = APIRouter(route_class=DeskRoute, include_in_schema=False)
+router = APIRouter(route_class=DeskRoute, include_in_schema=False, dependencies=DESK_DEPENDENCIES)
 Admin = Annotated[SignedIn, Depends(DeskRole("admin"))]
 Association = Annotated[SignedIn, Depends(DeskRole("association"))]
 

@@ -32,9 +32,22 @@ from app.pagination import PageParams
 from app.programmes import repository as programmes_repository
 from app.resources import IdPath
 from app.web import forms, i18n
-from app.web.pages import DeskRole, DeskRoute, PostedForm, render, see_other, translator
+from app.web.pages import (
+    DESK_DEPENDENCIES,
+    DeskRole,
+    DeskRoute,
+    PostedForm,
+    render,
+    see_other,
+    translator,
+)
 
-router = APIRouter(prefix="/newcomers", route_class=DeskRoute, include_in_schema=False)
+router = APIRouter(
+    prefix="/newcomers",
+    route_class=DeskRoute,
+    include_in_schema=False,
+    dependencies=DESK_DEPENDENCIES,
+)
 Staff = Annotated[SignedIn, Depends(DeskRole("admin", "coordinator"))]
 
 PAGE_SIZE = 25

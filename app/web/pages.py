@@ -92,6 +92,8 @@ def optional_user(request: Request, session: SessionDep) -> SignedIn | None:
 
 
 OptionalUser = Annotated[SignedIn | None, Depends(optional_user)]
+#: Every desk router resolves the session first, so each page's forms carry the right token.
+DESK_DEPENDENCIES = [Depends(optional_user)]
 
 
 def current_user(request: Request, signed: OptionalUser) -> SignedIn:
