@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Account, AccountSession, AccountToken
@@ -57,3 +57,18 @@ def session_by_hash(session: Session, token_hash: str) -> AccountSession | None:
 def end_sessions(session: Session, account_id: int) -> None:
     """Sign the account out everywhere (after a password change)."""
     session.execute(delete(AccountSession).where(AccountSession.account_id == account_id))
+
+
+def end_stale_sessions(
+    session: Session, account_id: int, *, idle_since: datetime, created_before: datetime
+) -> None:
+    """Remove the account's sessions that have expired (idle, or past their maximum age)."""
+    session.execute(
+        delete(AccountSession).where(
+            AccountSession.account_id == account_id,
+            or_(
+                AccountSession.last_seen_at < idle_since,
+                AccountSession.created_at < created_before,
+            ),
+        )
+    )

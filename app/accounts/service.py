@@ -64,7 +64,8 @@ def principal_of(account: Account) -> Principal:
 def invite(
     session: Session, principal: Principal, data: AccountCreate, settings: Settings
 ) -> tuple[Account, str]:
-    """Create an account without a password and return it with its invitation link."""
+    """Create an account without a password and return it with its invitation link (admins)."""
+    _require_admin(principal)
     check_role_scope(session, data.role, data.association_id, data.municipalities, holder="account")
     if repository.by_email(session, data.email) is not None:
         raise Conflict("An account with this e-mail address already exists")
@@ -90,9 +91,25 @@ def reset_link(session: Session, principal: Principal, email: str, settings: Set
     account = repository.by_email(session, normalised)
     if account is None:
         raise NotFound("No account has this e-mail address")
+    return reset_link_for(session, principal, account.id, settings)
+
+
+def reset_link_for(
+    session: Session, principal: Principal, account_id: int, settings: Settings
+) -> str:
+    """A fresh password-reset link for an account (admins; earlier ones stop working)."""
+    _require_admin(principal)
+    account = repository.by_id(session, account_id)
+    if account is None:
+        raise NotFound(f"No account {account_id}")
     link = _issue_link(session, account, RESET, settings)
     audit.record(session, principal, "reset_link", RESOURCE, account.id)
     return link
+
+
+def _require_admin(principal: Principal) -> None:
+    if not principal.is_admin:
+        raise Forbidden("Only an admin manages accounts")
 
 
 def _issue_link(session: Session, account: Account, purpose: str, settings: Settings) -> str:
@@ -204,8 +221,18 @@ class SignedIn:
         return principal_of(self.account)
 
 
-def start_session(session: Session, account: Account) -> tuple[AccountSession, str]:
-    """A new session for ``account`` (audited); returns the row and the cookie's token."""
+def start_session(
+    session: Session, account: Account, settings: Settings
+) -> tuple[AccountSession, str]:
+    """A new session for ``account`` (audited; the account's expired ones are removed);
+    returns the row and the cookie's token."""
+    now = utcnow()
+    repository.end_stale_sessions(
+        session,
+        account.id,
+        idle_since=now - timedelta(minutes=settings.session_idle_minutes),
+        created_before=now - timedelta(hours=settings.session_max_hours),
+    )
     token = secrets.token_urlsafe(32)
     row = AccountSession(
         account_id=account.id, token_hash=hash_token(token), csrf_token=secrets.token_urlsafe(32)
@@ -287,6 +314,5 @@ def reset_link_from_cli(settings: Settings, *, email: str) -> str:
 
 def list_accounts(session: Session, principal: Principal) -> Sequence[Account]:
     """Every account (admins only)."""
-    if not principal.is_admin:
-        raise Forbidden("Only an admin sees the accounts")
+    _require_admin(principal)
     return repository.list_all(session)

@@ -80,7 +80,7 @@ def signin(request: Request, session: SessionDep, form: PostedForm) -> Response:
             limiter.failed(address, email)
             log.info("sign-in failed")
         return render(request, "signin.html", _signin_failure(email, _, errors=errors), 400)
-    _row, token = service.start_session(session, account)
+    _row, token = service.start_session(session, account, settings_of(request))
     response = see_other(LANDING[account.role])
     response.set_cookie(
         SESSION_COOKIE,
@@ -176,7 +176,7 @@ def _redeem(
         summary = errors.ordered(["password", "password_again"])
         return _link_page(request, purpose, 400, errors=errors.by_field, summary=summary)
     account = service.redeem_link(session, link, data.password)
-    _row, session_token = service.start_session(session, account)
+    _row, session_token = service.start_session(session, account, settings_of(request))
     response = see_other(LANDING[account.role])
     response.set_cookie(
         SESSION_COOKIE,
