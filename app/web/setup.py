@@ -61,7 +61,7 @@ def _assets_dir(settings: Settings) -> Path:
 
 def install_desk(app: FastAPI, settings: Settings) -> None:
     """Register the desk's pages and static files on ``app`` (after the API's routes)."""
-    from app.web import admin, auth, landing, newcomers
+    from app.web import admin, auth, landing, newcomers, proposals
 
     app.state.desk_secret = (
         settings.secret_key.encode() if settings.secret_key else secrets.token_bytes(32)
@@ -72,6 +72,12 @@ def install_desk(app: FastAPI, settings: Settings) -> None:
     app.mount("/static/desk", StaticFiles(directory=_STATIC), name="desk-static")
     if app.state.desk_assets["dkfds"]:
         app.mount("/static/dkfds", StaticFiles(directory=dkfds), name="dkfds")
-    for router in (auth.router, admin.router, landing.router, newcomers.router):
+    for router in (
+        auth.router,
+        admin.router,
+        landing.router,
+        newcomers.router,
+        proposals.router,
+    ):
         app.include_router(router)
     app.add_middleware(SecurityHeadersMiddleware)
