@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import itertools
 import re
+from datetime import date
 
 import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from app.accounts.service import SignInLimiter, set_password_from_demo
-from app.models import Account
+from app.models import Account, Match
+from tests.app.factories import make_association, make_mentor, make_newcomer
 
 PASSWORD = "correct horse battery staple"
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -81,3 +84,36 @@ class Desk:
         account = self.account("coordinator", municipalities=list(municipalities or ("101",)))
         assert self.sign_in(account.email).status_code == 303
         return token_of(self.client.get("/newcomers"))
+
+
+def make_proposal(db: Session, *, municipality: str = "101") -> int:
+    """A run's proposal, Hiba (Copenhagen) with Karen of Røde Kors Testby; its id."""
+    newcomer = make_newcomer(
+        db,
+        first_name="Hiba",
+        municipality=municipality,
+        birth_date=date(1995, 1, 1),
+        languages=["ar", "en"],
+        interests=["football", "cooking", "chess"],
+    )
+    mentor = make_mentor(
+        db,
+        make_association(db, name="Røde Kors Testby"),
+        first_name="Karen",
+        languages=["da", "ar"],
+        interests=["cooking", "football"],
+        birth_year=1983,
+    )
+    match = Match(
+        newcomer_id=newcomer.id,
+        mentor_id=mentor.id,
+        programme="mentor",
+        status="proposed",
+        source="run",
+        score=0.8,
+        components={"language": 1.0, "distance": 0.7, "interests": 0.66, "age": 0.7},
+        distance_km=7.4,
+    )
+    db.add(match)
+    db.commit()
+    return match.id

@@ -23,7 +23,7 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.app.desk import PASSWORD, Desk
+from tests.app.desk import PASSWORD, Desk, make_proposal
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -201,3 +201,26 @@ def test_sign_in_fails_with_a_wrong_password(page: Any, desk: Desk) -> None:
     screenshot(page, "sign-in-fails")
     page.goto("/newcomers")
     assert page.url.endswith("/signin")  # still not signed in
+
+
+def test_a_coordinator_reads_a_proposals_explanation_and_accepts_it(
+    page: Any, desk: Desk, db: Session
+) -> None:
+    match_id = make_proposal(db)
+    coordinator = desk.account("coordinator", municipalities=["101"])
+    sign_in(page, coordinator.email, PASSWORD)
+    page.wait_for_url(re.compile(r"/newcomers$"))
+    page.get_by_role("link", name="Forslag til beslutning").click()
+    page.wait_for_url(re.compile(r"/proposals$"))
+    explanation = page.locator(".desk-explanation").first.inner_text()
+    assert (
+        explanation
+        == "taler arabisk, førstesproget · 7 km · deler football, cooking · 12 år imellem"
+    )
+    check_accessibility(page)
+    screenshot(page, "coordinator-reads-a-proposal")
+    page.get_by_role("button", name="Acceptér").click()
+    page.wait_for_url(re.compile(r"/proposals\?done=accepted$"))
+    assert "Forslaget er accepteret." in page.content()
+    assert page.locator(f'form[action="/proposals/{match_id}/accept"]').count() == 0
+    check_accessibility(page)

@@ -4,47 +4,13 @@ said in words with the proposal as it is now, scope as 404."""
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.models import Match
-from tests.app.desk import Desk, field_error
-from tests.app.factories import make_association, make_mentor, make_newcomer
-
-
-def _proposal(db: Session, *, municipality: str = "101") -> int:
-    newcomer = make_newcomer(
-        db,
-        first_name="Hiba",
-        municipality=municipality,
-        birth_date=date(1995, 1, 1),
-        languages=["ar", "en"],
-        interests=["football", "cooking", "chess"],
-    )
-    mentor = make_mentor(
-        db,
-        make_association(db, name="Røde Kors Testby"),
-        first_name="Karen",
-        languages=["da", "ar"],
-        interests=["cooking", "football"],
-        birth_year=1983,
-    )
-    match = Match(
-        newcomer_id=newcomer.id,
-        mentor_id=mentor.id,
-        programme="mentor",
-        status="proposed",
-        source="run",
-        score=0.8,
-        components={"language": 1.0, "distance": 0.7, "interests": 0.66, "age": 0.7},
-        distance_km=7.4,
-    )
-    db.add(match)
-    db.commit()
-    return match.id
+from tests.app.desk import Desk, field_error, make_proposal
 
 
 def _status(db: Session, match_id: int) -> str:
@@ -66,7 +32,7 @@ def _version_of(page: httpx.Response, match_id: int) -> str:
 def test_a_proposal_shows_both_people_and_the_explanation_in_words(
     client: TestClient, desk: Desk, db: Session
 ) -> None:
-    _proposal(db)
+    make_proposal(db)
     desk.coordinator("101")
     page = client.get("/proposals")
     assert page.status_code == 200
@@ -78,7 +44,7 @@ def test_a_proposal_shows_both_people_and_the_explanation_in_words(
 
 
 def test_accepting_a_proposal(client: TestClient, desk: Desk, db: Session) -> None:
-    match_id = _proposal(db)
+    match_id = make_proposal(db)
     token = desk.coordinator("101")
     version = _version_of(client.get("/proposals"), match_id)
     done = client.post(
@@ -92,7 +58,7 @@ def test_accepting_a_proposal(client: TestClient, desk: Desk, db: Session) -> No
 
 
 def test_a_stale_decision_is_refused_in_words(client: TestClient, desk: Desk, db: Session) -> None:
-    match_id = _proposal(db)
+    match_id = make_proposal(db)
     token = desk.coordinator("101")
     version = _version_of(client.get("/proposals"), match_id)
     first = client.post(
@@ -115,7 +81,7 @@ def test_a_stale_decision_is_refused_in_words(client: TestClient, desk: Desk, db
 def test_rejecting_needs_a_reason_and_writes_nothing_without(
     client: TestClient, desk: Desk, db: Session
 ) -> None:
-    match_id = _proposal(db)
+    match_id = make_proposal(db)
     token = desk.coordinator("101")
     form = client.get(f"/proposals/{match_id}/reject")
     assert form.status_code == 200
@@ -137,7 +103,7 @@ def test_rejecting_needs_a_reason_and_writes_nothing_without(
 def test_a_proposal_outside_the_scope_is_the_404_page(
     client: TestClient, desk: Desk, db: Session
 ) -> None:
-    match_id = _proposal(db, municipality="147")
+    match_id = make_proposal(db, municipality="147")
     token = desk.coordinator("101")
     assert "Hiba" not in client.get("/proposals").text
     assert client.get(f"/proposals/{match_id}/reject").status_code == 404
