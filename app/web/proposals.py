@@ -52,7 +52,7 @@ Staff = Annotated[SignedIn, Depends(DeskRole("admin", "coordinator"))]
 PAGE_SIZE = 20
 
 
-def _cards(
+def cards(
     request: Request, session: Session, signed: SignedIn, rows: Sequence[Match]
 ) -> list[dict[str, Any]]:
     """What the page shows of each proposal (each newcomer shown is audited as listed)."""
@@ -106,15 +106,16 @@ def list_proposals(
         request,
         "proposals/list.html",
         {
-            "cards": _cards(request, session, signed, rows),
+            "cards": cards(request, session, signed, rows),
             "next_cursor": next_cursor,
             "notice": request.query_params.get("done"),
-            "states": _states(translator(request)),
+            "states": states(translator(request)),
         },
     )
 
 
-def _states(_: Callable[[str], str]) -> dict[str, str]:
+def states(_: Callable[[str], str]) -> dict[str, str]:
+    """A match's status in words."""
     return {
         "proposed": _("Waiting for a decision"),
         "accepted": _("Accepted"),
@@ -124,30 +125,31 @@ def _states(_: Callable[[str], str]) -> dict[str, str]:
     }
 
 
-def _version(form: FormData) -> str | None:
+def version_of(form: FormData) -> str | None:
+    """The ``If-Match`` of the version a form was shown at."""
     typed = forms.text(form, "version")
     return etag_of(int(typed)) if typed.isdigit() and len(typed) < 10 else None
 
 
-def _lost_race(
+def lost_race(
     request: Request, session: Session, signed: SignedIn, match_id: int, message: str
 ) -> Response:
-    """The proposal as it is now, with why the decision was not made."""
+    """The match as it is now, with why the decision was not made (409)."""
     session.rollback()
     current = service.get_match(session, signed.principal, match_id)
     return render(
         request,
         "proposals/outcome.html",
         {
-            "card": _cards(request, session, signed, [current])[0],
+            "card": cards(request, session, signed, [current])[0],
             "message": message,
-            "states": _states(translator(request)),
+            "states": states(translator(request)),
         },
         status=409,
     )
 
 
-def _race_message(exc: Exception, _: Callable[[str], str]) -> str:
+def race_message(exc: Exception, _: Callable[[str], str]) -> str:
     """Why a decision was refused, in words (the service's 409s and the 412)."""
     if isinstance(exc, PreconditionFailed):
         return _(
@@ -156,7 +158,7 @@ def _race_message(exc: Exception, _: Callable[[str], str]) -> str:
         )
     detail = str(exc)
     reasons = [
-        ("can be", _("The proposal has already been decided.")),
+        ("can be", _("This has already been decided.")),
         ("no place left", _("The mentor has no place left.")),
         ("newcomer is not active", _("The newcomer is no longer active.")),
         ("mentor is not active", _("The mentor is no longer active.")),
@@ -179,11 +181,9 @@ def accept(
 ) -> Response:
     """Accept the proposal."""
     try:
-        service.accept(session, signed.principal, match_id, _version(form))
+        service.accept(session, signed.principal, match_id, version_of(form))
     except (Conflict, PreconditionFailed) as exc:
-        return _lost_race(
-            request, session, signed, match_id, _race_message(exc, translator(request))
-        )
+        return lost_race(request, session, signed, match_id, race_message(exc, translator(request)))
     return see_other("/proposals?done=accepted")
 
 
@@ -191,8 +191,8 @@ def accept(
 def reject_form(request: Request, session: SessionDep, signed: Staff, match_id: IdPath) -> Response:
     """Ask for the reason of a rejection."""
     match = service.get_match(session, signed.principal, match_id)
-    card = _cards(request, session, signed, [match])[0]
-    context = {"card": card, "errors": {}, "reason": "", "states": _states(translator(request))}
+    card = cards(request, session, signed, [match])[0]
+    context = {"card": card, "errors": {}, "reason": "", "states": states(translator(request))}
     return render(request, "proposals/reject.html", context)
 
 
@@ -206,7 +206,7 @@ def reject(
     data, errors = forms.parse(MatchDecision, {"reason": reason}, _)
     if data is None:
         match = service.get_match(session, signed.principal, match_id)
-        card = _cards(request, session, signed, [match])[0]
+        card = cards(request, session, signed, [match])[0]
         errors.by_field["reason"] = (
             _("Write why the proposal is rejected.")
             if not reason
@@ -216,11 +216,11 @@ def reject(
             "card": card,
             "errors": errors.by_field,
             "reason": reason,
-            "states": _states(_),
+            "states": states(_),
         }
         return render(request, "proposals/reject.html", context, status=400)
     try:
-        service.reject(session, signed.principal, match_id, _version(form), data.reason)
+        service.reject(session, signed.principal, match_id, version_of(form), data.reason)
     except (Conflict, PreconditionFailed) as exc:
-        return _lost_race(request, session, signed, match_id, _race_message(exc, _))
+        return lost_race(request, session, signed, match_id, race_message(exc, _))
     return see_other("/proposals?done=rejected")

@@ -74,7 +74,7 @@ def test_a_stale_decision_is_refused_in_words(client: TestClient, desk: Desk, db
     assert "Afvist (Bor for langt væk)" in second.text  # the proposal as it is now
     unversioned = client.post(f"/proposals/{match_id}/accept", data={"csrf_token": token})
     assert unversioned.status_code == 409
-    assert "Forslaget er allerede besluttet." in unversioned.text
+    assert "Det er allerede besluttet." in unversioned.text
     assert _status(db, match_id) == "rejected"
 
 
