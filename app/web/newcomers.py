@@ -24,14 +24,13 @@ from app.domain import GENDERS
 from app.errors import Forbidden, PreconditionFailed, ValidationFailed
 from app.etag import etag_of
 from app.gdpr import service as gdpr
-from app.models import Newcomer, Programme
+from app.models import Newcomer
 from app.newcomers import repository as newcomer_queries
 from app.newcomers import service
 from app.newcomers.schemas import NewcomerCreate, NewcomerUpdate
 from app.pagination import PageParams
-from app.programmes import repository as programmes_repository
 from app.resources import IdPath
-from app.web import forms, i18n
+from app.web import choices, forms, i18n
 from app.web.pages import (
     DESK_DEPENDENCIES,
     DeskRole,
@@ -51,8 +50,6 @@ router = APIRouter(
 Staff = Annotated[SignedIn, Depends(DeskRole("admin", "coordinator"))]
 
 PAGE_SIZE = 25
-#: A first language and this many more choosers (more appear once that many are held).
-OTHER_LANGUAGES = 3
 FIELDS = [
     "first_name",
     "last_name",
@@ -73,49 +70,8 @@ FIELDS = [
 ]
 
 
-# -- choices in the page's language ----------------------------------------------------------
-
-
-def _gender_names(_: Callable[[str], str]) -> dict[str, str]:
-    return {"female": _("Woman"), "male": _("Man"), "other": _("Other")}
-
-
 def _state_names(_: Callable[[str], str]) -> list[tuple[str, str]]:
     return [("waiting", _("Waiting")), ("proposed", _("Proposed")), ("matched", _("Matched"))]
-
-
-def _age_rule(programme: Programme, _: Callable[[str], str], lang: str) -> str:
-    parts = []
-    if programme.min_age is not None and programme.max_age is not None:
-        parts.append(
-            _("Ages %(low)s to %(high)s.") % {"low": programme.min_age, "high": programme.max_age}
-        )
-    elif programme.max_age is not None:
-        parts.append(_("Up to the age of %(high)s.") % {"high": programme.max_age})
-    elif programme.min_age is not None:
-        parts.append(_("From the age of %(low)s.") % {"low": programme.min_age})
-    else:
-        parts.append(_("No age limit."))
-    if programme.requires_language:
-        name = i18n.language_name(programme.requires_language, lang)
-        name = name if lang == "en" else name.lower()  # Danish writes language names small
-        parts.append(_("The mentor speaks %(language)s.") % {"language": name})
-    if programme.requires_first_language:
-        parts.append(_("The mentor speaks the newcomer's first language."))
-    return " ".join(parts)
-
-
-def _programmes(session: Session) -> list[Programme]:
-    rows, _cursor = programmes_repository.list_page(session, PageParams(limit=500), active=None)
-    return list(rows)
-
-
-def _municipalities(signed: SignedIn) -> list[tuple[str, str]]:
-    every = i18n.municipality_choices()
-    if signed.principal.is_admin:
-        return every
-    own = set(signed.principal.municipalities)
-    return [pair for pair in every if pair[0] in own]
 
 
 # -- the list ------------------------------------------------------------------------------
@@ -135,7 +91,7 @@ def _list_page(
     _ = translator(request)
     municipality = municipality if municipality in dict(i18n.municipality_choices()) else None
     state = state if state in newcomer_queries.STATES else None
-    programmes = _programmes(session)
+    programmes = choices.all_programmes(session)
     programme = programme if programme in {p.code for p in programmes} else None
     rows, next_cursor = service.search_newcomers(
         session,
@@ -159,7 +115,7 @@ def _list_page(
                 "state": state,
             },
             "first_page": cursor is None,
-            "municipalities": _municipalities(signed),
+            "municipalities": choices.municipality_options(signed),
             "programmes": [(p.code, p.name) for p in programmes],
             "programme_names": {p.code: p.name for p in programmes},
             "states": _state_names(_),
@@ -242,14 +198,7 @@ def _posted(
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     """What the person typed (kept for the page), the schema body, and the schema's error
     locations mapped to form fields."""
-    count = max(OTHER_LANGUAGES + 1, len([k for k in form if k.startswith("languages_")]))
-    typed_languages = [forms.text(form, f"languages_{i}") for i in range(count)]
-    languages: list[str] = []
-    aliases = {"languages": "languages_0"}
-    for i, code in enumerate(typed_languages):
-        if code:
-            aliases[f"languages.{len(languages)}"] = f"languages_{i}"
-            languages.append(code)
+    typed_languages, languages, aliases = choices.posted_languages(form)
     interests = [part.strip() for part in forms.text(form, "interests").split(",") if part.strip()]
     values: dict[str, Any] = {
         "first_name": forms.text(form, "first_name"),
@@ -299,9 +248,8 @@ def _form_page(
     lang = i18n.language_of(request)
     errors = errors or forms.FormErrors()
     held = [code for code in values["languages"] if code]
-    slots = max(OTHER_LANGUAGES + 1, len(values["languages"]))
-    languages = (list(values["languages"]) + [""] * slots)[:slots]
-    genders = _gender_names(_)
+    languages = choices.language_slots(values["languages"])
+    genders = choices.gender_names(_)
     return render(
         request,
         "newcomers/form.html",
@@ -311,13 +259,9 @@ def _form_page(
             "values": {**values, "languages": languages},
             "errors": errors.by_field,
             "summary": errors.ordered(FIELDS),
-            "municipalities": _municipalities(signed),
+            "municipalities": choices.municipality_options(signed),
             "language_choices": i18n.language_choices(lang, also=held),
-            "programmes": [
-                (p.code, p.name, _age_rule(p, _, lang))
-                for p in _programmes(session)
-                if p.active or p.code in values["programmes"]
-            ],
+            "programmes": choices.programme_options(session, values["programmes"], _, lang),
             "genders": [("", _("Not given"))] + [(g, genders[g]) for g in GENDERS],
             "mentor_genders": [("", _("No wish"))] + [(g, genders[g]) for g in GENDERS],
         },
@@ -350,10 +294,6 @@ def new_newcomer(request: Request, session: SessionDep, signed: Staff) -> Respon
     return _form_page(request, session, signed, values=_empty_values(signed))
 
 
-def _first_language_missing(body: dict[str, Any], values: dict[str, Any]) -> bool:
-    return bool(body["languages"]) and not values["languages"][0]
-
-
 @router.post("/new")
 def create_newcomer(
     request: Request, session: SessionDep, signed: Staff, form: PostedForm
@@ -362,7 +302,7 @@ def create_newcomer(
     _ = translator(request)
     values, body, aliases = _posted(form, editing=False)
     data, errors = forms.parse(NewcomerCreate, body, _, aliases=aliases)
-    if _first_language_missing(body, values):
+    if choices.first_language_missing(body["languages"], values["languages"]):
         errors.by_field = {"languages_0": _("Choose the first language."), **errors.by_field}
         data = None
     if data is not None:
@@ -384,13 +324,13 @@ def show_newcomer(
     """One newcomer (audited as a read)."""
     row = service.get_newcomer(session, signed.principal, newcomer_id)
     _ = translator(request)
-    programmes = {p.code: p.name for p in _programmes(session)}
+    programmes = {p.code: p.name for p in choices.all_programmes(session)}
     return render(
         request,
         "newcomers/detail.html",
         {
             "row": row,
-            "genders": _gender_names(_),
+            "genders": choices.gender_names(_),
             "programme_names": programmes,
             "notice": request.query_params.get("done"),
         },
@@ -422,7 +362,7 @@ def update_newcomer(
     row = service.get_newcomer(session, signed.principal, newcomer_id)
     values, body, aliases = _posted(form, editing=True)
     data, errors = forms.parse(NewcomerUpdate, body, _, aliases=aliases)
-    if _first_language_missing(body, values):
+    if choices.first_language_missing(body["languages"], values["languages"]):
         errors.by_field = {"languages_0": _("Choose the first language."), **errors.by_field}
         data = None
     version = row.version

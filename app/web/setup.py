@@ -61,7 +61,7 @@ def _assets_dir(settings: Settings) -> Path:
 
 def install_desk(app: FastAPI, settings: Settings) -> None:
     """Register the desk's pages and static files on ``app`` (after the API's routes)."""
-    from app.web import admin, auth, landing, matches, newcomers, proposals
+    from app.web import admin, auth, landing, matches, mentors, newcomers, proposals
 
     app.state.desk_secret = (
         settings.secret_key.encode() if settings.secret_key else secrets.token_bytes(32)
@@ -79,6 +79,7 @@ def install_desk(app: FastAPI, settings: Settings) -> None:
         newcomers.router,
         proposals.router,
         matches.router,
+        mentors.router,
     ):
         app.include_router(router)
     app.add_middleware(SecurityHeadersMiddleware)
