@@ -111,3 +111,21 @@ def test_deactivating_a_mentor(client: TestClient, desk: Desk, db: Session) -> N
 def test_the_mentor_pages_are_for_associations(client: TestClient, desk: Desk) -> None:
     desk.coordinator("101")
     assert client.get("/mentors").status_code == 403
+
+
+def test_the_association_sees_its_mentors_matches_without_contact_details(
+    client: TestClient, desk: Desk, db: Session
+) -> None:
+    from app.models import Association
+    from tests.app.desk import make_proposal
+
+    make_proposal(db)  # Hiba (born 1995, Copenhagen) with Karen of Røde Kors Testby
+    association_id = db.scalar(select(Association.id).where(Association.name == "Røde Kors Testby"))
+    db.rollback()
+    assert association_id is not None
+    _sign_in(desk, association_id)
+    page = client.get("/association")
+    assert page.status_code == 200
+    assert "Hiba" in page.text
+    assert "Eksempel" not in page.text  # the newcomer's last name is not shown
+    assert "København" in page.text
