@@ -32,12 +32,14 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: the key's id, role and scope."""
+    """Who is calling: the key's (or the desk account's) id, role and scope."""
 
     key_id: int | None
     role: Role
     association_id: int | None = None
     municipalities: tuple[str, ...] = ()
+    #: A person signed in to the desk (:mod:`app.accounts`) rather than an API key.
+    account_id: int | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -46,6 +48,8 @@ class Principal:
     @property
     def actor(self) -> str:
         """How the audit log names the caller (no personal data)."""
+        if self.account_id is not None:
+            return f"account:{self.account_id}"
         return f"key:{self.key_id}" if self.key_id is not None else "system"
 
 

@@ -75,6 +75,51 @@ def create_key(
 
 
 @cli.command()
+def invite(
+    email: Annotated[str, typer.Option(help="The person's e-mail address.")],
+    role: Annotated[str, typer.Option(help="admin, coordinator or association.")],
+    municipality: Annotated[
+        list[str] | None, typer.Option(help="For a coordinator; repeatable.")
+    ] = None,
+    association_id: Annotated[int | None, typer.Option(help="For an association.")] = None,
+) -> None:
+    """Invite a person to the desk; prints a one-time link to choose a password with."""
+    from app.accounts.service import invite_from_cli
+    from app.config import get_settings
+    from app.errors import AppError
+
+    try:
+        link = invite_from_cli(
+            get_settings(),
+            email=email,
+            role=role,
+            association_id=association_id,
+            municipalities=municipality or [],
+        )
+    except (AppError, ValueError) as exc:
+        typer.echo(f"invite: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(link)
+
+
+@cli.command("reset-link")
+def reset_link(
+    email: Annotated[str, typer.Option(help="The account's e-mail address.")],
+) -> None:
+    """Print a one-time link to choose a new password (earlier reset links stop working)."""
+    from app.accounts.service import reset_link_from_cli
+    from app.config import get_settings
+    from app.errors import AppError
+
+    try:
+        link = reset_link_from_cli(get_settings(), email=email)
+    except AppError as exc:
+        typer.echo(f"reset-link: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(link)
+
+
+@cli.command()
 def solve(
     problem: Annotated[str, typer.Argument(help="Problem JSON file (shared/design/MATCHING.md).")],
     output: Annotated[

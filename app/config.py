@@ -41,6 +41,25 @@ class Settings(BaseSettings):
         parse(value)  # a ValueError naming the text
         return value
 
+    # The desk (web pages for people; API keys stay for machines).
+    #: Where links printed by ``makker invite`` and ``makker reset-link`` point.
+    public_url: str = "http://127.0.0.1:8000"
+    #: Signs the CSRF token of forms shown before sign-in; a random one per process when unset
+    #: (set it when several processes serve the desk).
+    secret_key: str | None = None
+    #: Mark cookies Secure even on plain-HTTP requests (a TLS-terminating proxy in front).
+    cookie_secure: bool = False
+    #: A desk session ends after this long without a request, and at the latest after the max.
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    invitation_ttl_hours: int = 72
+    reset_ttl_hours: int = 2
+    #: Failed sign-ins allowed per client address and per account (``limits`` notation).
+    signin_limit_per_address: str = "20/15 minutes"
+    signin_limit_per_account: str = "5/15 minutes"
+    #: Where the npm assets (dkfds, axe-core) were installed by the set-up.
+    desk_assets_dir: str = ".build/npm/node_modules"
+
 
 @lru_cache
 def get_settings() -> Settings:

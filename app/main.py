@@ -25,6 +25,7 @@ from app.migrate import is_at_head
 from app.openapi import install_openapi
 from app.ratelimit import FailureLimiter
 from app.routes import ROUTERS
+from app.web.setup import install_desk
 
 log = logging.getLogger("makker")
 
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         excluded_handlers=["/metrics", "/healthz", "/readyz"], registry=registry
     ).instrument(app).expose(app, include_in_schema=False)
 
+    install_desk(app, settings)  # the desk's pages at /, after every API route
     app.add_middleware(NulGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(UnexpectedErrorMiddleware)

@@ -34,17 +34,7 @@ def get_key(session: Session, key_id: int) -> ApiKey:
 def create_key(session: Session, principal: Principal, data: ApiKeyCreate) -> tuple[ApiKey, str]:
     """Issue a key; returns the row and the key (shown once, stored only as a hash)."""
     municipalities = data.municipalities or []
-    if data.role == "association":
-        if data.association_id is None:
-            raise ValidationFailed("association_id", "an association key names its association")
-        if not exists_by_id(session, data.association_id):
-            raise ValidationFailed("association_id", f"no association {data.association_id}")
-    elif data.association_id is not None:
-        raise ValidationFailed("association_id", f"a {data.role} key has no association")
-    if data.role == "coordinator" and not municipalities:
-        raise ValidationFailed("municipalities", "a coordinator key names its municipalities")
-    if data.role != "coordinator" and municipalities:
-        raise ValidationFailed("municipalities", f"a {data.role} key has no municipalities")
+    check_role_scope(session, data.role, data.association_id, municipalities)
     row, key = issue_key(
         session,
         name=data.name,
@@ -54,6 +44,32 @@ def create_key(session: Session, principal: Principal, data: ApiKeyCreate) -> tu
     )
     audit.record(session, principal, "create", RESOURCE, row.id)
     return row, key
+
+
+def check_role_scope(
+    session: Session,
+    role: str,
+    association_id: int | None,
+    municipalities: Sequence[str],
+    *,
+    holder: str = "key",
+) -> None:
+    """The one rule for a role's scope, for keys and desk accounts alike (422 naming the field):
+    an association's names an existing association, a coordinator's its municipalities, and
+    no role carries the other's scope."""
+    if role == "association":
+        if association_id is None:
+            raise ValidationFailed(
+                "association_id", f"an association {holder} names its association"
+            )
+        if not exists_by_id(session, association_id):
+            raise ValidationFailed("association_id", f"no association {association_id}")
+    elif association_id is not None:
+        raise ValidationFailed("association_id", f"a {role} {holder} has no association")
+    if role == "coordinator" and not municipalities:
+        raise ValidationFailed("municipalities", f"a coordinator {holder} names its municipalities")
+    if role != "coordinator" and municipalities:
+        raise ValidationFailed("municipalities", f"a {role} {holder} has no municipalities")
 
 
 def revoke_key(session: Session, principal: Principal, key_id: int) -> None:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import secrets
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, select
+from sqlalchemy.orm import Session
 
+from app.accounts import repository as accounts
+from app.accounts.service import set_password_from_demo
 from app.auth import issue_key
 from app.db import make_engine, make_sessionmaker
 from app.demo.seed import SeedCounts, is_empty, people_outside_the_demo, seed_demo
 from app.jobs.rematch import RunFailed, RunInProgress, rematch
 from app.migrate import is_at_head, upgrade
+from app.models import Account, Association
 
 DEMO_NEWCOMERS, DEMO_MENTORS = 400, 250
 KEY_NAME = "make-run"
@@ -90,6 +96,55 @@ def demo_up(
             say(f"rematch skipped: {exc}")
         with factory.begin() as session:
             _row, key = issue_key(session, name=KEY_NAME, role="admin")
+            for account in demo_accounts(session):
+                say(
+                    f"desk: sign in at /signin as {account.email} with the password "
+                    f"{account.password} ({account.what})"
+                )
         return key
     finally:
         engine.dispose()
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccount:
+    """A demo person for the desk, with the password just set (printed, never stored)."""
+
+    email: str
+    password: str
+    what: str
+
+
+def demo_accounts(session: Session) -> list[DemoAccount]:
+    """An admin, a coordinator of Copenhagen (101) and the first association's manager, each
+    with a fresh random password (created on the first run, re-passworded on later ones)."""
+    association_id = session.scalar(select(Association.id).order_by(Association.id).limit(1))
+    wanted: list[tuple[str, str, dict[str, object], str]] = [
+        ("admin@example.com", "admin", {}, "admin"),
+        (
+            "koordinator@example.com",
+            "coordinator",
+            {"municipalities": ["101"]},
+            "coordinator of Copenhagen",
+        ),
+    ]
+    if association_id is not None:
+        wanted.append(
+            (
+                "forening@example.com",
+                "association",
+                {"association_id": association_id},
+                f"association {association_id}",
+            )
+        )
+    made = []
+    for email, role, scope, what in wanted:
+        account = accounts.by_email(session, email)
+        if account is None:
+            account = Account(email=email, role=role, **scope)
+            session.add(account)
+            session.flush()
+        password = secrets.token_urlsafe(9)
+        set_password_from_demo(session, account, password)
+        made.append(DemoAccount(email=email, password=password, what=what))
+    return made

@@ -89,6 +89,14 @@ def newcomers_by_id(session: Session, ids: set[int]) -> dict[int, Newcomer]:
     return {row.id: row for row in rows}
 
 
+def mentors_by_id(session: Session, ids: set[int]) -> dict[int, Mentor]:
+    """The mentors with these ids (for matches already read in the caller's scope)."""
+    if not ids:
+        return {}
+    rows = session.scalars(select(Mentor).where(Mentor.id.in_(sorted(ids))))
+    return {row.id: row for row in rows}
+
+
 def lock_newcomer(
     session: Session, newcomer_id: int, *, municipalities: Collection[str] | None = None
 ) -> Newcomer | None:

@@ -1,6 +1,7 @@
 """The ORM, one module per table. Importing this package registers every table."""
 
 from app.db import Base
+from app.models.account import Account, AccountSession, AccountToken
 from app.models.api_key import ApiKey
 from app.models.association import Association
 from app.models.audit_event import AuditEvent
@@ -13,6 +14,9 @@ from app.models.programme import Programme
 
 __all__ = [
     "LIVE_STATUSES",
+    "Account",
+    "AccountSession",
+    "AccountToken",
     "ApiKey",
     "Association",
     "AuditEvent",

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import ColumnElement, Select, Text, and_, cast, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
-from app.models import Newcomer
+from app.models import Match, Newcomer
 from app.pagination import PageParams, paginate
 from app.queries import one_or_not_found
 
@@ -59,6 +59,56 @@ def list_scoped(
         query = query.where(Newcomer.municipality == municipality)
     if active is not None:
         query = query.where(Newcomer.active == active)
+    return paginate(session, query, Newcomer.id, params)
+
+
+#: The states a coordinator filters by: matched (an accepted match), proposed (a proposal to
+#: decide) and waiting (active, with neither).
+STATES = ("waiting", "proposed", "matched")
+
+
+def _with_match(status: str) -> ColumnElement[bool]:
+    return exists().where(and_(Match.newcomer_id == Newcomer.id, Match.status == status))
+
+
+def search_scoped(
+    session: Session,
+    principal: Principal,
+    params: PageParams,
+    *,
+    name: str | None = None,
+    municipality: str | None = None,
+    programme: str | None = None,
+    state: str | None = None,
+) -> tuple[Sequence[Newcomer], str | None]:
+    """A page of the newcomers in scope by id, filtered as the desk's list is.
+
+    ``name``: every word is in the first or the last name (case-insensitive; SQLite folds
+    ASCII letters only). ``programme`` is matched on the stored list's JSON text, the only form
+    both databases share; codes are quoted in it, so one code never matches inside another.
+    """
+    query = scoped(principal)
+    for word in (name or "").split()[:5]:
+        pattern = f"%{word.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Newcomer.first_name).like(pattern),
+                func.lower(Newcomer.last_name).like(pattern),
+            )
+        )
+    if municipality is not None:
+        query = query.where(Newcomer.municipality == municipality)
+    if programme is not None:
+        quoted = programme.replace('"', "")
+        query = query.where(cast(Newcomer.programmes, Text).like(f'%"{quoted}"%'))
+    if state == "matched":
+        query = query.where(_with_match("accepted"))
+    elif state == "proposed":
+        query = query.where(_with_match("proposed"))
+    elif state == "waiting":
+        query = query.where(
+            Newcomer.active.is_(True), ~_with_match("accepted"), ~_with_match("proposed")
+        )
     return paginate(session, query, Newcomer.id, params)
 
 

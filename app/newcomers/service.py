@@ -43,6 +43,31 @@ def list_newcomers(
     return rows, cursor
 
 
+def search_newcomers(
+    session: Session,
+    principal: Principal,
+    params: PageParams,
+    *,
+    name: str | None = None,
+    municipality: str | None = None,
+    programme: str | None = None,
+    state: str | None = None,
+) -> tuple[Sequence[Newcomer], str | None]:
+    """The desk's list: a filtered page of the newcomers the caller may see (each audited)."""
+    rows, cursor = repository.search_scoped(
+        session,
+        principal,
+        params,
+        name=name,
+        municipality=municipality,
+        programme=programme,
+        state=state,
+    )
+    for row in rows:
+        audit.record(session, principal, "list", RESOURCE, row.id)
+    return rows, cursor
+
+
 def get_newcomer(session: Session, principal: Principal, newcomer_id: int) -> Newcomer:
     """One newcomer in the caller's scope (audited)."""
     row = repository.get_scoped(session, principal, newcomer_id)

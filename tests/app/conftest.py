@@ -140,3 +140,11 @@ def keys(app: FastAPI, db: Session) -> Keys:
 def admin(keys: Keys) -> dict[str, str]:
     """Headers of an admin key."""
     return keys.admin()
+
+
+@pytest.fixture
+def desk(app: FastAPI, client: TestClient) -> Any:
+    """Desk accounts and sign-in for page tests (tests/app/desk.py)."""
+    from tests.app.desk import Desk
+
+    return Desk(app, client)

@@ -1,0 +1,95 @@
+"""Choices the forms offer, in the page's language: genders, programmes with their rules in
+words, municipalities, and the languages posted from the language choosers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.accounts.service import SignedIn
+from app.models import Programme
+from app.pagination import PageParams
+from app.programmes import repository as programmes_repository
+from app.web import forms, i18n
+
+#: A first language and this many more choosers (more appear once that many are held).
+OTHER_LANGUAGES = 3
+
+
+def gender_names(_: Callable[[str], str]) -> dict[str, str]:
+    """The genders in words."""
+    return {"female": _("Woman"), "male": _("Man"), "other": _("Other")}
+
+
+def programme_rule(programme: Programme, _: Callable[[str], str], lang: str) -> str:
+    """A programme's age and language rules in words."""
+    parts = []
+    if programme.min_age is not None and programme.max_age is not None:
+        span = {"low": programme.min_age, "high": programme.max_age}
+        parts.append(_("Ages %(low)s to %(high)s.") % span)
+    elif programme.max_age is not None:
+        parts.append(_("Up to the age of %(high)s.") % {"high": programme.max_age})
+    elif programme.min_age is not None:
+        parts.append(_("From the age of %(low)s.") % {"low": programme.min_age})
+    else:
+        parts.append(_("No age limit."))
+    if programme.requires_language:
+        name = i18n.language_name(programme.requires_language, lang)
+        name = name if lang == "en" else name.lower()  # Danish writes language names small
+        parts.append(_("The mentor speaks %(language)s.") % {"language": name})
+    if programme.requires_first_language:
+        parts.append(_("The mentor speaks the newcomer's first language."))
+    return " ".join(parts)
+
+
+def all_programmes(session: Session) -> list[Programme]:
+    """Every programme, by code."""
+    rows, _cursor = programmes_repository.list_page(session, PageParams(limit=500), active=None)
+    return list(rows)
+
+
+def programme_options(
+    session: Session, held: list[str], _: Callable[[str], str], lang: str
+) -> list[tuple[str, str, str]]:
+    """``(code, name, rules in words)`` of the active programmes and those already held."""
+    return [
+        (p.code, p.name, programme_rule(p, _, lang))
+        for p in all_programmes(session)
+        if p.active or p.code in held
+    ]
+
+
+def municipality_options(signed: SignedIn) -> list[tuple[str, str]]:
+    """The municipalities a coordinator may choose (theirs); every one for anyone else."""
+    every = i18n.municipality_choices()
+    if signed.principal.role != "coordinator":
+        return every
+    own = set(signed.principal.municipalities)
+    return [pair for pair in every if pair[0] in own]
+
+
+def posted_languages(form: Any) -> tuple[list[str], list[str], dict[str, str]]:
+    """The language choosers as typed, the codes in order, and the schema's ``languages.N``
+    mapped to the chooser it came from."""
+    count = max(OTHER_LANGUAGES + 1, len([k for k in form if k.startswith("languages_")]))
+    typed = [forms.text(form, f"languages_{i}") for i in range(count)]
+    codes: list[str] = []
+    aliases = {"languages": "languages_0"}
+    for i, code in enumerate(typed):
+        if code:
+            aliases[f"languages.{len(codes)}"] = f"languages_{i}"
+            codes.append(code)
+    return typed, codes, aliases
+
+
+def language_slots(languages: list[str]) -> list[str]:
+    """The choosers a form shows: the held languages and empty ones up to the minimum."""
+    slots = max(OTHER_LANGUAGES + 1, len(languages))
+    return (list(languages) + [""] * slots)[:slots]
+
+
+def first_language_missing(codes: list[str], typed: list[str]) -> bool:
+    """Other languages chosen, but not the first."""
+    return bool(codes) and not typed[0]

@@ -1,0 +1,297 @@
+"""An association's mentors: the list, register, edit, and deactivate (a mentor who stops
+is set inactive, keeping their matches' history), on :mod:`app.mentors.service` with the
+association's principal — its own mentors only; another association's mentor is a 404 page.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from app.accounts.service import SignedIn
+from app.db import SessionDep
+from app.domain import GENDERS
+from app.errors import Forbidden, PreconditionFailed, ValidationFailed
+from app.etag import etag_of
+from app.mentors import service
+from app.mentors.schemas import MentorCreate, MentorUpdate
+from app.models import Mentor
+from app.pagination import PageParams
+from app.resources import IdPath
+from app.web import choices, forms, i18n
+from app.web.pages import (
+    DESK_DEPENDENCIES,
+    DeskRole,
+    DeskRoute,
+    PostedForm,
+    render,
+    see_other,
+    translator,
+)
+
+router = APIRouter(
+    prefix="/mentors",
+    route_class=DeskRoute,
+    include_in_schema=False,
+    dependencies=DESK_DEPENDENCIES,
+)
+Association = Annotated[SignedIn, Depends(DeskRole("association"))]
+PAGE_SIZE = 25
+FIELDS = [
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "birth_year",
+    "gender",
+    "languages_0",
+    "languages_1",
+    "languages_2",
+    "languages_3",
+    "municipality",
+    "max_distance_km",
+    "capacity",
+    "programmes",
+    "interests",
+    "accepts_genders",
+    "child_certificate",
+    "lat",
+    "lon",
+    "active",
+]
+
+
+@router.get("")
+def list_mentors(
+    request: Request,
+    session: SessionDep,
+    signed: Association,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """The association's mentors, by id."""
+    rows, next_cursor = service.list_mentors(
+        session,
+        signed.principal,
+        PageParams(limit=PAGE_SIZE, cursor=cursor or None),
+        association_id=None,
+        municipality=None,
+        active=None,
+    )
+    programmes = {p.code: p.name for p in choices.all_programmes(session)}
+    return render(
+        request,
+        "mentors/list.html",
+        {
+            "rows": rows,
+            "next_cursor": next_cursor,
+            "programme_names": programmes,
+            "notice": request.query_params.get("done"),
+        },
+    )
+
+
+def _values_of(row: Mentor) -> dict[str, Any]:
+    return {
+        "first_name": row.first_name,
+        "last_name": row.last_name,
+        "email": row.email or "",
+        "phone": row.phone or "",
+        "birth_year": str(row.birth_year) if row.birth_year else "",
+        "gender": row.gender or "",
+        "languages": list(row.languages),
+        "municipality": row.municipality,
+        "max_distance_km": _number(row.max_distance_km),
+        "capacity": str(row.capacity),
+        "programmes": list(row.programmes),
+        "interests": ", ".join(row.interests),
+        "accepts_genders": list(row.accepts_genders or []),
+        "child_certificate": row.child_certificate,
+        "lat": _number(row.lat),
+        "lon": _number(row.lon),
+        "active": row.active,
+    }
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _posted(form: FormData) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    typed, languages, aliases = choices.posted_languages(form)
+    values: dict[str, Any] = {
+        name: forms.text(form, name)
+        for name in (
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "birth_year",
+            "gender",
+            "municipality",
+            "max_distance_km",
+            "capacity",
+            "interests",
+            "lat",
+            "lon",
+        )
+    }
+    values |= {
+        "languages": typed,
+        "programmes": forms.chosen(form, "programmes"),
+        "accepts_genders": forms.chosen(form, "accepts_genders"),
+        "child_certificate": form.get("child_certificate") == "yes",
+        "active": form.get("active") == "yes",
+    }
+    interests = [part.strip() for part in values["interests"].split(",") if part.strip()]
+    body: dict[str, Any] = {
+        "first_name": values["first_name"],
+        "last_name": values["last_name"],
+        "email": values["email"] or None,
+        "phone": values["phone"] or None,
+        "birth_year": values["birth_year"] or None,
+        "gender": values["gender"] or None,
+        "languages": languages,
+        "municipality": values["municipality"],
+        "max_distance_km": values["max_distance_km"] or None,
+        "capacity": values["capacity"] or 1,
+        "programmes": values["programmes"],
+        "interests": interests,
+        "accepts_genders": values["accepts_genders"] or None,
+        "child_certificate": values["child_certificate"],
+        "lat": values["lat"] or None,
+        "lon": values["lon"] or None,
+        "active": values["active"],
+    }
+    return values, body, aliases
+
+
+def _form_page(
+    request: Request,
+    session: Session,
+    signed: SignedIn,
+    *,
+    values: dict[str, Any],
+    errors: forms.FormErrors | None = None,
+    row: Mentor | None = None,
+    status: int = 200,
+) -> Response:
+    _ = translator(request)
+    lang = i18n.language_of(request)
+    errors = errors or forms.FormErrors()
+    held = [code for code in values["languages"] if code]
+    genders = choices.gender_names(_)
+    return render(
+        request,
+        "mentors/form.html",
+        {
+            "row": row,
+            "values": {**values, "languages": choices.language_slots(values["languages"])},
+            "errors": errors.by_field,
+            "summary": errors.ordered(FIELDS),
+            "municipalities": choices.municipality_options(signed),
+            "language_choices": i18n.language_choices(lang, also=held),
+            "programmes": choices.programme_options(session, values["programmes"], _, lang),
+            "genders": [("", _("Not given"))] + [(g, genders[g]) for g in GENDERS],
+            "accepts": [(g, genders[g], "") for g in GENDERS],
+        },
+        status=status,
+    )
+
+
+@router.get("/new")
+def new_mentor(request: Request, session: SessionDep, signed: Association) -> Response:
+    """The form to register a mentor."""
+    values: dict[str, Any] = {name: "" for name in FIELDS}
+    values |= {
+        "languages": [],
+        "programmes": [],
+        "accepts_genders": [],
+        "capacity": "1",
+        "child_certificate": False,
+        "active": True,
+    }
+    return _form_page(request, session, signed, values=values)
+
+
+def _parse(
+    request: Request, form: FormData, schema: type[MentorCreate] | type[MentorUpdate]
+) -> tuple[Any, forms.FormErrors, dict[str, Any], dict[str, str]]:
+    _ = translator(request)
+    values, body, aliases = _posted(form)
+    data, errors = forms.parse(schema, body, _, aliases=aliases)
+    if choices.first_language_missing(body["languages"], values["languages"]):
+        errors.by_field = {"languages_0": _("Choose the first language."), **errors.by_field}
+        data = None
+    return data, errors, values, aliases
+
+
+@router.post("/new")
+def create_mentor(
+    request: Request, session: SessionDep, signed: Association, form: PostedForm
+) -> Response:
+    """Register the mentor, or show the form again with the errors (nothing written)."""
+    _ = translator(request)
+    data, errors, values, aliases = _parse(request, form, MentorCreate)
+    if data is not None:
+        try:
+            service.create_mentor(session, signed.principal, data)
+        except ValidationFailed as exc:
+            errors = forms.service_errors(exc, _, aliases=aliases)
+        else:
+            return see_other("/mentors?done=created")
+    return _form_page(request, session, signed, values=values, errors=errors, status=400)
+
+
+@router.get("/{mentor_id}/edit")
+def edit_mentor(
+    request: Request, session: SessionDep, signed: Association, mentor_id: IdPath
+) -> Response:
+    """The form to change a mentor (or deactivate them), filled in."""
+    row = service.get_mentor(session, signed.principal, mentor_id)
+    return _form_page(request, session, signed, values=_values_of(row), row=row)
+
+
+@router.post("/{mentor_id}/edit")
+def update_mentor(
+    request: Request, session: SessionDep, signed: Association, form: PostedForm, mentor_id: IdPath
+) -> Response:
+    """Save the changes (refused in words when someone changed the mentor meanwhile)."""
+    _ = translator(request)
+    row = service.get_mentor(session, signed.principal, mentor_id)
+    data, errors, values, aliases = _parse(request, form, MentorUpdate)
+    typed = forms.text(form, "version")
+    version = etag_of(int(typed)) if typed.isdigit() and len(typed) < 10 else None
+    if data is not None:
+        try:
+            service.update_mentor(session, signed.principal, mentor_id, data, version)
+        except ValidationFailed as exc:
+            errors = forms.service_errors(exc, _, aliases=aliases)
+        except Forbidden:
+            errors.add("form", _("You may change only your association's mentors."))
+        except PreconditionFailed:
+            errors.add(
+                "form",
+                _(
+                    "Someone else changed this mentor after you opened the form. "
+                    "The form now shows the mentor as they are; make your changes again."
+                ),
+            )
+            current = service.get_mentor(session, signed.principal, mentor_id)
+            return _form_page(
+                request,
+                session,
+                signed,
+                values=_values_of(current),
+                errors=errors,
+                row=current,
+                status=409,
+            )
+        else:
+            return see_other("/mentors?done=saved")
+    return _form_page(request, session, signed, values=values, errors=errors, row=row, status=400)

@@ -1,0 +1,226 @@
+"""Proposals to decide: each with the newcomer, the mentor, the distance and the explanation
+in words; accept, or reject with a reason. A decision that lost a race (409, 412) says so in
+words and shows the proposal as it is now.
+
+The decisions go through :mod:`app.matches.service` with the signed-in person's principal, so
+the accept's every check, the scope and the audit are the API's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from app import audit
+from app.accounts.service import SignedIn
+from app.db import SessionDep
+from app.domain import age_on
+from app.errors import Conflict, PreconditionFailed
+from app.etag import etag_of
+from app.matches import repository as matches
+from app.matches import service
+from app.matches.schemas import MatchDecision
+from app.models import Association, Match, MatchStatus
+from app.pagination import PageParams
+from app.programmes import repository as programmes
+from app.resources import IdPath
+from app.web import forms, i18n
+from app.web.explain import explain
+from app.web.pages import (
+    DESK_DEPENDENCIES,
+    DeskRole,
+    DeskRoute,
+    PostedForm,
+    render,
+    see_other,
+    translator,
+)
+
+router = APIRouter(
+    prefix="/proposals",
+    route_class=DeskRoute,
+    include_in_schema=False,
+    dependencies=DESK_DEPENDENCIES,
+)
+Staff = Annotated[SignedIn, Depends(DeskRole("admin", "coordinator"))]
+PAGE_SIZE = 20
+
+
+def cards(
+    request: Request, session: Session, signed: SignedIn, rows: Sequence[Match]
+) -> list[dict[str, Any]]:
+    """What the page shows of each proposal (each newcomer shown is audited as listed)."""
+    lang = i18n.language_of(request)
+    _ = translator(request)
+    today = datetime.now(UTC).date()
+    newcomers = matches.newcomers_by_id(session, {m.newcomer_id for m in rows})
+    mentors = matches.mentors_by_id(session, {m.mentor_id for m in rows})
+    association_ids = {mentor.association_id for mentor in mentors.values()}
+    names = {
+        a.id: a.name
+        for a in (session.get(Association, i) for i in sorted(association_ids))
+        if a is not None
+    }
+    known = programmes.by_codes(session, {m.programme for m in rows})
+    cards = []
+    for match in rows:
+        newcomer, mentor = newcomers[match.newcomer_id], mentors[match.mentor_id]
+        audit.record(session, signed.principal, "list", "newcomer", newcomer.id)
+        cards.append(
+            {
+                "match": match,
+                "newcomer": newcomer,
+                "age": age_on(newcomer.birth_date, today) if newcomer.birth_date else None,
+                "mentor": mentor,
+                "association": names.get(mentor.association_id, ""),
+                "programme": known[match.programme].name
+                if match.programme in known
+                else match.programme,
+                "explanation": explain(match, newcomer, mentor, lang=lang, gettext=_, today=today),
+            }
+        )
+    return cards
+
+
+@router.get("")
+def list_proposals(
+    request: Request,
+    session: SessionDep,
+    signed: Staff,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """The proposals waiting for a decision, in the caller's municipalities."""
+    rows, next_cursor = matches.list_page(
+        session,
+        signed.principal,
+        PageParams(limit=PAGE_SIZE, cursor=cursor or None),
+        status=MatchStatus.PROPOSED,
+    )
+    return render(
+        request,
+        "proposals/list.html",
+        {
+            "cards": cards(request, session, signed, rows),
+            "next_cursor": next_cursor,
+            "notice": request.query_params.get("done"),
+            "states": states(translator(request)),
+        },
+    )
+
+
+def states(_: Callable[[str], str]) -> dict[str, str]:
+    """A match's status in words."""
+    return {
+        "proposed": _("Waiting for a decision"),
+        "accepted": _("Accepted"),
+        "rejected": _("Rejected"),
+        "ended": _("Ended"),
+        "superseded": _("Replaced by a newer proposal"),
+    }
+
+
+def version_of(form: FormData) -> str | None:
+    """The ``If-Match`` of the version a form was shown at."""
+    typed = forms.text(form, "version")
+    return etag_of(int(typed)) if typed.isdigit() and len(typed) < 10 else None
+
+
+def lost_race(
+    request: Request, session: Session, signed: SignedIn, match_id: int, message: str
+) -> Response:
+    """The match as it is now, with why the decision was not made (409)."""
+    session.rollback()
+    current = service.get_match(session, signed.principal, match_id)
+    return render(
+        request,
+        "proposals/outcome.html",
+        {
+            "card": cards(request, session, signed, [current])[0],
+            "message": message,
+            "states": states(translator(request)),
+        },
+        status=409,
+    )
+
+
+def race_message(exc: Exception, _: Callable[[str], str]) -> str:
+    """Why a decision was refused, in words (the service's 409s and the 412)."""
+    if isinstance(exc, PreconditionFailed):
+        return _(
+            "Someone else decided or changed this proposal after you opened the page. "
+            "Here it is as it is now."
+        )
+    detail = str(exc)
+    reasons = [
+        ("can be", _("This has already been decided.")),
+        ("no place left", _("The mentor has no place left.")),
+        ("newcomer is not active", _("The newcomer is no longer active.")),
+        ("mentor is not active", _("The mentor is no longer active.")),
+        (
+            "already has an accepted match",
+            _("The newcomer already has a mentor in this programme."),
+        ),
+        ("no longer asks", _("The newcomer no longer asks for this programme.")),
+        ("another programme", _("The two are already matched in another programme.")),
+    ]
+    for fragment, message in reasons:
+        if fragment in detail:
+            return message + " " + _("Here is the proposal as it is now.")
+    return _("The proposal changed while you decided. Here it is as it is now.")
+
+
+@router.post("/{match_id}/accept")
+def accept(
+    request: Request, session: SessionDep, signed: Staff, form: PostedForm, match_id: IdPath
+) -> Response:
+    """Accept the proposal."""
+    try:
+        service.accept(session, signed.principal, match_id, version_of(form))
+    except (Conflict, PreconditionFailed) as exc:
+        return lost_race(request, session, signed, match_id, race_message(exc, translator(request)))
+    return see_other("/proposals?done=accepted")
+
+
+@router.get("/{match_id}/reject")
+def reject_form(request: Request, session: SessionDep, signed: Staff, match_id: IdPath) -> Response:
+    """Ask for the reason of a rejection."""
+    match = service.get_match(session, signed.principal, match_id)
+    card = cards(request, session, signed, [match])[0]
+    context = {"card": card, "errors": {}, "reason": "", "states": states(translator(request))}
+    return render(request, "proposals/reject.html", context)
+
+
+@router.post("/{match_id}/reject")
+def reject(
+    request: Request, session: SessionDep, signed: Staff, form: PostedForm, match_id: IdPath
+) -> Response:
+    """Reject the proposal with a reason (the pair is never proposed again)."""
+    _ = translator(request)
+    reason = forms.text(form, "reason")
+    data, errors = forms.parse(MatchDecision, {"reason": reason}, _)
+    if data is None:
+        match = service.get_match(session, signed.principal, match_id)
+        card = cards(request, session, signed, [match])[0]
+        errors.by_field["reason"] = (
+            _("Write why the proposal is rejected.")
+            if not reason
+            else (errors.by_field.get("reason", ""))
+        )
+        context = {
+            "card": card,
+            "errors": errors.by_field,
+            "reason": reason,
+            "states": states(_),
+        }
+        return render(request, "proposals/reject.html", context, status=400)
+    try:
+        service.reject(session, signed.principal, match_id, version_of(form), data.reason)
+    except (Conflict, PreconditionFailed) as exc:
+        return lost_race(request, session, signed, match_id, race_message(exc, _))
+    return see_other("/proposals?done=rejected")

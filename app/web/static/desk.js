@@ -1,0 +1,1 @@
+if (window.DKFDS && typeof window.DKFDS.init === "function") { window.DKFDS.init(); }

@@ -1,0 +1,226 @@
+"""Journeys through the desk in real headless Chromium (Debian's ``chromium``, driven by
+Playwright; no browser is downloaded), against a real uvicorn server on the test database.
+
+Each journey saves a screenshot under ``screenshots/`` and runs axe-core on every page it
+visits, failing on any serious or critical violation. Without /usr/bin/chromium the journeys
+are skipped, saying so — unless ``MAKKER_REQUIRE_BROWSER=1`` (as ``.ci/run`` sets), where a
+missing browser or axe-core fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session
+
+from tests.app.desk import PASSWORD, Desk, make_proposal
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / ".build" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "screenshots"
+REQUIRED = os.environ.get("MAKKER_REQUIRE_BROWSER") == "1"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.browser
+
+
+def _unavailable() -> str | None:
+    if not CHROMIUM.exists():
+        return f"Chromium is not installed ({CHROMIUM}; apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is not installed"
+    if not AXE.exists():
+        return f"axe-core is not installed ({AXE.relative_to(ROOT)}; make installs it)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium, or a skip (a failure under MAKKER_REQUIRE_BROWSER=1)."""
+    missing = _unavailable()
+    if missing is not None:
+        if REQUIRED:
+            pytest.fail(f"browser tests required but {missing}")
+        pytest.skip(f"browser journeys SKIPPED: {missing}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str, browser: Any) -> Iterator[str]:
+    """``makker serve`` on the test database, in its own process."""
+    port = _free_port()
+    env = {**os.environ, "MAKKER_DATABASE_URL": database_url, "MAKKER_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from app.cli import main; main()", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def page(browser: Any, server: str) -> Iterator[Any]:
+    """A fresh browser tab (its own cookies) with axe-core loaded into every page."""
+    context = browser.new_context(base_url=server, locale="da-DK")
+    context.add_init_script(path=str(AXE))
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def check_accessibility(page: Any) -> None:
+    """No serious or critical axe-core violation on the page as it is now."""
+    violations = page.evaluate(
+        """async () => {
+            const result = await axe.run(document, {resultTypes: ["violations"]});
+            return result.violations
+                .filter(v => v.impact === "serious" || v.impact === "critical")
+                .map(v => `${v.id} (${v.impact}): ` + v.nodes.map(n => n.target.join(" ")));
+        }"""
+    )
+    assert violations == [], f"{page.url}: {violations}"
+
+
+def screenshot(page: Any, name: str) -> None:
+    """Save the page as the journey's screenshot."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Any, email: str, password: str) -> None:
+    page.goto("/")
+    assert page.url.endswith("/signin")
+    check_accessibility(page)
+    page.get_by_label("E-mailadresse").fill(email)
+    page.get_by_label("Adgangskode", exact=True).fill(password)
+    page.get_by_role("button", name="Log ind").click()
+
+
+def test_a_coordinator_signs_in_registers_a_newcomer_and_finds_them(
+    page: Any, desk: Desk, db: Session
+) -> None:
+    coordinator = desk.account("coordinator", municipalities=["101"])
+    sign_in(page, coordinator.email, PASSWORD)
+    page.wait_for_url(re.compile(r"/newcomers$"))
+    check_accessibility(page)
+
+    page.get_by_role("link", name="Registrér en nyankommen").click()
+    page.wait_for_url(re.compile(r"/newcomers/new$"))
+    check_accessibility(page)
+    page.get_by_role("button", name="Registrér").click()  # nothing filled in: errors
+    summary = page.locator("#error-summary")
+    assert "Udfyld feltet." in summary.inner_text()
+    check_accessibility(page)
+
+    page.get_by_label("Fornavn").fill("Amal")
+    page.get_by_label("Efternavn").fill("Browserprøve")
+    page.get_by_label("Kommune", exact=True).select_option("101")
+    page.get_by_label("Førstesprog", exact=True).select_option(label="Arabisk")
+    page.get_by_label("Andet sprog 1").select_option(label="Engelsk")
+    page.get_by_label("Interesser").fill("fodbold, madlavning")
+    page.get_by_label("Mentorordning").check()
+    page.get_by_role("button", name="Registrér").click()
+    page.wait_for_url(re.compile(r"/newcomers/\d+\?done=created$"))
+    assert "Den nyankomne er registreret." in page.content()
+    assert page.get_by_role("heading", name="Amal Browserprøve").is_visible()
+    check_accessibility(page)
+
+    page.get_by_role("link", name="Tilbage til listen").click()
+    page.get_by_label("Navn", exact=True).fill("browserprøve")
+    page.get_by_role("button", name="Søg").click()
+    found = page.get_by_role("link", name="Amal Browserprøve")
+    assert found.is_visible()
+    assert "browserprøve" not in page.url.lower()  # the name searched is not in the URL
+    check_accessibility(page)
+    screenshot(page, "coordinator-finds-the-newcomer")
+
+
+def test_sign_in_fails_with_a_wrong_password(page: Any, desk: Desk) -> None:
+    coordinator = desk.account("coordinator", municipalities=["101"])
+    sign_in(page, coordinator.email, "not the password at all")
+    summary = page.locator("#error-summary")
+    summary.wait_for()
+    assert "E-mailadressen eller adgangskoden er forkert." in summary.inner_text()
+    assert page.url.endswith("/signin")
+    assert page.get_by_label("E-mailadresse").input_value() == coordinator.email
+    check_accessibility(page)
+    screenshot(page, "sign-in-fails")
+    page.goto("/newcomers")
+    assert page.url.endswith("/signin")  # still not signed in
+
+
+def test_a_coordinator_reads_a_proposals_explanation_and_accepts_it(
+    page: Any, desk: Desk, db: Session
+) -> None:
+    match_id = make_proposal(db)
+    coordinator = desk.account("coordinator", municipalities=["101"])
+    sign_in(page, coordinator.email, PASSWORD)
+    page.wait_for_url(re.compile(r"/newcomers$"))
+    page.get_by_role("link", name="Forslag til beslutning").click()
+    page.wait_for_url(re.compile(r"/proposals$"))
+    explanation = page.locator(".desk-explanation").first.inner_text()
+    assert (
+        explanation
+        == "taler arabisk, førstesproget · 7 km · deler football, cooking · 12 år imellem"
+    )
+    check_accessibility(page)
+    screenshot(page, "coordinator-reads-a-proposal")
+    page.get_by_role("button", name="Acceptér").click()
+    page.wait_for_url(re.compile(r"/proposals\?done=accepted$"))
+    assert "Forslaget er accepteret." in page.content()
+    assert page.locator(f'form[action="/proposals/{match_id}/accept"]').count() == 0
+    check_accessibility(page)
