@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
+from app.db import utcnow
 from app.logs import current_request_id
 from app.models import AuditEvent
 
@@ -23,3 +27,29 @@ def record(
             request_id=current_request_id(),
         )
     )
+
+
+def record_many(
+    session: Session,
+    principal: Principal,
+    action: str,
+    resource: str,
+    record_ids: Iterable[object],
+) -> None:
+    """One event per record, written by one multi-row ``INSERT`` in the caller's transaction
+    (a list page of 50 newcomers is one statement, not 50 ORM objects)."""
+    at, request_id = utcnow(), current_request_id()
+    rows = [
+        {
+            "at": at,
+            "actor_key_id": principal.key_id,
+            "actor": principal.actor,
+            "action": action,
+            "resource": resource,
+            "record_id": str(record_id),
+            "request_id": request_id,
+        }
+        for record_id in record_ids
+    ]
+    if rows:
+        session.execute(insert(AuditEvent).values(rows))

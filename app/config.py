@@ -19,6 +19,11 @@ class Settings(BaseSettings):
     report_min_count: int = 5
     #: How long an idempotency key's answer is replayed.
     idempotency_ttl_hours: int = 24
+    #: Requests a process serves at once, and as many pooled database connections (see
+    #: app/concurrency.py); the rest wait their turn.
+    db_pool_size: int = 20
+    #: How long a request waits for its turn or a connection before a 503 with Retry-After.
+    db_pool_timeout_seconds: float = 10.0
 
 
 @lru_cache

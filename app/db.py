@@ -57,13 +57,28 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+#: Pooled connections beyond ``pool_size``: for the few requests that hold a second one (a
+#: match run started over the API reads and writes on its own sessions).
+POOL_OVERFLOW = 5
+
+
+def make_engine(
+    url: str, *, pool_size: int | None = None, pool_timeout: float | None = None, **kwargs: Any
+) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout.
 
-    Bound parameters are left out of error messages and logs (``hide_parameters``): they hold
-    names, e-mails and phone numbers, and a database error must not copy them into a log.
+    ``pool_size`` sizes the connection pool for a server (one per request served at once,
+    plus :data:`POOL_OVERFLOW`); ``pool_timeout`` is how long a checkout waits before
+    ``sqlalchemy.exc.TimeoutError`` (answered 503). Bound parameters are left out of error
+    messages and logs (``hide_parameters``): they hold names, e-mails and phone numbers, and
+    a database error must not copy them into a log.
     """
     kwargs.setdefault("hide_parameters", True)
+    if pool_size is not None and ":memory:" not in url:
+        kwargs.setdefault("pool_size", pool_size)
+        kwargs.setdefault("max_overflow", POOL_OVERFLOW)
+    if pool_timeout is not None:
+        kwargs.setdefault("pool_timeout", pool_timeout)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kwargs)

@@ -13,11 +13,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 import matching
 from app.models import Association, Match, Mentor, Newcomer, Programme
 from app.suggestions.service import find
+from tests.app.factories import make_association, make_mentor, make_newcomer
 from tests.app.suggestions_reference import full_load_suggestions
 
 TODAY = date(2026, 11, 22)
@@ -147,3 +149,29 @@ def test_the_seed_reaches_every_reason(db: Session) -> None:
         for newcomer in _seed(db, seed, newcomers=newcomers, mentors=mentors):
             reasons.update(b.reason for b in full_load_suggestions(db, newcomer.id, 5, None, TODAY))
     assert reasons >= {None, *matching.RULES}
+
+
+def test_the_mentor_index_follows_every_change(
+    client: TestClient, db: Session, admin: dict[str, str]
+) -> None:
+    association = make_association(db)
+    newcomer = make_newcomer(db, languages=["ar"], programmes=["mentor"])
+    url = f"/api/v1/newcomers/{newcomer.id}/suggestions"
+
+    def candidates() -> list[int]:
+        [block] = client.get(url, headers=admin).json()["items"]
+        return [c["mentor_id"] for c in block["candidates"]]
+
+    first = make_mentor(db, association, languages=["ar"], programmes=["mentor"])
+    assert candidates() == [first.id]
+    second = make_mentor(db, association, languages=["ar"], programmes=["mentor"])
+    assert candidates() == [first.id, second.id]  # a new mentor
+    patch = client.patch(f"/api/v1/mentors/{first.id}", headers=admin, json={"languages": ["da"]})
+    assert patch.status_code == 200, patch.text
+    assert candidates() == [second.id]  # an update
+    client.patch(f"/api/v1/mentors/{first.id}", headers=admin, json={"languages": ["ar"]})
+    client.patch(f"/api/v1/mentors/{second.id}", headers=admin, json={"active": False})
+    assert candidates() == [first.id]  # deactivated
+    assert client.delete(f"/api/v1/mentors/{first.id}", headers=admin).status_code == 204
+    [block] = client.get(url, headers=admin).json()["items"]
+    assert block["candidates"] == [] and block["passed"] == {"programme": 0}  # deleted
