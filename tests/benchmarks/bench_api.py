@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -77,6 +78,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     statuses: dict[int, int]
+    cpu_ms: float = 0.0  # server CPU per answered request
 
     @property
     def errors(self) -> int:
@@ -89,20 +91,45 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url: str, seconds: int, headers: dict[str, str], script: str = "") -> Result:
-    """``wrk -t1 -c32`` for ``seconds`` against ``url``."""
+def wrk(
+    url: str, seconds: int, headers: dict[str, str], script: str = "", server: int | None = None
+) -> Result:
+    """``wrk -t1 -c32`` for ``seconds`` against ``url``; with ``server`` (a pid), also the
+    server's CPU milliseconds per request, which a busy machine disturbs far less than
+    throughput."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script + _LUA)
     command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "30s", "--latency"]
     command += ["-s", lua.name]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
+    before = cpu_seconds(server) if server is not None else 0.0
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    used = cpu_seconds(server) - before if server is not None else 0.0
     os.unlink(lua.name)
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.MULTILINE))
     statuses = {int(s): int(n) for s, n in re.findall(r"^status (\d+) (\d+)$", out, re.MULTILINE)}
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    return Result(rps, _ms(percentiles["50"]), _ms(percentiles["99"]), statuses)
+    answered = sum(statuses.values())
+    cpu_ms = 1000 * used / answered if answered else 0.0
+    return Result(rps, _ms(percentiles["50"]), _ms(percentiles["99"]), statuses, cpu_ms)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` and its children (uvicorn's workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # fields[1] is the parent's pid; fields[11], fields[12] are utime and stime.
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def _free_port() -> int:
@@ -152,7 +179,8 @@ def _median(results: list[Result]) -> Result:
     for r in results:
         for status, n in r.statuses.items():
             statuses[status] = statuses.get(status, 0) + n
-    return Result(chosen.rps, chosen.p50_ms, chosen.p99_ms, statuses)
+    cpu = statistics.median(r.cpu_ms for r in results)
+    return Result(chosen.rps, chosen.p50_ms, chosen.p99_ms, statuses, cpu)
 
 
 def benchmark(database: str, *, seconds: int, rounds: int, workers: list[int]) -> None:
@@ -183,21 +211,23 @@ def benchmark(database: str, *, seconds: int, rounds: int, workers: list[int]) -
             root = f"http://127.0.0.1:{makker_port}"
             plain = f"http://127.0.0.1:{base_port}/matches?limit=50"
             cases = [
-                ("plain baseline: GET /matches?limit=50", plain, {}, ""),
-                ("GET /matches?limit=50 (admin)", f"{api}/matches?limit=50", as_admin, ""),
+                ("plain baseline: GET /matches?limit=50", plain, {}, "", baseline.pid),
+                ("GET /matches?limit=50 (admin)", f"{api}/matches?limit=50", as_admin, "",
+                 makker.pid),
                 ("GET /matches?limit=50 (coordinator of 101)", f"{api}/matches?limit=50",
-                 as_coordinator, ""),
+                 as_coordinator, "", makker.pid),
                 ("GET /newcomers?limit=50 (admin, 50 audit rows)", f"{api}/newcomers?limit=50",
-                 as_admin, ""),
-                ("GET /newcomers/{id}/suggestions (admin)", root, as_admin, _SUGGESTIONS_LUA),
+                 as_admin, "", makker.pid),
+                ("GET /newcomers/{id}/suggestions (admin)", root, as_admin, _SUGGESTIONS_LUA,
+                 makker.pid),
             ]  # fmt: skip
             try:
                 wrk(cases[1][1], 2, as_admin)  # warm-up: pools, caches, the mentor index
                 wrk(root, 2, as_admin, _SUGGESTIONS_LUA)
                 found: dict[str, list[Result]] = {name: [] for name, *_ in cases}
                 for _ in range(rounds):
-                    for name, target, headers, script in cases:
-                        found[name].append(wrk(target, seconds, headers, script))
+                    for name, target, headers, script, pid in cases:
+                        found[name].append(wrk(target, seconds, headers, script, pid))
             finally:
                 _stop(makker)
             for name, *_ in cases:
