@@ -240,14 +240,21 @@ def benchmark(database: str, *, seconds: int, rounds: int, workers: list[int]) -
 
 def _print(rows: list[tuple[str, Result]]) -> None:
     print(f"\nwrk -t1 -c{CONNECTIONS}, median of the rounds; 5xx summed over all rounds")
-    print("| request | req/s | p50 ms | p99 ms | 5xx | vs. baseline |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    baseline = 0.0
+    print(
+        "| request | req/s | p50 ms | p99 ms | 5xx | server CPU ms/request "
+        "| req/s vs. baseline | CPU/request vs. baseline |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    baseline: Result | None = None
     for name, r in rows:
         if name.startswith("plain"):
-            baseline = r.rps
-        ratio = f"{r.rps / baseline:.2f}x" if baseline else "—"
-        print(f"| {name} | {r.rps:.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} | {ratio} |")
+            baseline = r
+        speed = f"{r.rps / baseline.rps:.2f}x" if baseline else "-"
+        cost = f"{baseline.cpu_ms / r.cpu_ms:.2f}x" if baseline and r.cpu_ms else "-"
+        print(
+            f"| {name} | {r.rps:.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} "
+            f"| {r.cpu_ms:.2f} | {speed} | {cost} |"
+        )
 
 
 def test_api_under_load() -> None:
