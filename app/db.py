@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Request
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from starlette.concurrency import run_in_threadpool
@@ -75,11 +75,12 @@ def make_engine(
     a database error must not copy them into a log.
     """
     kwargs.setdefault("hide_parameters", True)
-    if pool_size is not None and ":memory:" not in url:
-        kwargs.setdefault("pool_size", pool_size)
-        kwargs.setdefault("max_overflow", POOL_OVERFLOW)
-    if pool_timeout is not None:
-        kwargs.setdefault("pool_timeout", pool_timeout)
+    if not _in_memory(url):  # an in-memory SQLite database has one connection, no queue
+        if pool_size is not None:
+            kwargs.setdefault("pool_size", pool_size)
+            kwargs.setdefault("max_overflow", POOL_OVERFLOW)
+        if pool_timeout is not None:
+            kwargs.setdefault("pool_timeout", pool_timeout)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kwargs)
@@ -107,6 +108,13 @@ def make_engine(
     # database restart one request fails and the rest reconnect.
     kwargs.setdefault("pool_pre_ping", False)
     return create_engine(url, **kwargs)
+
+
+def _in_memory(url: str) -> bool:
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and (
+        parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
+    )
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
