@@ -37,11 +37,14 @@ class ConcurrencyLimit:
             return
         if self._slots is None:  # created on the server's event loop
             self._slots = asyncio.Semaphore(self.limit)
-        try:
-            await asyncio.wait_for(self._slots.acquire(), self.timeout_seconds)
-        except TimeoutError:
-            await busy_response()(scope, receive, send)
-            return
+        if self._slots.locked():  # wait_for costs a task: only when there is a wait
+            try:
+                await asyncio.wait_for(self._slots.acquire(), self.timeout_seconds)
+            except TimeoutError:
+                await busy_response()(scope, receive, send)
+                return
+        else:
+            await self._slots.acquire()
         try:
             await self.app(scope, receive, send)
         finally:
