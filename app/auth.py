@@ -96,13 +96,23 @@ def authenticate(session: Session, key: str) -> Principal | None:
     parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != "mk":
         return None
-    row = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
+    # Only the columns needed, not an ORM object: this runs on every request.
+    row = session.execute(
+        select(
+            ApiKey.id,
+            ApiKey.role,
+            ApiKey.association_id,
+            ApiKey.municipalities,
+            ApiKey.secret_hash,
+            ApiKey.revoked_at,
+        ).where(ApiKey.prefix == parts[1])
+    ).one_or_none()
     # Hash even when no row matched, so timing does not tell whether a prefix exists.
     presented = _hash(parts[2])
     stored = row.secret_hash if row is not None else _hash("")
     if not hmac.compare_digest(presented, stored) or row is None or row.revoked_at is not None:
         return None
-    role: Role = row.role  # type: ignore[assignment]
+    role: Role = row.role
     return Principal(
         key_id=row.id,
         role=role,

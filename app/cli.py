@@ -29,13 +29,28 @@ def _database_url() -> str:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", envvar="PORT")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (one per core uses them all).")
+    ] = 1,
 ) -> None:
     """Serve the API with uvicorn (and, unless MAKKER_EMBEDDED_WORKER=false, the run worker)."""
     import uvicorn
 
     from app.main import create_app
 
-    uvicorn.run(create_app(), host=host, port=port, access_log=False, log_config=None)
+    if workers == 1:
+        uvicorn.run(create_app(), host=host, port=port, access_log=False, log_config=None)
+        return
+    # Several processes need the app by name: each worker builds its own (and its own pool).
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        access_log=False,
+        log_config=None,
+    )
 
 
 @cli.command()

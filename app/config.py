@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     signin_limit_per_account: str = "5/15 minutes"
     #: Where the npm assets (dkfds, axe-core) were installed by the set-up.
     desk_assets_dir: str = ".build/npm/node_modules"
+    #: Requests a process serves at once, and as many pooled database connections (see
+    #: app/concurrency.py); the rest wait their turn.
+    db_pool_size: int = 20
+    #: How long a request waits for its turn or a connection before a 503 with Retry-After.
+    db_pool_timeout_seconds: float = 10.0
 
 
 @lru_cache

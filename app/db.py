@@ -8,15 +8,16 @@ for a writer. A request reads only when it is a ``GET`` or ``HEAD`` whose route 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+from starlette.concurrency import run_in_threadpool
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -64,13 +65,29 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+#: Pooled connections beyond ``pool_size``: for the few requests that hold a second one (a
+#: match run started over the API reads and writes on its own sessions).
+POOL_OVERFLOW = 5
+
+
+def make_engine(
+    url: str, *, pool_size: int | None = None, pool_timeout: float | None = None, **kwargs: Any
+) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout.
 
-    Bound parameters are left out of error messages and logs (``hide_parameters``): they hold
-    names, e-mails and phone numbers, and a database error must not copy them into a log.
+    ``pool_size`` sizes the connection pool for a server (one per request served at once,
+    plus :data:`POOL_OVERFLOW`); ``pool_timeout`` is how long a checkout waits before
+    ``sqlalchemy.exc.TimeoutError`` (answered 503). Bound parameters are left out of error
+    messages and logs (``hide_parameters``): they hold names, e-mails and phone numbers, and
+    a database error must not copy them into a log.
     """
     kwargs.setdefault("hide_parameters", True)
+    if not _in_memory(url):  # an in-memory SQLite database has one connection, no queue
+        if pool_size is not None:
+            kwargs.setdefault("pool_size", pool_size)
+            kwargs.setdefault("max_overflow", POOL_OVERFLOW)
+        if pool_timeout is not None:
+            kwargs.setdefault("pool_timeout", pool_timeout)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kwargs)
@@ -96,8 +113,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No ping before every checkout: it is a round trip on every request (a tenth of the
+    # list's time). A connection the server has dropped fails its first statement instead;
+    # SQLAlchemy then discards every pooled connection older than that error, so after a
+    # database restart one request fails and the rest reconnect.
+    kwargs.setdefault("pool_pre_ping", False)
     return create_engine(url, **kwargs)
+
+
+def _in_memory(url: str) -> bool:
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and (
+        parsed.database in (None, "", ":memory:") or parsed.query.get("mode") == "memory"
+    )
 
 
 #: The execution option of an engine or connection whose transactions only read.
@@ -160,22 +188,36 @@ def request_writes(request: Request) -> bool:
     return bool(getattr(endpoint, "makker_writes", False))
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request: committed when the handler succeeds, else rolled back.
 
-    A request that only reads gets a reader's session (no write lock on SQLite).
+    A request that only reads gets a reader's session (no write lock on SQLite). ``async``
+    so that opening the session (no I/O: the connection is taken at the first query, on the
+    handler's thread) costs no trip to a worker thread; the commit or rollback and the close
+    run together in one.
     """
     state = request.app.state
     factory: sessionmaker[Session] = (
         state.sessionmaker if request_writes(request) else state.read_sessionmaker
     )
-    with factory() as session:
-        try:
-            yield session
+    session = factory()
+    try:
+        yield session
+    except BaseException:
+        await run_in_threadpool(_close, session, commit=False)
+        raise
+    await run_in_threadpool(_close, session, commit=True)
+
+
+def _close(session: Session, *, commit: bool) -> None:
+    """Commit (or roll back) and close, on a worker thread."""
+    try:
+        if commit:
             session.commit()
-        except BaseException:
+        else:
             session.rollback()
-            raise
+    finally:
+        session.close()
 
 
 def unavailable(exc: BaseException) -> str | None:

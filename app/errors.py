@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from matching.errors import ProblemError
@@ -156,8 +157,26 @@ def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts)
 
 
+#: Seconds a client is asked to wait when the service is saturated.
+RETRY_AFTER_SECONDS = 1
+
+
+def busy_response() -> JSONResponse:
+    """503 with ``Retry-After``: no connection (or turn) came free in time."""
+    return problem_response(
+        503,
+        "Service unavailable",
+        "The service is busy; retry shortly",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that turn every error into problem details."""
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_timeout(_request: Request, _exc: PoolTimeout) -> JSONResponse:
+        return busy_response()
 
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector,
 from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy import text
 
+from app.concurrency import ConcurrencyLimit
 from app.config import Settings, get_settings
 from app.db import make_engine, make_read_sessionmaker, make_sessionmaker, reading
 from app.errors import install_error_handlers, problem_response
@@ -41,7 +42,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Volunteer-newcomer matching for Danish municipalities.",
     )
     app.state.settings = settings
-    app.state.engine = make_engine(settings.database_url)
+    app.state.engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.read_sessionmaker = make_read_sessionmaker(app.state.engine)
     app.state.auth_failures = FailureLimiter(
@@ -83,6 +88,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_desk(app, settings)  # the desk's pages at /, after every API route
     app.add_middleware(NulGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        ConcurrencyLimit,
+        limit=settings.db_pool_size,
+        timeout_seconds=settings.db_pool_timeout_seconds,
+    )
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app

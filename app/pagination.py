@@ -33,11 +33,12 @@ class PageParams(BaseModel):
     cursor: str | None = None
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> PageParams:
-    """The pagination query parameters of a list route."""
+    """The pagination query parameters of a list route (``async``: no I/O, so FastAPI runs it
+    on the event loop instead of a worker thread)."""
     return PageParams(limit=limit, cursor=cursor)
 
 

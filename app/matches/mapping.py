@@ -28,16 +28,17 @@ What the solver sees (the stored matches' roles are :mod:`app.matches.standing`'
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Integer, Select, Text, any_, bindparam, cast, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from app.matches.standing import Standing, StoredMatch, read_standing
+from app.matches.standing import SHAPING, Standing, StoredMatch, classify, read_standing
 from app.models import Match as MatchRow
 from app.models import MatchStatus
 from app.models import Mentor as MentorRow
@@ -375,6 +376,190 @@ def _links(
         forbidden=tuple(mm.ForbiddenPair(n, m) for n, m in forbidden),
         proposals=proposals,
         stale=tuple(stale),
+    )
+
+
+def read_mentors(session: Session, *, today: date) -> tuple[mm.Mentor, ...]:
+    """Every active mentor, by id, as the solver sees them before accepted matches count:
+    ``capacity`` and ``programmes`` as stored (:func:`suggestion_problem` applies the load
+    and the active programmes). For suggestions' in-process index of mentors."""
+    rows = session.execute(_mentor_columns().where(MentorRow.active.is_(True))).all()
+    return tuple(
+        mm.Mentor(
+            id=mentor_key(r.id),
+            languages=tuple(languages or ()),
+            municipality=r.municipality,
+            programmes=tuple(wanted_programmes or ()),
+            capacity=int(r.capacity),
+            lat=r.lat,
+            lon=r.lon,
+            max_distance_km=r.max_distance_km,
+            interests=tuple(interests or ()),
+            gender=_gender(r.gender),
+            age=age_from_year(r.birth_year, today),
+            accepts_genders=None if accepts is None else tuple(accepts),
+            child_certificate=bool(r.child_certificate),
+        )
+        for r, (languages, wanted_programmes, interests, accepts) in zip(
+            rows, _decode_json(rows, 4), strict=True
+        )
+    )
+
+
+def suggestion_problem(
+    session: Session,
+    newcomer_id: int,
+    mentors: Sequence[mm.Mentor],
+    *,
+    today: date,
+    policy: mm.Policy | None = None,
+) -> Snapshot:
+    """One newcomer against only ``mentors`` (from :func:`read_mentors`): what suggestions
+    need, read in a few rows.
+
+    The newcomer and these mentors come out exactly as
+    ``load_problem(session, newcomer_ids=[newcomer_id])`` gives them (the same open requests,
+    capacities, programmes, forbidden pairs), but only these mentors' accepted matches are
+    read, as ``fixed`` (their load), and only the newcomer's own matches otherwise. A caller
+    that passes every mentor who could pass the programme, language and distance rules gets
+    the same candidates and, from the distance rule on, the same ``passed`` counts.
+    """
+    programmes, active_codes = _programmes(session)
+    ids = sorted(mentor_id_of(m.id) for m in mentors)
+    columns = (MatchRow.id, MatchRow.newcomer_id, MatchRow.mentor_id, MatchRow.programme)
+    accepted = (
+        session.execute(
+            select(*columns)
+            .where(
+                MatchRow.status == MatchStatus.ACCEPTED,
+                _among(session, MatchRow.mentor_id, ids),
+            )
+            .order_by(MatchRow.id)
+        ).all()
+        if ids
+        else []
+    )
+    own = classify(
+        session.execute(
+            select(*columns, MatchRow.status, MatchRow.source, MatchRow.score)
+            .where(MatchRow.newcomer_id == newcomer_id, MatchRow.status.in_(SHAPING))
+            .order_by(MatchRow.id)
+        ).all()
+    )
+
+    fixed_load: dict[int, int] = defaultdict(int)
+    fixed: dict[tuple[str, str, str], None] = {}
+    for a in accepted:
+        fixed_load[a.mentor_id] += 1
+        fixed[(newcomer_key(a.newcomer_id), mentor_key(a.mentor_id), a.programme)] = None
+    present = set(ids)
+    # The same reading of the newcomer's own matches as load_problem's (standing.classify):
+    # accepted and manual proposals close their request; manual, rejected and ended block
+    # their pair.
+    closed = {m.programme for m in (*own.fixed, *own.manual)}
+    blocking = sorted((*own.manual, *own.forbidden), key=lambda m: m.id)
+    forbidden = dict.fromkeys(
+        (newcomer_key(newcomer_id), mentor_key(m.mentor_id))
+        for m in blocking
+        if m.mentor_id in present
+    )
+
+    loaded = tuple(
+        _with_load(m, fixed_load.get(mentor_id_of(m.id), 0), active_codes)
+        for m in sorted(mentors, key=lambda m: mentor_id_of(m.id))
+    )
+    newcomers: list[mm.Newcomer] = []
+    row = session.execute(
+        _newcomer_columns().where(NewcomerRow.id == newcomer_id, NewcomerRow.active.is_(True))
+    ).one_or_none()
+    if row is not None:
+        [(languages, asked, interests)] = _decode_json([row], 3)
+        requested = tuple(
+            dict.fromkeys(p for p in (asked or ()) if p in active_codes and p not in closed)
+        )
+        if requested:
+            newcomers.append(
+                mm.Newcomer(
+                    id=newcomer_key(row.id),
+                    languages=tuple(languages or ()),
+                    municipality=row.municipality,
+                    programmes=requested,
+                    lat=row.lat,
+                    lon=row.lon,
+                    max_distance_km=row.max_distance_km,
+                    age=age_on(row.birth_date, today),
+                    gender=_gender(row.gender),
+                    interests=tuple(interests or ()),
+                    mentor_gender=_gender(row.mentor_gender),
+                    waiting_days=waiting_days(row.registered_at, today),
+                )
+            )
+    problem = mm.Problem(
+        mentors=loaded,
+        newcomers=tuple(newcomers),
+        policy=policy or mm.Policy(),
+        programmes=programmes,
+        fixed=tuple(mm.Assignment(*triple) for triple in fixed),
+        forbidden=tuple(mm.ForbiddenPair(n, m) for n, m in forbidden),
+    )
+    return Snapshot(
+        problem=problem,
+        today=today,
+        newcomer_ids={n.id: newcomer_id for n in newcomers},
+        mentor_ids={m.id: mentor_id_of(m.id) for m in loaded},
+    )
+
+
+def _among(session: Session, column: Any, ids: Sequence[int]) -> Any:
+    """``column IN ids``; on PostgreSQL as ``= ANY(array)``, one parameter however many ids."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", list(ids), type_=ARRAY(Integer)))
+    return column.in_(ids)
+
+
+def _with_load(mentor: mm.Mentor, load: int, active_codes: frozenset[str]) -> mm.Mentor:
+    """A mentor of :func:`read_mentors` with only active programmes and room for ``load``."""
+    programmes = tuple(p for p in mentor.programmes if p in active_codes)
+    capacity = max(mentor.capacity, load, 1)
+    if programmes == mentor.programmes and capacity == mentor.capacity:
+        return mentor
+    return replace(mentor, programmes=programmes, capacity=capacity)
+
+
+def _mentor_columns() -> Select[Any]:
+    """The mentor columns the solver reads (JSON ones last, as texts); as in load_problem."""
+    return select(
+        MentorRow.id,
+        MentorRow.municipality,
+        MentorRow.capacity,
+        MentorRow.lat,
+        MentorRow.lon,
+        MentorRow.max_distance_km,
+        MentorRow.gender,
+        MentorRow.birth_year,
+        MentorRow.child_certificate,
+        _text(MentorRow.languages),
+        _text(MentorRow.programmes),
+        _text(MentorRow.interests),
+        _text(MentorRow.accepts_genders),
+    ).order_by(MentorRow.id)
+
+
+def _newcomer_columns() -> Select[Any]:
+    """The newcomer columns the solver reads (JSON ones last, as texts); as in load_problem."""
+    return select(
+        NewcomerRow.id,
+        NewcomerRow.municipality,
+        NewcomerRow.lat,
+        NewcomerRow.lon,
+        NewcomerRow.max_distance_km,
+        NewcomerRow.birth_date,
+        NewcomerRow.gender,
+        NewcomerRow.mentor_gender,
+        NewcomerRow.registered_at,
+        _text(NewcomerRow.languages),
+        _text(NewcomerRow.programmes),
+        _text(NewcomerRow.interests),
     )
 
 

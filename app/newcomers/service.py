@@ -38,8 +38,7 @@ def list_newcomers(
     rows, cursor = repository.list_scoped(
         session, principal, params, municipality=municipality, active=active
     )
-    for row in rows:
-        audit.record(session, principal, "list", RESOURCE, row.id)
+    audit.record_many(session, principal, "list", RESOURCE, [row.id for row in rows])
     return rows, cursor
 
 

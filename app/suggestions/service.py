@@ -1,11 +1,21 @@
 """Suggestions from the solver's own rules and score (``matching.suggest``), never a copy.
 
-The problem is read by the one bridge (``load_problem`` for this newcomer against every
-active mentor, with accepted matches as load and rejected pairs as forbidden), so a
-suggestion qualifies exactly when the nightly run could propose it.
+Only the mentors who could qualify are scored: the process's index of mentors
+(:mod:`app.suggestions.index`, checked against the table on every call) narrows them by
+programme, a shared language and distance (a superset of those who pass the programme,
+language and distance rules), the bridge adds their accepted load and the newcomer's
+forbidden pairs (``suggestion_problem``), and ``matching.suggest`` decides. The answer is the
+one ``load_problem(newcomer_ids=[id])`` against every mentor would give
+(tests/app/test_suggestions_narrowed.py compares both on random data): the candidates and the
+counts from the distance rule on come from the narrowed set, which holds every mentor who gets
+that far; the programme and language counts, over all mentors of the programme, come from the
+index.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
@@ -13,15 +23,113 @@ import matching
 from app import audit
 from app.auth import Principal
 from app.errors import Conflict, ValidationFailed
-from app.matches.mapping import load_problem, mentor_id_of, newcomer_key
+from app.matches.mapping import mentor_id_of, newcomer_key, suggestion_problem
+from app.models import Newcomer
 from app.newcomers.repository import get_scoped
-from app.suggestions import repository
+from app.suggestions import index, repository
+from app.suggestions.index import Counts
+from app.suggestions.nearby import point_of
 from app.suggestions.schemas import (
     CandidateRead,
     RequestSuggestions,
     ScoreComponents,
     SuggestionsRead,
 )
+
+POLICY = matching.Policy()
+
+
+def find(
+    session: Session,
+    newcomer: Newcomer,
+    *,
+    limit: int,
+    programme: str | None = None,
+    today: date | None = None,
+) -> list[matching.Suggestions]:
+    """The ``matching.suggest`` answer for each open request of ``newcomer`` (or
+    ``programme``), over the mentors who could qualify, with the counts over all mentors.
+
+    422 for an unknown programme; 409 when ``programme`` is not an open request.
+    """
+    today = today or datetime.now(UTC).date()
+    codes = [programme] if programme is not None else list(dict.fromkeys(newcomer.programmes))
+    languages = list(newcomer.languages)
+    counts: dict[str, Counts] = {}
+    chosen: dict[str, matching.Mentor] = {}
+    per_programme: dict[str, set[str]] = {}
+    if newcomer.active and codes and languages:
+        mentors = index.current(session, today=today, policy=POLICY)
+        point = point_of(newcomer.lat, newcomer.lon, newcomer.municipality)
+        limit_km = (
+            POLICY.default_max_distance_km
+            if newcomer.max_distance_km is None
+            else newcomer.max_distance_km
+        )
+        for rule in repository.programme_rules(session, codes):
+            found = mentors.counts(
+                rule.code, languages, rule.requires_language, rule.requires_first_language
+            )
+            counts[rule.code] = found
+            near = mentors.near(rule.code, languages, point, limit_km)
+            # One mentor of the programme, near or not: matching.suggest then tells whether
+            # the newcomer's age lets any mentor pass the programme rule.
+            if found.first is not None:
+                near.append(found.first)
+            chosen.update((m.id, m) for m in near)
+            per_programme[rule.code] = {m.id for m in near}
+    snapshot = suggestion_problem(
+        session, newcomer.id, list(chosen.values()), today=today, policy=POLICY
+    )
+    problem = snapshot.problem
+    if programme is not None and programme not in {p.code for p in problem.programmes}:
+        raise ValidationFailed("programme", f"unknown programme {programme!r}")
+    key = newcomer_key(newcomer.id)
+    person = next((n for n in problem.newcomers if n.id == key), None)
+    open_requests = person.programmes if person is not None else ()
+    if programme is not None:
+        if programme not in open_requests:
+            raise Conflict(f"Newcomer {newcomer.id} has no open request in {programme!r}")
+        wanted: tuple[str, ...] = (programme,)
+    else:
+        wanted = open_requests
+    return [
+        _counted_over_all(
+            matching.suggest(_only(problem, per_programme[code]), key, code, limit), counts[code]
+        )
+        for code in wanted
+    ]
+
+
+def _only(problem: matching.Problem, mentors: set[str]) -> matching.Problem:
+    """``problem`` with only ``mentors`` (and the pairs that name them): each request is
+    scored against its own programme's mentors, not every narrowed one."""
+    return replace(
+        problem,
+        mentors=tuple(m for m in problem.mentors if m.id in mentors),
+        fixed=tuple(a for a in problem.fixed if a.mentor in mentors),
+        forbidden=tuple(f for f in problem.forbidden if f.mentor in mentors),
+    )
+
+
+def _counted_over_all(block: matching.Suggestions, counts: Counts) -> matching.Suggestions:
+    """``block`` with the programme and language counts over every mentor of the programme.
+
+    ``block`` counted only the narrowed mentors. Its programme count is positive exactly when
+    the newcomer's age fits the programme (a mentor of it is always among them); its counts
+    from the distance rule on are already complete (a rule left out means none were left).
+    """
+    age_fits = block.passed.get("programme", 0) > 0
+    left = [counts.in_programme if age_fits else 0, counts.speaking]
+    left += [block.passed.get(rule, 0) for rule in matching.RULES[2:]]
+    passed: dict[str, int] = {}
+    reason: str | None = None
+    for rule, count in zip(matching.RULES, left, strict=True):
+        passed[rule] = count
+        if count == 0:
+            reason = rule
+            break
+    return replace(block, reason=reason, passed=passed)
 
 
 def suggestions(
@@ -38,20 +146,7 @@ def suggestions(
     not an open request (not asked for, already matched, or the newcomer is inactive).
     """
     newcomer = get_scoped(session, principal, newcomer_id)
-    snapshot = load_problem(session, newcomer_ids=[newcomer.id])
-    problem = snapshot.problem
-    if programme is not None and programme not in {p.code for p in problem.programmes}:
-        raise ValidationFailed("programme", f"unknown programme {programme!r}")
-    key = newcomer_key(newcomer.id)
-    person = next((n for n in problem.newcomers if n.id == key), None)
-    open_requests = person.programmes if person is not None else ()
-    if programme is not None:
-        if programme not in open_requests:
-            raise Conflict(f"Newcomer {newcomer.id} has no open request in {programme!r}")
-        wanted: tuple[str, ...] = (programme,)
-    else:
-        wanted = open_requests
-    found = [matching.suggest(problem, key, code, limit) for code in wanted]
+    found = find(session, newcomer, limit=limit, programme=programme)
     mentor_ids = {mentor_id_of(c.mentor) for s in found for c in s.candidates}
     facts = repository.mentor_facts(session, mentor_ids)
     items = []

@@ -1,0 +1,160 @@
+"""An in-process index of the active mentors, kept current between suggestion calls.
+
+Reading and converting 15,000 mentors costs a few hundred milliseconds; a suggestion needs
+only the few hundred near one newcomer, but the first two ``passed`` counts are over every
+mentor of the programme. So each process keeps the mentors (as ``matching.Mentor``, from the
+bridge) with arrays to narrow and count them, and checks on every call that the table has
+not changed: a fingerprint of the ``mentors`` table (row count, highest id, sum of versions,
+latest ``updated_at``, one cheap aggregate query) read in the caller's transaction. Every
+change to a mentor changes it — an insert raises the count or the highest id and the latest
+``updated_at``, a delete lowers the count, an update bumps the version — so a stale index is
+never used; the index is rebuilt from that same transaction's view. Accepted matches (load),
+the newcomer's own pairs and the programmes are read fresh on every call, never cached.
+
+The narrowing is a pre-filter with slack: it may keep a mentor a little too far away, never
+drop one the library would accept. The counts apply the programme and language rules as
+``matching`` states them (a mentor of the programme; a shared language, the programme's
+required language, the newcomer's first language when asked), compared with the library on
+random data in tests/app/test_suggestions_narrowed.py.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import matching
+from app.matches.mapping import read_mentors
+from app.models import Mentor
+from app.suggestions.nearby import point_of
+from matching.geo import haversine_km
+
+#: Slack on the distance pre-filter (km): the library's distance rule decides exactly.
+_SLACK_KM = 0.5
+
+Fingerprint = tuple[Any, ...]
+
+
+def fingerprint(session: Session) -> Fingerprint:
+    """What changes whenever any mentor row is inserted, updated or deleted."""
+    row = session.execute(
+        select(
+            func.count(Mentor.id),
+            func.max(Mentor.id),
+            func.coalesce(func.sum(Mentor.version), 0),
+            func.max(Mentor.updated_at),
+        )
+    ).one()
+    return tuple(row)
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Active mentors of a programme, those of them passing the language rule, and one of
+    them (``None`` when there are none)."""
+
+    in_programme: int
+    speaking: int
+    first: matching.Mentor | None
+
+
+class MentorIndex:
+    """The active mentors of one database snapshot, with arrays to narrow and count them."""
+
+    def __init__(self, mentors: Sequence[matching.Mentor], key: Fingerprint, policy: Any) -> None:
+        self.key = key
+        self.mentors = tuple(mentors)
+        points = [point_of(m.lat, m.lon, m.municipality) for m in self.mentors]
+        self.lat = np.array([p[0] for p in points], dtype=np.float64)
+        self.lon = np.array([p[1] for p in points], dtype=np.float64)
+        default = float(policy.default_max_distance_km)
+        self.limit_km = np.array(
+            [default if m.max_distance_km is None else m.max_distance_km for m in self.mentors],
+            dtype=np.float64,
+        )
+        vocabulary = sorted({code for m in self.mentors for code in m.languages})
+        self.language_bit = {code: i for i, code in enumerate(vocabulary)}
+        words = max(1, (len(vocabulary) + 63) // 64)
+        self.languages = np.zeros((len(self.mentors), words), dtype=np.uint64)
+        members: defaultdict[str, list[int]] = defaultdict(list)
+        for i, m in enumerate(self.mentors):
+            for code in m.languages:
+                bit = self.language_bit[code]
+                self.languages[i, bit >> 6] |= np.uint64(1) << np.uint64(bit & 63)
+            for code in dict.fromkeys(m.programmes):
+                members[code].append(i)
+        self.members = {code: np.array(rows, dtype=np.int64) for code, rows in members.items()}
+
+    def _mask(self, codes: Sequence[str]) -> npt.NDArray[np.uint64]:
+        mask = np.zeros(self.languages.shape[1], dtype=np.uint64)
+        for code in codes:
+            bit = self.language_bit.get(code)
+            if bit is not None:
+                mask[bit >> 6] |= np.uint64(1) << np.uint64(bit & 63)
+        return mask
+
+    def _speaks(self, rows: npt.NDArray[np.int64], codes: Sequence[str]) -> npt.NDArray[np.bool_]:
+        """Whether each mentor speaks one of ``codes``."""
+        return np.asarray((self.languages[rows] & self._mask(codes)).any(axis=1))
+
+    def counts(
+        self,
+        programme: str,
+        languages: Sequence[str],
+        requires_language: str | None,
+        requires_first_language: bool,
+    ) -> Counts:
+        """The programme and language rules' counts over every mentor of ``programme``."""
+        rows = self.members.get(programme, np.zeros(0, dtype=np.int64))
+        ok = self._speaks(rows, languages)
+        if requires_language is not None:
+            ok &= self._speaks(rows, [requires_language])
+        if requires_first_language:
+            ok &= self._speaks(rows, languages[:1])
+        first = self.mentors[int(rows[0])] if len(rows) else None
+        return Counts(len(rows), int(np.count_nonzero(ok)), first)
+
+    def near(
+        self,
+        programme: str,
+        languages: Sequence[str],
+        point: tuple[float, float],
+        limit_km: float,
+    ) -> list[matching.Mentor]:
+        """Mentors of ``programme`` sharing a language with the newcomer, within the pair's
+        distance limit (with slack) of ``point``: every one who can pass the first three
+        rules, and perhaps a few who cannot."""
+        rows = self.members.get(programme, np.zeros(0, dtype=np.int64))
+        rows = rows[self._speaks(rows, languages)]
+        distance = haversine_km(point[0], point[1], self.lat[rows], self.lon[rows])
+        reach = np.minimum(self.limit_km[rows], limit_km)
+        rows = rows[distance <= reach * (1 + 1e-9) + _SLACK_KM]
+        return [self.mentors[int(i)] for i in rows]
+
+
+_lock = threading.Lock()
+_indexes: dict[str, MentorIndex] = {}
+
+
+def current(session: Session, *, today: date, policy: Any) -> MentorIndex:
+    """This process's index of the mentors as the session's transaction sees them."""
+    key = (*fingerprint(session), today.year)  # mentors' ages count from the year
+    slot = session.get_bind().engine.url.render_as_string()
+    found = _indexes.get(slot)
+    if found is not None and found.key == key:
+        return found
+    with _lock:
+        found = _indexes.get(slot)
+        if found is None or found.key != key:
+            found = MentorIndex(read_mentors(session, today=today), key, policy)
+            _indexes[slot] = found
+    return found
