@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import typer
+
+from app import clock
 
 cli = typer.Typer(
     help="Makker: volunteer-newcomer matching.",
@@ -173,7 +175,7 @@ def purge(
     from app.config import get_settings
     from app.gdpr.service import run_purge
 
-    if ended_before.date() > datetime.now(UTC).date():
+    if ended_before.date() > clock.today():
         typer.echo("--ended-before must not be in the future", err=True)
         raise typer.Exit(2)
     settings = get_settings()

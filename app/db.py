@@ -19,6 +19,8 @@ from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmak
 from sqlalchemy.types import TypeDecorator
 from starlette.concurrency import run_in_threadpool
 
+from app import clock
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -60,9 +62,8 @@ class Base(DeclarativeBase):
     }
 
 
-def utcnow() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(UTC)
+# The one clock, re-exported for the models' column defaults.
+utcnow = clock.utcnow
 
 
 #: Pooled connections beyond ``pool_size``: for the few requests that hold a second one (a

@@ -23,6 +23,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from app import clock
 from matching.geo import municipalities
 from matching.languages import language_problem
 from matching.model import Gender
@@ -83,9 +84,7 @@ _PLAIN_PATTERN = (
 T = TypeVar("T")
 
 
-def today() -> date:
-    """Today's date in UTC (the service's clock; tests may patch it)."""
-    return datetime.now(UTC).date()
+today = clock.today
 
 
 def plain_text(value: Any) -> Any:
@@ -243,7 +242,7 @@ def check_not_future(value: date | datetime | None) -> None:
         return
     if isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        if moment > datetime.now(UTC):
+        if moment > clock.utcnow():
             raise ValueError("must not be in the future")
     elif value > today():
         raise ValueError("must not be in the future")

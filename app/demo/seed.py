@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.auth import SYSTEM
 from app.demo.names import BY_LANGUAGE, DANISH
 from app.demo.people import sample_people
@@ -136,7 +137,7 @@ def seed_demo(
 
     The same arguments give the same people. The caller commits.
     """
-    now = now or datetime.now(UTC)
+    now = now or clock.utcnow()
     today = now.date()
     rng = random.Random(f"makker-demo-{seed}")
     people, volunteers = sample_people(newcomers, mentors, seed)

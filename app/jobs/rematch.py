@@ -38,13 +38,13 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from app import audit
+from app import audit, clock
 from app.auth import SYSTEM, Principal
 from app.db import unavailable
 from app.locks import LockBusy, exclusive
@@ -128,8 +128,7 @@ class _Job:
             )
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+_now = clock.utcnow
 
 
 def _quiet(_line: str) -> None:

@@ -26,11 +26,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from sqlalchemy import Engine, Table, exists, select, update
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.jobs.rematch import (
     KEEP_DRY_RUNS,
     LOCK_NAME,
@@ -66,8 +66,7 @@ class Claim:
     dry_run: bool
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+_now = clock.utcnow
 
 
 def reap(engine: Engine) -> list[int]:

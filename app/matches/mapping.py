@@ -38,6 +38,7 @@ from sqlalchemy import Integer, Select, Text, any_, bindparam, cast, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.matches.standing import SHAPING, Standing, StoredMatch, classify, read_standing
 from app.models import Match as MatchRow
 from app.models import MatchStatus
@@ -180,7 +181,7 @@ def load_problem(
     mentors); mentors, and every accepted match's load on them, are always complete.
     ``today`` fixes the date ages and waiting days are counted at (default: today in UTC).
     """
-    today = today or datetime.now(UTC).date()
+    today = today or clock.today()
     wanted = None if newcomer_ids is None else frozenset(newcomer_ids)
     programmes, active_codes = _programmes(session)
     standing = read_standing(session)
@@ -678,7 +679,7 @@ def check_pair(
     it ``forbidden``), ``forbidden`` this pair's rejected and ended matches. Every programme
     row is known, so a proposal in a programme retired since is judged by its own bounds.
     """
-    today = today or datetime.now(UTC).date()
+    today = today or clock.today()
     programmes, _active = _programmes(session)
     known = {p.code for p in programmes}
     rows = session.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from app.auth import AnyRole, Staff
@@ -23,11 +23,9 @@ from app.matches.schemas import (
 )
 from app.models import Match
 from app.pagination import Page, PageParams, page_params
-from app.resources import IdPath
+from app.resources import IdPath, IfMatch
 
 router = APIRouter(prefix="/matches", tags=["matches"])
-
-IfMatch = Annotated[str | None, Header(description="The match's ETag; 412 when stale.")]
 
 
 @router.get("", response_model=Page[MatchRead] | Page[AssociationMatchRead])

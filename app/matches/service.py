@@ -10,13 +10,12 @@ Services never commit: the request does.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from app import audit
+from app import audit, clock
 from app.auth import Principal
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.etag import check_if_match
@@ -38,8 +37,7 @@ RESOURCE = "match"
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+_now = clock.utcnow
 
 
 def get_match(session: Session, principal: Principal, match_id: int) -> Match:

@@ -15,12 +15,12 @@ index.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy.orm import Session
 
 import matching
-from app import audit
+from app import audit, clock
 from app.auth import Principal
 from app.errors import Conflict, ValidationFailed
 from app.matches.mapping import mentor_id_of, newcomer_key, suggestion_problem
@@ -52,7 +52,7 @@ def find(
 
     422 for an unknown programme; 409 when ``programme`` is not an open request.
     """
-    today = today or datetime.now(UTC).date()
+    today = today or clock.today()
     codes = [programme] if programme is not None else list(dict.fromkeys(newcomer.programmes))
     languages = list(newcomer.languages)
     counts: dict[str, Counts] = {}

@@ -9,7 +9,6 @@ the accept's every check, the scope and the audit are the API's own.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -17,7 +16,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from app import audit
+from app import audit, clock
 from app.accounts.service import SignedIn
 from app.db import SessionDep
 from app.domain import age_on
@@ -58,7 +57,7 @@ def cards(
     """What the page shows of each proposal (each newcomer shown is audited as listed)."""
     lang = i18n.language_of(request)
     _ = translator(request)
-    today = datetime.now(UTC).date()
+    today = clock.today()
     newcomers = matches.newcomers_by_id(session, {m.newcomer_id for m in rows})
     mentors = matches.mentors_by_id(session, {m.mentor_id for m in rows})
     association_ids = {mentor.association_id for mentor in mentors.values()}
