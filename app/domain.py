@@ -24,8 +24,8 @@ from pydantic import (
 )
 
 from app import clock
-from matching.geo import municipalities
-from matching.languages import language_problem
+from matching.geo import municipalities as municipalities  # re-exported: the reference data
+from matching.languages import language_problem as language_problem  # re-exported
 from matching.model import Gender
 
 __all__ = [

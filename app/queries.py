@@ -20,7 +20,8 @@ def one_or_not_found(
     Out of scope and nonexistent answer alike, so a caller cannot tell which it was.
     """
     if for_update:
-        query = query.with_for_update()
+        # A locked read must see the row as it is now, not as this session last loaded it.
+        query = query.with_for_update().execution_options(populate_existing=True)
     row = session.scalar(query)
     if row is None:
         raise NotFound(missing)

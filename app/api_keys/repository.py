@@ -7,20 +7,15 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import NotFound
 from app.models import ApiKey
 from app.pagination import PageParams, paginate
+from app.queries import one_or_not_found
 
 
 def get(session: Session, key_id: int, *, for_update: bool = False) -> ApiKey:
     """The key, or :class:`NotFound`."""
     query = select(ApiKey).where(ApiKey.id == key_id)
-    if for_update:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    row = session.scalar(query)
-    if row is None:
-        raise NotFound(f"No API key {key_id}")
-    return row
+    return one_or_not_found(session, query, missing=f"No API key {key_id}", for_update=for_update)
 
 
 def lock_live_admins(session: Session) -> list[int]:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.auth import Principal
 from app.models import LIVE_STATUSES, Match, MatchStatus, Mentor, Newcomer
 from app.pagination import PageParams, paginate
+from app.queries import one_or_not_found
 
 
 def scoped(principal: Principal, query: Select[Any]) -> Select[Any]:
@@ -36,11 +37,10 @@ def scoped(principal: Principal, query: Select[Any]) -> Select[Any]:
     )
 
 
-def get(session: Session, principal: Principal, match_id: int) -> Match | None:
-    """One match the caller may see, or ``None``."""
-    match: Match | None = session.scalar(
-        scoped(principal, select(Match).where(Match.id == match_id))
-    )
+def get(session: Session, principal: Principal, match_id: int) -> Match:
+    """One match the caller may see, else :class:`NotFound` (as for a missing one)."""
+    query = scoped(principal, select(Match).where(Match.id == match_id))
+    match: Match = one_or_not_found(session, query, missing=f"Match {match_id} not found")
     return match
 
 

@@ -42,10 +42,7 @@ _now = clock.utcnow
 
 def get_match(session: Session, principal: Principal, match_id: int) -> Match:
     """A match in the caller's scope, else 404 (exactly as for a missing one)."""
-    match = repo.get(session, principal, match_id)
-    if match is None:
-        raise NotFound(f"Match {match_id} not found")
-    return match
+    return repo.get(session, principal, match_id)
 
 
 def present(

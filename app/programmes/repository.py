@@ -7,20 +7,15 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import NotFound
 from app.models import Programme
 from app.pagination import PageParams, paginate
+from app.queries import one_or_not_found
 
 
 def get(session: Session, code: str, *, for_update: bool = False) -> Programme:
     """The programme, or :class:`NotFound`."""
     query = select(Programme).where(Programme.code == code)
-    if for_update:
-        query = query.with_for_update()
-    row = session.scalar(query)
-    if row is None:
-        raise NotFound(f"No programme {code!r}")
-    return row
+    return one_or_not_found(session, query, missing=f"No programme {code!r}", for_update=for_update)
 
 
 def find(session: Session, code: str) -> Programme | None:

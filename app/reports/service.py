@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 
 from app.auth import Principal
 from app.db import utcnow
+from app.domain import municipalities as known_municipalities
 from app.errors import NotFound, ValidationFailed
 from app.matches.mapping import waiting_days
 from app.models import MatchStatus
 from app.reports import repository
 from app.reports.schemas import RunRef, ShortageRow, Shortages, Summary, SummaryRow
 from app.reports.suppression import column_total_hidden, mask, small
-from matching.geo import municipalities as known_municipalities
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:

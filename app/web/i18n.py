@@ -18,8 +18,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from starlette.requests import Request
 
-from matching.geo import municipalities
-from matching.languages import language_problem
+from app.domain import language_problem, municipalities
 
 LANGUAGES = ("da", "en")
 DEFAULT_LANGUAGE = "da"
