@@ -54,6 +54,18 @@ def session_by_hash(session: Session, token_hash: str) -> AccountSession | None:
     return session.scalar(select(AccountSession).where(AccountSession.token_hash == token_hash))
 
 
+def touch_session(session: Session, session_id: int, now: datetime) -> None:
+    """Note a desk session's activity."""
+    session.execute(
+        update(AccountSession).where(AccountSession.id == session_id).values(last_seen_at=now)
+    )
+
+
+def end_session(session: Session, session_id: int) -> None:
+    """Remove one desk session."""
+    session.execute(delete(AccountSession).where(AccountSession.id == session_id))
+
+
 def end_sessions(session: Session, account_id: int) -> None:
     """Sign the account out everywhere (after a password change)."""
     session.execute(delete(AccountSession).where(AccountSession.account_id == account_id))
