@@ -129,9 +129,12 @@ def _issue_link(session: Session, account: Account, purpose: str, settings: Sett
     return f"{settings.public_url.rstrip('/')}/{_LINK_PATHS[purpose]}/{token}"
 
 
-def valid_link(session: Session, token: str, purpose: str) -> AccountToken | None:
-    """The unused, unexpired link of ``purpose``, locked; None otherwise."""
-    row = repository.token_by_hash(session, hash_token(token), purpose)
+def valid_link(
+    session: Session, token: str, purpose: str, *, lock: bool = True
+) -> AccountToken | None:
+    """The unused, unexpired link of ``purpose`` (locked unless ``lock`` is false, as for
+    showing its form in a reader's session); None otherwise."""
+    row = repository.token_by_hash(session, hash_token(token), purpose, lock=lock)
     if row is None or row.used_at is not None or row.expires_at <= utcnow():
         return None
     return row
