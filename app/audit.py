@@ -8,7 +8,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
-from app.db import READS_ONLY, utcnow
+from app.db import utcnow, writing
 from app.logs import current_request_id
 from app.models import AuditEvent
 
@@ -73,10 +73,5 @@ def record_reads(
     committed in a short writer's transaction of their own before the answer leaves; if
     they cannot be written, the read fails. In a writer's session they join its transaction.
     """
-    bind = session.get_bind()
-    if not bind.get_execution_options().get(READS_ONLY, False):
-        record_many(session, principal, action, resource, record_ids)
-        return
-    writer = bind.execution_options(**{READS_ONLY: False})
-    with Session(writer) as apart, apart.begin():
-        record_many(apart, principal, action, resource, record_ids)
+    with writing(session) as writer:
+        record_many(writer, principal, action, resource, record_ids)

@@ -8,7 +8,8 @@ for a writer. A request reads only when it is a ``GET`` or ``HEAD`` whose route 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, TypeVar
 
@@ -166,6 +167,21 @@ def _refuse_write_statements(state: ORMExecuteState) -> None:
     # Bulk statements (insert(...), update(...)) bypass the flush.
     if state.is_insert or state.is_update or state.is_delete:
         raise RuntimeError(_REFUSAL)
+
+
+@contextmanager
+def writing(session: Session) -> Iterator[Session]:
+    """Where a write made while serving a read belongs (an audited read, a desk session's
+    activity): ``session`` itself when it is a writer's, so the write joins its transaction;
+    else a short writer's transaction of its own, committed on leaving the block (a reader's
+    session refuses writes and, on SQLite, holds no write lock)."""
+    bind = session.get_bind()
+    if not bind.get_execution_options().get(READS_ONLY, False):
+        yield session
+        return
+    writer = bind.execution_options(**{READS_ONLY: False})
+    with Session(writer) as apart, apart.begin():
+        yield apart
 
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -26,14 +26,15 @@ def list_all(session: Session) -> Sequence[Account]:
     return session.scalars(select(Account).order_by(Account.id)).all()
 
 
-def token_by_hash(session: Session, token_hash: str, purpose: str) -> AccountToken | None:
-    """A one-time link of ``purpose``, locked (two tabs redeeming it race on this row)."""
-    query = (
-        select(AccountToken)
-        .where(AccountToken.token_hash == token_hash, AccountToken.purpose == purpose)
-        .with_for_update()
+def token_by_hash(
+    session: Session, token_hash: str, purpose: str, *, lock: bool = True
+) -> AccountToken | None:
+    """A one-time link of ``purpose``, locked unless ``lock`` is false (two tabs redeeming it
+    race on this row; showing its form only reads)."""
+    query = select(AccountToken).where(
+        AccountToken.token_hash == token_hash, AccountToken.purpose == purpose
     )
-    return session.scalar(query)
+    return session.scalar(query.with_for_update() if lock else query)
 
 
 def retire_tokens(session: Session, account_id: int, purpose: str, now: datetime) -> None:
@@ -52,6 +53,18 @@ def retire_tokens(session: Session, account_id: int, purpose: str, now: datetime
 def session_by_hash(session: Session, token_hash: str) -> AccountSession | None:
     """A desk session by the hash of its cookie."""
     return session.scalar(select(AccountSession).where(AccountSession.token_hash == token_hash))
+
+
+def touch_session(session: Session, session_id: int, now: datetime) -> None:
+    """Note a desk session's activity."""
+    session.execute(
+        update(AccountSession).where(AccountSession.id == session_id).values(last_seen_at=now)
+    )
+
+
+def end_session(session: Session, session_id: int) -> None:
+    """Remove one desk session."""
+    session.execute(delete(AccountSession).where(AccountSession.id == session_id))
 
 
 def end_sessions(session: Session, account_id: int) -> None:

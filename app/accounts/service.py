@@ -28,7 +28,7 @@ from app.accounts.schemas import AccountCreate, normalise_email
 from app.api_keys.service import check_role_scope
 from app.auth import SYSTEM, Principal, Role
 from app.config import Settings
-from app.db import make_engine, make_sessionmaker, utcnow
+from app.db import make_engine, make_sessionmaker, utcnow, writing
 from app.errors import Conflict, Forbidden, NotFound
 from app.models import Account, AccountSession, AccountToken
 
@@ -129,9 +129,12 @@ def _issue_link(session: Session, account: Account, purpose: str, settings: Sett
     return f"{settings.public_url.rstrip('/')}/{_LINK_PATHS[purpose]}/{token}"
 
 
-def valid_link(session: Session, token: str, purpose: str) -> AccountToken | None:
-    """The unused, unexpired link of ``purpose``, locked; None otherwise."""
-    row = repository.token_by_hash(session, hash_token(token), purpose)
+def valid_link(
+    session: Session, token: str, purpose: str, *, lock: bool = True
+) -> AccountToken | None:
+    """The unused, unexpired link of ``purpose`` (locked unless ``lock`` is false, as for
+    showing its form in a reader's session); None otherwise."""
+    row = repository.token_by_hash(session, hash_token(token), purpose, lock=lock)
     if row is None or row.used_at is not None or row.expires_at <= utcnow():
         return None
     return row
@@ -244,7 +247,12 @@ def start_session(
 
 
 def resume_session(session: Session, token: str, settings: Settings) -> SignedIn | None:
-    """The live session of a cookie, touched; an expired or orphaned one is deleted."""
+    """The live session of a cookie, touched; an expired or orphaned one is deleted.
+
+    Serving a page that only reads, ``session`` is a reader's: the touch and the deletion are
+    then committed in a short writer's transaction of their own (:func:`app.db.writing`), so
+    such a page takes no write lock for them; in a writer's session they join its transaction.
+    """
     row = repository.session_by_hash(session, hash_token(token))
     if row is None:
         return None
@@ -253,11 +261,12 @@ def resume_session(session: Session, token: str, settings: Settings) -> SignedIn
     idle = now - row.last_seen_at > timedelta(minutes=settings.session_idle_minutes)
     too_old = now - row.created_at > timedelta(hours=settings.session_max_hours)
     if account is None or account.disabled_at is not None or idle or too_old:
-        session.delete(row)
-        session.flush()
+        with writing(session) as writer:
+            repository.end_session(writer, row.id)
         return None
     if now - row.last_seen_at > timedelta(seconds=30):  # spare a write on every request
-        row.last_seen_at = now
+        with writing(session) as writer:
+            repository.touch_session(writer, row.id, now)
     return SignedIn(row=row, account=account)
 
 

@@ -119,11 +119,12 @@ def invite(request: Request, session: SessionDep, signed: Admin, form: PostedFor
         "association_id": forms.text(form, "association_id"),
     }
     role = values["role"]
+    association_id = forms.whole(forms.text(form, "association_id"))
     body = {
         "email": values["email"],
         "role": role,
         "municipalities": values["municipalities"] if role == "coordinator" else [],
-        "association_id": (values["association_id"] or None) if role == "association" else None,
+        "association_id": association_id if role == "association" else None,
     }
     data, errors = forms.parse(AccountCreate, body, _)
     if data is not None:

@@ -154,7 +154,7 @@ def _link_page(request: Request, purpose: str, status: int = 200, **extra: objec
 
 
 def _link_form(request: Request, session: SessionDep, token: str, purpose: str) -> Response:
-    if service.valid_link(session, token, purpose) is None:
+    if service.valid_link(session, token, purpose, lock=False) is None:  # a GET only reads
         return _link_page(request, purpose, 404, invalid=True)
     return _link_page(request, purpose)
 

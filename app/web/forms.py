@@ -1,13 +1,17 @@
 """Forms parse into the same pydantic schemas the API uses; errors come back by field.
 
 A page builds the body the API would receive from the posted form (its own field names map to
-the schema's), validates it with the schema, and calls the same service. Errors — pydantic's
-and the services' :class:`~app.errors.ValidationFailed` — become ``{field: message}`` in the
-visitor's language, for the error summary at the top and the message beside each field.
+the schema's), validates it with the schema, and calls the same service. The schemas are strict
+(a number is a number, not its text), so a form's text becomes a number here first
+(:func:`number`, :func:`whole`): the API's exact types, rules and limits then apply unchanged.
+Errors — text that is no number, pydantic's and the services'
+:class:`~app.errors.ValidationFailed` — become ``{field: message}`` in the visitor's language,
+for the error summary at the top and the message beside each field.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -39,6 +43,36 @@ class FormErrors:
         return known + rest
 
 
+@dataclass(frozen=True)
+class NotANumber:
+    """What was typed in a number field when it is no number; :func:`parse` names the field."""
+
+    kind: str  # pydantic's error type for it: "float_parsing" or "int_parsing"
+
+
+#: A decimal number as people type it: digits, with a comma or a point before the decimals.
+_DECIMAL = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$")
+_WHOLE = re.compile(r"^[+-]?\d+$")
+
+
+def number(typed: str) -> float | NotANumber | None:
+    """A decimal number typed in a form (``55,6`` or ``55.6``); None when left empty."""
+    if not typed:
+        return None
+    if not _DECIMAL.match(typed):
+        return NotANumber("float_parsing")
+    return float(typed.replace(",", "."))
+
+
+def whole(typed: str) -> int | NotANumber | None:
+    """A whole number typed in a form; None when left empty."""
+    if not typed:
+        return None
+    if not _WHOLE.match(typed) or len(typed) > 20:
+        return NotANumber("int_parsing")
+    return int(typed)
+
+
 def _messages(_: Callable[[str], str]) -> dict[str, str]:
     # pydantic's error types, in plain words. Marked for extraction by the literal calls.
     return {
@@ -65,6 +99,12 @@ def _value_error_message(raw: str, _: Callable[[str], str]) -> str:
     known = {
         "must not be in the future": _("The date must not be in the future."),
         "must be a valid e-mail address": _("Enter a valid e-mail address."),
+        "must be an e-mail address": _("Enter a valid e-mail address."),
+        "must be a date as YYYY-MM-DD": _("Enter a valid date."),
+        "must contain a visible character": _("Fill in this field."),
+        "must not contain control or format characters": _(
+            "Remove the invisible or control characters."
+        ),
         "is listed twice": _("The same one is chosen twice."),
         "unknown kommunekode": _("Choose a municipality from the list."),
         "give birth_date": _("This programme has an age limit: enter the birth date."),
@@ -87,6 +127,16 @@ def field_of(loc: tuple[int | str, ...], aliases: dict[str, str]) -> str:
     return aliases.get(head, head)
 
 
+def _message(error: Any, messages: dict[str, str], gettext: Callable[[str], str]) -> str:
+    kind = error["type"]
+    if kind == "value_error":
+        return _value_error_message(str(error["msg"]), gettext)
+    if kind in {"too_short", "too_long"} and isinstance(error.get("input"), str):
+        # A text's length (a constrained string checked after its own validators).
+        kind = f"string_{kind}"
+    return messages.get(kind, str(error["msg"]))
+
+
 def parse(
     schema: type[SchemaT],
     body: dict[str, Any],
@@ -94,20 +144,25 @@ def parse(
     *,
     aliases: dict[str, str] | None = None,
 ) -> tuple[SchemaT | None, FormErrors]:
-    """Validate ``body`` with ``schema``; the model, or None and the errors by form field."""
+    """Validate ``body`` with ``schema``; the model, or None and the errors by form field.
+
+    A value that is :class:`NotANumber` is an error of its field; the rest of the body is
+    still validated, so the page names every mistake at once.
+    """
     errors = FormErrors()
+    messages = _messages(gettext)
+    typed = {name: value for name, value in body.items() if not isinstance(value, NotANumber)}
+    for name, value in body.items():
+        if isinstance(value, NotANumber):
+            errors.add(field_of((name,), aliases or {}), messages[value.kind])
     try:
-        return schema.model_validate(body), errors
+        data = schema.model_validate(typed)
     except ValidationError as exc:
-        messages = _messages(gettext)
         for error in exc.errors():
-            kind = error["type"]
-            if kind == "value_error":
-                message = _value_error_message(str(error["msg"]), gettext)
-            else:
-                message = messages.get(kind, str(error["msg"]))
+            message = _message(error, messages, gettext)
             errors.add(field_of(tuple(error["loc"]), aliases or {}), message)
         return None, errors
+    return (None, errors) if errors else (data, errors)
 
 
 def service_errors(

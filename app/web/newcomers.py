@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app.accounts.service import SignedIn
-from app.db import SessionDep
+from app.db import SessionDep, writes
 from app.domain import GENDERS
 from app.errors import Forbidden, PreconditionFailed, ValidationFailed
 from app.etag import etag_of
@@ -125,6 +125,7 @@ def _list_page(
 
 
 @router.get("")
+@writes  # the reads are audited
 def list_newcomers(
     request: Request,
     session: SessionDep,
@@ -225,9 +226,9 @@ def _posted(
         "birth_date": values["birth_date"] or None,
         "gender": values["gender"] or None,
         "mentor_gender": values["mentor_gender"] or None,
-        "max_distance_km": values["max_distance_km"] or None,
-        "lat": values["lat"] or None,
-        "lon": values["lon"] or None,
+        "max_distance_km": forms.number(values["max_distance_km"]),
+        "lat": forms.number(values["lat"]),
+        "lon": forms.number(values["lon"]),
         "active": values["active"],
     }
     return values, body, aliases
@@ -318,6 +319,7 @@ def create_newcomer(
 
 
 @router.get("/{newcomer_id}")
+@writes  # the reads are audited
 def show_newcomer(
     request: Request, session: SessionDep, signed: Staff, newcomer_id: IdPath
 ) -> Response:
@@ -338,6 +340,7 @@ def show_newcomer(
 
 
 @router.get("/{newcomer_id}/edit")
+@writes  # the reads are audited
 def edit_newcomer(
     request: Request, session: SessionDep, signed: Staff, newcomer_id: IdPath
 ) -> Response:
@@ -410,6 +413,7 @@ def update_newcomer(
 
 
 @router.get("/{newcomer_id}/erase")
+@writes  # the reads are audited
 def confirm_erase(
     request: Request, session: SessionDep, signed: Staff, newcomer_id: IdPath
 ) -> Response:
@@ -428,6 +432,7 @@ def erase_newcomer(
 
 
 @router.get("/{newcomer_id}/export")
+@writes  # the reads are audited
 def export_newcomer(
     request: Request, session: SessionDep, signed: Staff, newcomer_id: IdPath
 ) -> Response:

@@ -67,10 +67,11 @@ def cards(
         if a is not None
     }
     known = programmes.by_codes(session, {m.programme for m in rows})
+    # Audited apart when the page only reads (no write lock for a page of proposals).
+    audit.record_reads(session, signed.principal, "list", "newcomer", sorted(newcomers))
     cards = []
     for match in rows:
         newcomer, mentor = newcomers[match.newcomer_id], mentors[match.mentor_id]
-        audit.record(session, signed.principal, "list", "newcomer", newcomer.id)
         cards.append(
             {
                 "match": match,

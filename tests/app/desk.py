@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.accounts.service import SignInLimiter, set_password_from_demo
-from app.models import Account, Match
+from app.models import Account, Match, MatchSource, MatchStatus
 from tests.app.factories import make_association, make_mentor, make_newcomer
 
 PASSWORD = "correct horse battery staple"
@@ -108,8 +108,8 @@ def make_proposal(db: Session, *, municipality: str = "101") -> int:
         newcomer_id=newcomer.id,
         mentor_id=mentor.id,
         programme="mentor",
-        status="proposed",
-        source="run",
+        status=MatchStatus.PROPOSED,
+        source=MatchSource.SOLVER,
         score=0.8,
         components={"language": 1.0, "distance": 0.7, "interests": 0.66, "age": 0.7},
         distance_km=7.4,

@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from app.accounts import service
 from app.accounts.schemas import AccountCreate
 from app.auth import SYSTEM
-from app.db import utcnow
+from app.db import make_engine, utcnow
 from app.errors import Conflict, ValidationFailed
 from app.models import AccountSession, AccountToken, AuditEvent
 from tests.app.desk import PASSWORD, Desk, field_error, token_of
@@ -175,6 +175,8 @@ def test_a_session_expires_after_inactivity(client: TestClient, desk: Desk, db: 
     gone = client.get("/newcomers", follow_redirects=False)
     assert gone.status_code == 303
     assert gone.headers["location"] == "/signin?expired=1"
+    assert db.scalar(select(func.count()).select_from(AccountSession)) == 0  # removed
+    db.rollback()
     assert "ikke har brugt Makker" in client.get("/signin?expired=1").text
 
 
@@ -183,6 +185,46 @@ def test_a_session_ends_after_its_maximum_age(client: TestClient, desk: Desk, db
     db.execute(update(AccountSession).values(created_at=utcnow() - timedelta(hours=13)))
     db.commit()
     assert client.get("/newcomers", follow_redirects=False).status_code == 303
+
+
+def _signed_in_association(desk: Desk, db: Session) -> int:
+    association = make_association(db)
+    account = desk.account("association", association_id=association.id)
+    assert desk.sign_in(account.email).status_code == 303
+    return association.id
+
+
+def test_a_page_that_only_reads_notes_the_sessions_activity(
+    client: TestClient, desk: Desk, db: Session
+) -> None:
+    """A page that writes nothing has a reader's session; the activity is still noted (in a
+    short writer's transaction of its own), so the session lives on."""
+    _signed_in_association(desk, db)
+    earlier = utcnow() - timedelta(minutes=20)
+    db.execute(update(AccountSession).values(last_seen_at=earlier))
+    db.commit()
+    assert client.get("/mentors").status_code == 200
+    seen = db.scalar(select(AccountSession.last_seen_at))
+    db.rollback()
+    assert seen is not None and seen > earlier + timedelta(minutes=19)
+
+
+def test_a_page_that_only_reads_does_not_wait_for_a_writer(
+    database_url: str, client: TestClient, desk: Desk, db: Session
+) -> None:
+    """While a run's write holds SQLite's one write lock, the pages that only read answer
+    at once (their sessions take no write lock)."""
+    association_id = _signed_in_association(desk, db)
+    writer = make_engine(database_url)
+    with writer.connect() as connection:
+        connection.execute(
+            text("UPDATE associations SET name = 'held' WHERE id = :id"), {"id": association_id}
+        )
+        for path in ("/association", "/mentors", "/mentors/new"):
+            page = client.get(path)
+            assert page.status_code == 200, (path, page.text)
+        connection.rollback()
+    writer.dispose()
 
 
 def test_sign_in_and_out_are_audited_without_personal_data(

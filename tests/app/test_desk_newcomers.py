@@ -164,6 +164,34 @@ def test_registering_a_newcomer_writes_them_and_audits_it(
     assert "Den nyankomne er registreret." in shown.text
 
 
+def test_numbers_are_typed_as_people_type_them_and_held_to_the_apis_limits(
+    client: TestClient, desk: Desk, db: Session
+) -> None:
+    """The API's schema is strict (a number, not its text): the form's text becomes a number
+    first, a decimal comma as well as a point, and the schema's limits then apply."""
+    token = desk.coordinator("101")
+    created = client.post(
+        "/newcomers/new",
+        data=_form(token, lat="55,676", lon="12.568", max_distance_km="7,5"),
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    newcomer_id = int(created.headers["location"].split("/")[2].split("?")[0])
+    row = db.get(Newcomer, newcomer_id)
+    assert row is not None
+    assert (row.lat, row.lon, row.max_distance_km) == (55.676, 12.568, 7.5)
+    db.rollback()
+    refused = client.post(
+        "/newcomers/new",
+        data=_form(token, lat="91", lon="1e3", max_distance_km="nan"),
+    )
+    assert refused.status_code == 400
+    assert field_error(refused, "lat") == "Tallet er for stort."
+    assert field_error(refused, "lon") == "Skriv et tal."
+    assert field_error(refused, "max_distance_km") == "Skriv et tal."
+    assert _count(db) == 1
+
+
 def _account_id(db: Session) -> int:
     from app.models import Account
 
@@ -198,6 +226,11 @@ def test_invalid_input_is_shown_beside_each_field_and_nothing_is_written(
     assert 'href="#languages_0"' in summary
     assert 'value="Testesen"' in page.text  # what was typed is kept
     assert 'value="far"' in page.text
+    hidden = client.post(
+        "/newcomers/new", data=_form(token, last_name="Teste\u202esen", birth_date="2.4.1990")
+    )
+    assert field_error(hidden, "last_name") == "Fjern de usynlige tegn eller kontroltegn."
+    assert field_error(hidden, "birth_date") == "Skriv en gyldig dato."
     assert _count(db) == 0
 
 

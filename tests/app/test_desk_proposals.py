@@ -7,9 +7,10 @@ import re
 
 import httpx
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Match
+from app.models import AuditEvent, Match, Newcomer
 from tests.app.desk import Desk, field_error, make_proposal
 
 
@@ -29,11 +30,23 @@ def _version_of(page: httpx.Response, match_id: int) -> str:
     return found.group(1)
 
 
+def _listed(db: Session) -> list[str]:
+    """The newcomers audited as listed, by record id."""
+    listed = db.scalars(
+        select(AuditEvent.record_id).where(
+            AuditEvent.action == "list", AuditEvent.resource == "newcomer"
+        )
+    ).all()
+    db.rollback()
+    return list(listed)
+
+
 def test_a_proposal_shows_both_people_and_the_explanation_in_words(
     client: TestClient, desk: Desk, db: Session
 ) -> None:
     make_proposal(db)
     desk.coordinator("101")
+    before = _listed(db)
     page = client.get("/proposals")
     assert page.status_code == 200
     assert "Hiba" in page.text
@@ -41,6 +54,9 @@ def test_a_proposal_shows_both_people_and_the_explanation_in_words(
     assert "taler arabisk, førstesproget · 7 km · deler football, cooking · 12 år imellem" in (
         page.text
     )
+    # The page only reads: the newcomer's listing is audited in a writer's transaction apart.
+    assert _listed(db) == [*before, str(db.scalar(select(Newcomer.id)))]
+    db.rollback()
 
 
 def test_accepting_a_proposal(client: TestClient, desk: Desk, db: Session) -> None:
