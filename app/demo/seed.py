@@ -58,13 +58,14 @@ def is_empty(session: Session) -> bool:
 
 def people_outside_the_demo(session: Session) -> int:
     """How many newcomers and mentors the demo seeder did not add (no ``seed`` event)."""
-    seeded = set(
-        session.execute(
+    seeded = {
+        (resource, record_id)
+        for resource, record_id in session.execute(
             select(AuditEvent.resource, AuditEvent.record_id).where(
                 AuditEvent.action == SEED_ACTION
             )
-        ).tuples()
-    )
+        )
+    }
     return sum(
         (resource, str(person_id)) not in seeded
         for resource, model in PEOPLE
