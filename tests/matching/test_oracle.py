@@ -151,7 +151,9 @@ def test_solver_matches_the_brute_force_optimum(problem: Problem) -> None:
     assert len(solution.matches) == solution.stats.matched == count
     assert abs(achieved - objective) <= 0.001 * max(1, count)
     assert abs(solution.stats.objective - achieved) <= 1e-9 * max(1, count)
-    assert all(m.kept == ((m.newcomer, m.mentor, m.programme) in previous) for m in solution.matches)
+    assert all(
+        m.kept == ((m.newcomer, m.mentor, m.programme) in previous) for m in solution.matches
+    )
     assert solution.stats.optimal
 
 
