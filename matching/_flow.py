@@ -24,6 +24,10 @@ from matching._index import Bool, Float64, Int32, Int64
 from matching.errors import MatchingError
 
 
+#: Whether the solver certifies a small arc set by default (see matching._certify).
+CERTIFY = True
+
+
 @dataclass(frozen=True, slots=True)
 class FlowResult:
     """Which candidate arcs carry flow, and whether the solver proved optimality."""
@@ -179,14 +183,14 @@ def max_flow_min_cost(
     residual: Int32,
     position: Float64 | None = None,
     *,
-    certify: bool = True,
+    certify: bool | None = None,
     **limits: int,
 ) -> FlowResult:
     """Solve the matching flow for candidate arcs ``(req[i], men[i])`` of ``cost[i]`` (<= 0).
 
     ``newcomer[i]`` is the newcomer of ``req[i]``; ``residual[m]`` the places mentor m has;
     ``position`` (requests then mentors, lat/lon rows) only improves memory locality. With
-    ``certify`` (the default) the flow is solved on a small set of arcs and proven optimal
+    ``certify`` (default :data:`CERTIFY`) the flow is solved on a small set of arcs and proven optimal
     for all of them (:mod:`matching._certify`, whose ``per_request``, ``per_mentor`` and
     ``rounds`` ``limits`` may be given); without, on all arcs at once.
     """
@@ -194,7 +198,7 @@ def max_flow_min_cost(
     if k == 0:
         return FlowResult(used=np.zeros(0, dtype=np.bool_), optimal=True, rounds=0)
     network = _network(req, men, newcomer, cost, n_requests, residual, position)
-    if not certify:
+    if not (CERTIFY if certify is None else certify):
         return FlowResult(used=_solve(network, None)[0], optimal=True, rounds=-1)
     used, rounds = certified_flow(network, req, men, n_requests, len(residual), _solve, **limits)
     return FlowResult(used=used, optimal=True, rounds=rounds)
