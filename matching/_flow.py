@@ -7,9 +7,8 @@ the newcomer from getting that mentor twice; pairs with no such conflict skip th
 node, which is equivalent and keeps the graph small. Maximum flow first and minimum cost among
 maximum flows is exactly the contract's lexicographic objective.
 
-(Pricing, i.e. solving on promising arcs and adding arcs of negative reduced cost under
-Bellman-Ford potentials, was tried: exact, but its repeated solves were slower than one solve
-of the whole graph on the benchmark.)
+The certified path (matching._certify: a small arc set, proven by potentials for every arc,
+repaired or re-solved, else the whole graph) is exact too; see :data:`CERTIFY`.
 """
 
 from __future__ import annotations
@@ -23,9 +22,11 @@ from matching._certify import certified_flow
 from matching._index import Bool, Float64, Int32, Int64
 from matching.errors import MatchingError
 
-
-#: Whether the solver certifies a small arc set by default (see matching._certify).
-CERTIFY = True
+#: Whether the solver certifies a small arc set by default (see matching._certify). Off:
+#: measured on this machine (tests/benchmarks/bench_solve.py, README), the certified path was
+#: no faster than one solve of the whole graph (slower on the generator instance); it stays,
+#: tested equal, for ``max_flow_min_cost(certify=True)``.
+CERTIFY = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,9 +191,9 @@ def max_flow_min_cost(
 
     ``newcomer[i]`` is the newcomer of ``req[i]``; ``residual[m]`` the places mentor m has;
     ``position`` (requests then mentors, lat/lon rows) only improves memory locality. With
-    ``certify`` (default :data:`CERTIFY`) the flow is solved on a small set of arcs and proven optimal
-    for all of them (:mod:`matching._certify`, whose ``per_request``, ``per_mentor`` and
-    ``rounds`` ``limits`` may be given); without, on all arcs at once.
+    ``certify`` (default :data:`CERTIFY`) the flow is solved on a small set of arcs and
+    proven optimal for all of them (:mod:`matching._certify`, whose ``per_request``,
+    ``per_mentor`` and ``rounds`` ``limits`` may be given); without, on all arcs at once.
     """
     k = len(req)
     if k == 0:

@@ -177,10 +177,13 @@ def bench(cases: tuple[str, ...] = DEFAULT, runs: int = RUNS, old: Path | None =
 def main(argv: list[str]) -> None:
     """Print the benchmark table (see the module docstring for the arguments)."""
     parser = argparse.ArgumentParser(prog="bench_solve")
-    parser.add_argument("cases", nargs="*", choices=[*CASES, []], default=list(DEFAULT))
+    parser.add_argument("cases", nargs="*", help=f"any of {', '.join(CASES)}")
     parser.add_argument("--runs", type=int, default=RUNS)
     parser.add_argument("--old", type=Path, default=None, help="checkout of an earlier commit")
     args = parser.parse_args(argv)
+    unknown = [c for c in args.cases if c not in CASES]
+    if unknown:
+        parser.error(f"unknown case {unknown[0]!r}; choose from {', '.join(CASES)}")
     print("\n".join(bench(tuple(args.cases) or DEFAULT, args.runs, args.old)))
 
 

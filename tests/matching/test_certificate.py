@@ -37,9 +37,11 @@ def flows(draw: st.DrawFn) -> tuple[Arrays, int, npt.NDArray[np.int32]]:
     return (req, men, newcomer_of[req], cost), n_requests, residual
 
 
-def _outcome(arrays: Arrays, n_requests: int, residual: npt.NDArray[np.int32], **kw: int) -> tuple:
+def _outcome(
+    arrays: Arrays, n_requests: int, residual: npt.NDArray[np.int32], **kw: int
+) -> tuple[int, int, int]:
     req, men, newcomer, cost = arrays
-    result = max_flow_min_cost(req, men, newcomer, cost, n_requests, residual, **kw)  # type: ignore[arg-type]
+    result = max_flow_min_cost(req, men, newcomer, cost, n_requests, residual, **kw)
     used = result.used
     # Legal: a request at most once, a mentor within its places, a pair at most once.
     assert np.bincount(req[used], minlength=n_requests).max(initial=0) <= 1
@@ -64,6 +66,7 @@ def test_certified_flow_equals_the_whole_graph(
         arrays,
         n_requests,
         residual,
+        certify=True,
         per_request=per_request,
         per_mentor=per_mentor,
         rounds=rounds,
@@ -81,10 +84,9 @@ def test_small_sets_need_repairs_and_the_fall_back_still_answers() -> None:
     newcomer = req.copy()
     residual = np.array([1, 1], dtype=np.int32)
     whole = _outcome((req, men, newcomer, cost), 5, residual, certify=False)
-    repaired = _outcome((req, men, newcomer, cost), 5, residual, per_request=1, per_mentor=1)
-    fallback = _outcome(
-        (req, men, newcomer, cost), 5, residual, per_request=1, per_mentor=1, rounds=0
-    )
+    arrays = (req, men, newcomer, cost)
+    repaired = _outcome(arrays, 5, residual, certify=True, per_request=1, per_mentor=1)
+    fallback = _outcome(arrays, 5, residual, certify=True, per_request=1, per_mentor=1, rounds=0)
     assert repaired[:2] == whole[:2] == fallback[:2] == (2, -199)
     assert repaired[2] >= 1  # not optimal at once: the certificate added arcs
     assert fallback[2] == 1  # rounds + 1: the whole graph was solved
