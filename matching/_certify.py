@@ -21,8 +21,6 @@ enough: reduced costs are the right measure.)
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -44,8 +42,6 @@ PER_MENTOR = 24
 ROUNDS = 4
 #: In the first repair, arcs whose reduced cost is below this join too (0.05 of a score).
 SLACK = COST_SCALE // 20
-
-_DEBUG = bool(os.environ.get("MAKKER_CERTIFY_DEBUG"))
 
 Solver = Callable[["Network", Int64 | None], tuple[Bool, Int64]]
 
@@ -392,8 +388,6 @@ def certified_flow(
         extra = np.zeros(k, dtype=np.bool_)
         slack = SLACK if attempt == 0 else 0
         broken = state.violations(network, chosen, slack, extra)
-        if _DEBUG:
-            print("round", attempt, len(arcs), "broken", broken, int(extra.sum()), file=sys.stderr)
         # A few violators are repaired in place by shortest paths instead of a new solve.
         for _ in range(REPAIRS if 0 < broken <= REPAIR_LIMIT and slack == 0 else 0):
             chosen |= extra
@@ -401,8 +395,6 @@ def certified_flow(
                 break
             extra[:] = False
             broken = state.violations(network, chosen, 0, extra)
-            if _DEBUG:
-                print("repaired", broken, file=sys.stderr)
             if broken == 0 or broken > REPAIR_LIMIT:
                 break
         if broken == 0:
