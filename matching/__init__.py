@@ -1,4 +1,4 @@
-"""Makker's matching engine: a pure library (stdlib, numpy, OR-Tools; no I/O, no environment).
+"""Makker's matching engine: a pure library (numpy, numba, OR-Tools; no I/O, no environment).
 
 The contract is shared/design/MATCHING.md. Typical use::
 

@@ -7,9 +7,8 @@ the newcomer from getting that mentor twice; pairs with no such conflict skip th
 node, which is equivalent and keeps the graph small. Maximum flow first and minimum cost among
 maximum flows is exactly the contract's lexicographic objective.
 
-(Pricing, i.e. solving on promising arcs and adding arcs of negative reduced cost under
-Bellman-Ford potentials, was tried: exact, but its repeated solves were slower than one solve
-of the whole graph on the benchmark.)
+The certified path (matching._certify: a small arc set, proven by potentials for every arc,
+repaired or re-solved, else the whole graph) is exact too; see :data:`CERTIFY`.
 """
 
 from __future__ import annotations
@@ -19,8 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
+from matching._certify import certified_flow
 from matching._index import Bool, Float64, Int32, Int64
 from matching.errors import MatchingError
+
+#: Whether the solver certifies a small arc set by default (see matching._certify). Measured
+#: here (tests/benchmarks/bench_solve.py, README): about the same time as one solve of the
+#: whole graph, within this machine's noise, at 0.83 GB peak instead of 1.15-1.18 GB.
+CERTIFY = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +34,7 @@ class FlowResult:
 
     used: Bool
     optimal: bool
+    rounds: int = -1  # certificate rounds (matching._certify); -1: the whole graph at once
 
 
 def _node_order(n_requests: int, n_mentors: int, position: Float64 | None) -> Int64:
@@ -54,7 +60,27 @@ def _node_order(n_requests: int, n_mentors: int, position: Float64 | None) -> In
     return node
 
 
-def _graph(
+@dataclass(frozen=True, slots=True)
+class Network:
+    """The flow network's nodes and arcs: candidate arc i runs ``tail[i] -> head[i]`` (a
+    request to its mentor, or to the (newcomer, mentor) middle node), at cost ``cost[i]``;
+    the structural arcs (source to requests, middle nodes to mentors, mentors to sink) have
+    capacities ``struct_cap`` and cost 0."""
+
+    tail: Int32
+    head: Int32
+    cost: Int64
+    struct_tail: Int32
+    struct_head: Int32
+    struct_cap: Int64
+    n_nodes: int
+    supply: int
+
+
+SOURCE, SINK = 0, 1
+
+
+def _network(
     req: Int32,
     men: Int32,
     newcomer: Int32,
@@ -62,10 +88,9 @@ def _graph(
     n_requests: int,
     residual: Int32,
     position: Float64 | None,
-) -> min_cost_flow.SimpleMinCostFlow:
-    """The flow network; arcs ``0 .. len(req) - 1`` are the candidate arcs, in order."""
+) -> Network:
+    """The network of all candidate arcs (see the module docstring)."""
     n_mentors = len(residual)
-    source, sink = 0, 1
     node = 2 + _node_order(n_requests, n_mentors, position)
     request_node, mentor_node = node[:n_requests], node[n_requests:]
     first_middle = 2 + n_requests + n_mentors
@@ -105,26 +130,48 @@ def _graph(
 
     requests = np.flatnonzero(np.bincount(req, minlength=n_requests))
     mentors = np.flatnonzero(np.bincount(men, minlength=n_mentors))
-    n_struct = len(requests) + len(middle_tails) + len(mentors)
-    k = len(req)
-    tails = np.empty(k + n_struct, dtype=np.int32)
-    tails[:k] = request_node[req]
-    tails[k:] = np.concatenate([np.full(len(requests), source), middle_tails, mentor_node[mentors]])
-    all_heads = np.empty(k + n_struct, dtype=np.int32)
-    all_heads[:k] = heads
-    del heads
-    all_heads[k:] = np.concatenate(
-        [request_node[requests], middle_heads, np.full(len(mentors), sink)]
+    struct_tail = np.concatenate(
+        [np.full(len(requests), SOURCE), middle_tails, mentor_node[mentors]]
+    ).astype(np.int32)
+    struct_head = np.concatenate(
+        [request_node[requests], middle_heads, np.full(len(mentors), SINK)]
+    ).astype(np.int32)
+    struct_cap = np.ones(len(struct_tail), dtype=np.int64)
+    struct_cap[len(requests) + len(middle_tails) :] = residual[mentors]
+    return Network(
+        tail=np.ascontiguousarray(request_node[req], dtype=np.int32),
+        head=heads,
+        cost=np.ascontiguousarray(cost, dtype=np.int64),
+        struct_tail=struct_tail,
+        struct_head=struct_head,
+        struct_cap=struct_cap,
+        n_nodes=first_middle + len(middle_tails),
+        supply=len(requests),
     )
-    capacities = np.ones(k + n_struct, dtype=np.int64)
-    capacities[k + len(requests) + len(middle_tails) :] = residual[mentors]
-    costs = np.zeros(k + n_struct, dtype=np.int64)
-    costs[:k] = cost
+
+
+def _solve(network: Network, arcs: Int64 | None) -> tuple[Bool, Int64]:
+    """Max flow of minimum cost over the structural arcs and the candidate arcs ``arcs``
+    (all when None); returns which of those candidate arcs carry flow, and the flow on
+    each structural arc."""
+    tail = network.tail if arcs is None else network.tail[arcs]
+    head = network.head if arcs is None else network.head[arcs]
+    cost = network.cost if arcs is None else network.cost[arcs]
+    k = len(tail)
     flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(tails, all_heads, capacities, costs)
-    flow.set_node_supply(source, len(requests))
-    flow.set_node_supply(sink, -len(requests))
-    return flow
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate([tail, network.struct_tail]),
+        np.concatenate([head, network.struct_head]),
+        np.concatenate([np.ones(k, dtype=np.int64), network.struct_cap]),
+        np.concatenate([cost, np.zeros(len(network.struct_tail), dtype=np.int64)]),
+    )
+    flow.set_node_supply(SOURCE, network.supply)
+    flow.set_node_supply(SINK, -network.supply)
+    status = flow.solve_max_flow_with_min_cost()
+    if status != flow.OPTIMAL:
+        raise MatchingError(f"min-cost flow failed with status {status}")
+    flows = np.asarray(flow.flows(np.arange(k + len(network.struct_tail), dtype=np.int32)))
+    return np.asarray(flows[:k] > 0, dtype=np.bool_), np.asarray(flows[k:], dtype=np.int64)
 
 
 def max_flow_min_cost(
@@ -135,18 +182,23 @@ def max_flow_min_cost(
     n_requests: int,
     residual: Int32,
     position: Float64 | None = None,
+    *,
+    certify: bool | None = None,
+    **limits: int,
 ) -> FlowResult:
     """Solve the matching flow for candidate arcs ``(req[i], men[i])`` of ``cost[i]`` (<= 0).
 
     ``newcomer[i]`` is the newcomer of ``req[i]``; ``residual[m]`` the places mentor m has;
-    ``position`` (requests then mentors, lat/lon rows) only improves memory locality.
+    ``position`` (requests then mentors, lat/lon rows) only improves memory locality. With
+    ``certify`` (default :data:`CERTIFY`) the flow is solved on a small set of arcs and
+    proven optimal for all of them (:mod:`matching._certify`, whose ``per_request``,
+    ``per_mentor`` and ``rounds`` ``limits`` may be given); without, on all arcs at once.
     """
     k = len(req)
     if k == 0:
-        return FlowResult(used=np.zeros(0, dtype=np.bool_), optimal=True)
-    flow = _graph(req, men, newcomer, cost, n_requests, residual, position)
-    status = flow.solve_max_flow_with_min_cost()
-    if status != flow.OPTIMAL:
-        raise MatchingError(f"min-cost flow failed with status {status}")
-    used = np.asarray(flow.flows(np.arange(k, dtype=np.int32))) > 0
-    return FlowResult(used=np.asarray(used, dtype=np.bool_), optimal=True)
+        return FlowResult(used=np.zeros(0, dtype=np.bool_), optimal=True, rounds=0)
+    network = _network(req, men, newcomer, cost, n_requests, residual, position)
+    if not (CERTIFY if certify is None else certify):
+        return FlowResult(used=_solve(network, None)[0], optimal=True, rounds=-1)
+    used, rounds = certified_flow(network, req, men, n_requests, len(residual), _solve, **limits)
+    return FlowResult(used=used, optimal=True, rounds=rounds)

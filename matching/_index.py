@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
+from matching._jit import pair_jit
 from matching.geo import municipalities
 from matching.model import Mentor, Newcomer, Policy, Problem, Programme
 
@@ -107,6 +109,53 @@ def _side(
     )
 
 
+class Arrays(NamedTuple):
+    """Everything the compiled rules and score read, as one argument (see :class:`Index`).
+
+    Rows: ``req_*`` by request, ``n_*`` by newcomer, ``m_*`` by mentor, ``prog_*`` by
+    programme; 2-D bitsets are C-contiguous (rows, words).
+    """
+
+    req_newcomer: Int32
+    req_programme: Int32
+    req_age_ok: Bool
+    mentor_programmes: Bool
+    n_languages: UInt64
+    m_languages: UInt64
+    first_language: Int32
+    prog_language: Int32
+    prog_first_language: Bool
+    n_lat: Float64
+    n_lon: Float64
+    m_lat: Float64
+    m_lon: Float64
+    n_limit: Float64
+    m_limit: Float64
+    wish: npt.NDArray[np.int8]
+    n_gender: npt.NDArray[np.int8]
+    m_gender: npt.NDArray[np.int8]
+    accepts: npt.NDArray[np.uint8]
+    n_age: Float64
+    m_age: Float64
+    child_below: float
+    child_certificate: Bool
+    has_forbidden: Bool
+    forbidden_keys: Int64
+    n_mentors: int
+    residual: Int32
+    n_interests: UInt64
+    m_interests: UInt64
+    w_language: float
+    w_distance: float
+    w_interests: float
+    w_age: float
+    waiting_days: Float64
+    waiting_weight: float
+    keep_bonus: float
+    previous_mentor: Int32
+    previous_extra: Int64
+
+
 @dataclass(frozen=True, slots=True)
 class Index:
     """Arrays of a validated problem; requests are (newcomer, programme) in id, code order."""
@@ -134,6 +183,7 @@ class Index:
     has_forbidden: Bool  # newcomer
     previous_mentor: Int32  # request -> last run's mentor, -1 none
     previous_extra: Int64  # sorted request * M + mentor for further previous entries
+    arrays: Arrays  # the same, for the compiled kernels
 
     @property
     def n_requests(self) -> int:
@@ -215,7 +265,7 @@ def build_index(problem: Problem) -> Index:
     for i, _ in req_pairs:
         requests_per_newcomer[i] += 1
 
-    return Index(
+    index = Index(
         policy=policy,
         programmes=programmes,
         newcomers=newcomers,
@@ -256,6 +306,54 @@ def build_index(problem: Problem) -> Index:
         has_forbidden=has_forbidden,
         previous_mentor=previous_mentor,
         previous_extra=np.array(sorted(extra), dtype=np.int64),
+        arrays=None,  # type: ignore[arg-type]
+    )
+    object.__setattr__(index, "arrays", _arrays(index))
+    return index
+
+
+def _arrays(index: Index) -> Arrays:
+    c = np.ascontiguousarray
+    w = index.policy.weights
+    return Arrays(
+        req_newcomer=c(index.req_newcomer, dtype=np.int32),
+        req_programme=c(index.req_programme, dtype=np.int32),
+        req_age_ok=c(index.req_age_ok, dtype=np.bool_),
+        mentor_programmes=c(index.mentor_programmes, dtype=np.bool_),
+        n_languages=c(index.n.languages, dtype=np.uint64),
+        m_languages=c(index.m.languages, dtype=np.uint64),
+        first_language=c(index.first_language, dtype=np.int32),
+        prog_language=c(index.prog_language, dtype=np.int32),
+        prog_first_language=c(index.prog_first_language, dtype=np.bool_),
+        n_lat=c(index.n.lat, dtype=np.float64),
+        n_lon=c(index.n.lon, dtype=np.float64),
+        m_lat=c(index.m.lat, dtype=np.float64),
+        m_lon=c(index.m.lon, dtype=np.float64),
+        n_limit=c(index.n.limit_km, dtype=np.float64),
+        m_limit=c(index.m.limit_km, dtype=np.float64),
+        wish=c(index.mentor_gender_wish, dtype=np.int8),
+        n_gender=c(index.n.gender, dtype=np.int8),
+        m_gender=c(index.m.gender, dtype=np.int8),
+        accepts=c(index.accepts, dtype=np.uint8),
+        n_age=c(index.n.age, dtype=np.float64),
+        m_age=c(index.m.age, dtype=np.float64),
+        child_below=float(index.policy.child_certificate_below_age),
+        child_certificate=c(index.child_certificate, dtype=np.bool_),
+        has_forbidden=c(index.has_forbidden, dtype=np.bool_),
+        forbidden_keys=c(index.forbidden_keys, dtype=np.int64),
+        n_mentors=len(index.mentors),
+        residual=c(index.residual, dtype=np.int32),
+        n_interests=c(index.n.interests, dtype=np.uint64),
+        m_interests=c(index.m.interests, dtype=np.uint64),
+        w_language=float(w.language),
+        w_distance=float(w.distance),
+        w_interests=float(w.interests),
+        w_age=float(w.age),
+        waiting_days=c(index.waiting_days, dtype=np.float64),
+        waiting_weight=float(index.policy.waiting_weight),
+        keep_bonus=float(index.policy.keep_bonus),
+        previous_mentor=c(index.previous_mentor, dtype=np.int32),
+        previous_extra=c(index.previous_extra, dtype=np.int64),
     )
 
 
@@ -287,3 +385,23 @@ def popcounts(
         np.bitwise_count(x2 & y2).sum(axis=1, dtype=np.int64),
         np.bitwise_count(x2 | y2).sum(axis=1, dtype=np.int64),
     )
+
+
+@pair_jit
+def speaks_in(languages: UInt64, mentor: int, language: int) -> bool:
+    """Whether bitset row ``languages[mentor]`` holds vocabulary index ``language`` (-1: no)."""
+    if language < 0:
+        return False
+    word = languages[mentor, language >> 6]
+    held: bool = (word >> np.uint64(language & 63)) & np.uint64(1) == np.uint64(1)
+    return held
+
+
+@pair_jit
+def contains(keys: Int64, key: int) -> bool:
+    """Whether the sorted array ``keys`` holds ``key``."""
+    if len(keys) == 0:
+        return False
+    pos: int = min(int(np.searchsorted(keys, key)), len(keys) - 1)
+    found: bool = keys[pos] == key
+    return found

@@ -1,15 +1,18 @@
-"""The hard rules, vectorised, in the contract's order; candidate pairs; reasons; suggestions.
+"""The hard rules in the contract's order; candidate pairs; reasons; suggestions.
 
-Pairs are arrays of (request index, mentor index) into an :class:`~matching._index.Index`.
-Candidate generation never loops over newcomer x mentor: requests and mentors are bucketed by
-programme and shared language, distances are computed once per pair of nearby distinct points
-(a grid on the unit sphere), and only then are point pairs expanded into person pairs, in
-bounded chunks, and checked by the rule functions.
+Each rule is one compiled function of a pair (request index, mentor index, distance) over an
+:class:`~matching._index.Index`'s :class:`~matching._index.Arrays`; the candidate kernel, the
+suggestions and the explanations all call these. Candidate generation never loops over
+newcomer x mentor: per programme, the programme's mentors are bucketed in a 3-D grid on the
+unit sphere, and each request visits only the cells within its own distance limit, applying
+the rules in order, counting the first failed rule of each nearby pair, and scoring the pairs
+that pass every rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
@@ -19,89 +22,108 @@ import numpy.typing as npt
 from matching import scoring
 from matching._index import (
     ACCEPTS_ANY,
-    Bool,
+    Arrays,
     Float64,
     Index,
     Int32,
+    Int64,
     build_index,
-    intersects,
-    mentor_speaks,
+    contains,
+    speaks_in,
 )
+from matching._jit import jit, pair_jit
 from matching.errors import ProblemError
-from matching.geo import DISTANCE_EPS_KM, EARTH_RADIUS_KM, chord_for_km, haversine_km, unit_vectors
+from matching.geo import DISTANCE_EPS_KM, EARTH_RADIUS_KM, haversine_pair_km, unit_vectors
 from matching.model import RULES, Components, Problem
 from matching.validate import validate
 
-#: Upper bound on person pairs materialised at once (memory, not results).
-CHUNK_PAIRS = 1 << 18
-
 npt_int8 = np.ndarray[tuple[int], np.dtype[np.int8]]
-Rule = Callable[[Index, Int32, Int32, Float64], Bool]
+
+#: Number of rules; a pair's stage ``PASSED`` means it passed all of them.
+PASSED = len(RULES)
 
 
-def pair_distance_km(index: Index, req: Int32, men: Int32) -> Float64:
-    """Haversine distance of each pair between the newcomer's and the mentor's point."""
-    n = index.req_newcomer[req]
-    return haversine_km(index.n.lat[n], index.n.lon[n], index.m.lat[men], index.m.lon[men])
+# The compiled rules (and the score) read the arrays they need from ``a`` into locals before
+# any branch: numba then passes no reference counts around, which is ten times faster. Plain
+# ifs, not `x and y` on numpy booleans, for the same reason.
 
 
-def _programme(index: Index, req: Int32, men: Int32, dist: Float64) -> Bool:
-    return index.mentor_programmes[men, index.req_programme[req]] & index.req_age_ok[req]
+@pair_jit
+def _programme(a: Arrays, r: int, m: int, dist: float) -> bool:
+    age_ok, offers, programme = a.req_age_ok, a.mentor_programmes, a.req_programme
+    if not age_ok[r]:
+        return False
+    offered: bool = offers[m, programme[r]] != 0
+    return offered
 
 
-def _language(index: Index, req: Int32, men: Int32, dist: Float64) -> Bool:
-    n = index.req_newcomer[req]
-    ok = intersects(index.n.languages, n, index.m.languages, men)
-    p = index.req_programme[req]
-    need = index.prog_language[p]
-    sub = np.flatnonzero(need >= 0)
-    if len(sub):
-        ok[sub] &= mentor_speaks(index, men[sub], need[sub])
-    sub = np.flatnonzero(index.prog_first_language[p])
-    if len(sub):
-        ok[sub] &= mentor_speaks(index, men[sub], index.first_language[n[sub]])
-    return ok
+@pair_jit
+def _language(a: Arrays, r: int, m: int, dist: float) -> bool:
+    n_lang, m_lang, first = a.n_languages, a.m_languages, a.first_language
+    need, need_first = a.prog_language[a.req_programme[r]], a.prog_first_language
+    p, n = a.req_programme[r], a.req_newcomer[r]
+    shared = False
+    for w in range(n_lang.shape[1]):
+        if n_lang[n, w] & m_lang[m, w]:
+            shared = True
+            break
+    if not shared:
+        return False
+    if need >= 0:
+        if not speaks_in(m_lang, m, need):
+            return False
+    if need_first[p]:
+        return speaks_in(m_lang, m, first[n])
+    return True
 
 
-def _distance(index: Index, req: Int32, men: Int32, dist: Float64) -> Bool:
-    return np.asarray(dist <= scoring.pair_limit_km(index, req, men) + DISTANCE_EPS_KM)
+@pair_jit
+def _distance(a: Arrays, r: int, m: int, dist: float) -> bool:
+    return dist <= scoring.pair_limit_km(a, r, m) + DISTANCE_EPS_KM
 
 
-def _gender(index: Index, req: Int32, men: Int32, dist: Float64) -> Bool:
-    n = index.req_newcomer[req]
-    wish = index.mentor_gender_wish[n]
-    ok = (wish < 0) | (wish == index.m.gender[men])
-    gender = index.n.gender[n]
-    accepts = index.accepts[men]
-    listed_ok = (gender >= 0) & ((accepts >> np.maximum(gender, 0).astype(np.uint8)) & 1 == 1)
-    return np.asarray(ok & (((accepts & ACCEPTS_ANY) != 0) | listed_ok))
+@pair_jit
+def _gender(a: Arrays, r: int, m: int, dist: float) -> bool:
+    n = a.req_newcomer[r]
+    wish, gender, accepts = a.wish[n], a.n_gender[n], a.accepts[m]
+    mentor_gender = a.m_gender[m]
+    if wish >= 0:
+        if wish != mentor_gender:
+            return False
+    if accepts & ACCEPTS_ANY:
+        return True
+    if gender < 0:
+        return False
+    accepted: bool = (accepts >> gender) & 1 == 1
+    return accepted
 
 
-def _child_safety(index: Index, req: Int32, men: Int32, dist: Float64) -> Bool:
-    age = index.n.age[index.req_newcomer[req]]
-    with np.errstate(invalid="ignore"):
-        needs = np.isnan(age) | (age < index.policy.child_certificate_below_age)
-    return np.asarray(~needs | index.child_certificate[men])
+@pair_jit
+def _child_safety(a: Arrays, r: int, m: int, dist: float) -> bool:
+    age, below, certified = a.n_age[a.req_newcomer[r]], a.child_below, a.child_certificate
+    if age >= below:  # false for NaN: an unknown age needs the certificate
+        return True
+    has: bool = certified[m] != 0
+    return has
 
 
-def _forbidden(index: Index, req: Int32, men: Int32, dist: Float64) -> Bool:
-    n = index.req_newcomer[req]
-    ok = np.ones(len(req), dtype=np.bool_)
-    keys_all = index.forbidden_keys
-    sub = np.flatnonzero(index.has_forbidden[n])
-    if len(sub):
-        keys = n[sub].astype(np.int64) * len(index.mentors) + men[sub]
-        pos = np.minimum(np.searchsorted(keys_all, keys), len(keys_all) - 1)
-        ok[sub] = keys_all[pos] != keys
-    return ok
+@pair_jit
+def _forbidden(a: Arrays, r: int, m: int, dist: float) -> bool:
+    n = a.req_newcomer[r]
+    listed, keys, n_mentors = a.has_forbidden[n], a.forbidden_keys, a.n_mentors
+    if not listed:
+        return True
+    return not contains(keys, n * n_mentors + m)
 
 
-def _capacity(index: Index, req: Int32, men: Int32, dist: Float64) -> Bool:
-    return np.asarray(index.residual[men] > 0)
+@pair_jit
+def _capacity(a: Arrays, r: int, m: int, dist: float) -> bool:
+    left: bool = a.residual[m] > 0
+    return left
 
 
 #: The rule functions, in the contract's order (names in :data:`matching.model.RULES`).
-RULE_FUNCTIONS: tuple[Rule, ...] = (
+RULE_FUNCTIONS: tuple[Callable[[Arrays, int, int, float], bool], ...] = (
     _programme,
     _language,
     _distance,
@@ -113,223 +135,255 @@ RULE_FUNCTIONS: tuple[Rule, ...] = (
 _DISTANCE = RULES.index("distance")
 
 
-def first_failed_rule(
-    index: Index, req: Int32, men: Int32, dist: Float64 | None = None, *, known: int = 0
-) -> tuple[npt_int8, Float64]:
-    """Per pair, the index in :data:`RULES` of the first rule it fails (``len(RULES)``: none).
+@pair_jit
+def pair_distance(a: Arrays, r: int, m: int) -> float:
+    """Haversine distance in km between the request's newcomer and the mentor."""
+    n = a.req_newcomer[r]
+    return haversine_pair_km(a.n_lat[n], a.n_lon[n], a.m_lat[m], a.m_lon[m])
 
-    Rules are applied in order to the pairs still alive, so the distance is computed only for
-    pairs that passed programme and language. ``known`` rules are already known to hold (the
-    pairs come from buckets built by them). Returns the stages and the distances (NaN where
-    not computed).
+
+@pair_jit
+def first_failed(a: Arrays, r: int, m: int, known: int) -> tuple[int, float]:
+    """(index in RULES of the first rule the pair fails, or ``PASSED``; its distance in km,
+    NaN when it failed before the distance rule). Rules below ``known`` are taken as held."""
+    if known <= 0:
+        if not _programme(a, r, m, 0.0):
+            return 0, np.nan
+    if known <= 1:
+        if not _language(a, r, m, 0.0):
+            return 1, np.nan
+    d = pair_distance(a, r, m)
+    if not _distance(a, r, m, d):
+        return 2, d
+    if not _gender(a, r, m, d):
+        return 3, d
+    if not _child_safety(a, r, m, d):
+        return 4, d
+    if not _forbidden(a, r, m, d):
+        return 5, d
+    if not _capacity(a, r, m, d):
+        return 6, d
+    return 7, d
+
+
+@jit
+def _stages(a: Arrays, req: Int32, men: Int32) -> tuple[npt_int8, Float64]:
+    stage = np.empty(len(req), dtype=np.int8)
+    dist = np.empty(len(req), dtype=np.float64)
+    for i in range(len(req)):
+        stage[i], dist[i] = first_failed(a, req[i], men[i], 0)
+    return stage, dist
+
+
+def first_failed_rule(index: Index, req: Int32, men: Int32) -> tuple[npt_int8, Float64]:
+    """Per pair, the index in :data:`RULES` of the first rule it fails (``PASSED``: none),
+    and the distances (NaN where a rule before distance failed)."""
+    r = np.ascontiguousarray(req, dtype=np.int32)
+    m = np.ascontiguousarray(men, dtype=np.int32)
+    stage, dist = _stages(index.arrays, r, m)
+    return np.asarray(stage), np.asarray(dist)
+
+
+@jit
+def _distances(a: Arrays, req: Int32, men: Int32) -> Float64:
+    out = np.empty(len(req), dtype=np.float64)
+    for i in range(len(req)):
+        out[i] = pair_distance(a, req[i], men[i])
+    return out
+
+
+def pair_distance_km(index: Index, req: Int32, men: Int32) -> Float64:
+    """Haversine distance of each pair between the newcomer's and the mentor's point."""
+    r = np.ascontiguousarray(req, dtype=np.int32)
+    m = np.ascontiguousarray(men, dtype=np.int32)
+    return np.asarray(_distances(index.arrays, r, m))
+
+
+@jit
+def _languages_pass(a: Arrays, r: int, men: Int32) -> int:
+    count = 0
+    for m in men:
+        if _language(a, r, m, 0.0):
+            count += 1
+    return count
+
+
+def _chord(km: float) -> float:
+    return 2.0 * math.sin(min(km / EARTH_RADIUS_KM, math.pi) / 2.0)
+
+
+#: Smallest grid cell (a chord on the unit sphere, about 640 m): keeps cell keys in int64.
+_MIN_CELL = 1e-4
+
+
+@jit
+def _walk(
+    a: Arrays,
+    reqs: Int32,
+    first: int,
+    n_unit: Float64,
+    mentors: Int32,
+    keys: Int64,
+    m_unit: Float64,
+    cell: float,
+    span: int,
+    reach_cap: float,
+    stages: Int64,
+    out_req: Int32,
+    out_men: Int32,
+    out_cost: Int64,
+    count: int,
+) -> tuple[int, int]:
+    """Candidate arcs of requests ``reqs[first:]`` of one programme with its mentors (sorted
+    by cell ``keys``).
+
+    Each request visits the cells within its own distance limit; each mentor there is
+    checked by the rules from language on, in order; pairs that pass the distance rule count
+    their first failed rule in ``stages``; pairs that pass all rules are written from
+    position ``count`` of the output arrays, with their integer cost. Stops before a request
+    when fewer places than mentors are left; returns (next request position, count).
     """
-    stage = np.full(len(req), len(RULES), dtype=np.int8)
-    distances = np.full(len(req), np.nan) if dist is None else np.asarray(dist, np.float64)
-    alive = np.arange(len(req))
-    for k, rule in enumerate(RULE_FUNCTIONS):
-        if k < known:
+    for i in range(first, len(reqs)):
+        if count + len(mentors) > len(out_req):
+            return i, count
+        r = reqs[i]
+        n = a.req_newcomer[r]
+        reach = min(a.n_limit[n], reach_cap)
+        if reach < 0:
             continue
-        r, m = req[alive], men[alive]
-        if k == _DISTANCE and dist is None:
-            distances[alive] = pair_distance_km(index, r, m)
-        ok = rule(index, r, m, distances[alive])
-        stage[alive[~ok]] = k
-        alive = alive[ok]
-    return stage, distances
+        # Loose by 1 km: only a fast skip of far mentors; the distance rule decides.
+        chord = 2.0 * math.sin(min((reach + 1.0) / EARTH_RADIUS_KM, math.pi) / 2.0)
+        x, y, z = n_unit[n, 0], n_unit[n, 1], n_unit[n, 2]
+        lo = np.empty(3, dtype=np.int64)
+        hi = np.empty(3, dtype=np.int64)
+        lo[0] = max(0, int(math.floor((x - chord + 1.0) / cell)) + 1)
+        lo[1] = max(0, int(math.floor((y - chord + 1.0) / cell)) + 1)
+        lo[2] = max(0, int(math.floor((z - chord + 1.0) / cell)) + 1)
+        hi[0] = min(span - 1, int(math.floor((x + chord + 1.0) / cell)) + 1)
+        hi[1] = min(span - 1, int(math.floor((y + chord + 1.0) / cell)) + 1)
+        hi[2] = min(span - 1, int(math.floor((z + chord + 1.0) / cell)) + 1)
+        limit2 = chord * chord
+        for ix in range(lo[0], hi[0] + 1):
+            for iy in range(lo[1], hi[1] + 1):
+                base = (ix * span + iy) * span
+                start = np.searchsorted(keys, base + lo[2])
+                stop = np.searchsorted(keys, base + hi[2], side="right")
+                for j in range(start, stop):
+                    m = mentors[j]
+                    if not _language(a, r, m, 0.0):
+                        continue
+                    dx = m_unit[m, 0] - x
+                    dy = m_unit[m, 1] - y
+                    dz = m_unit[m, 2] - z
+                    if dx * dx + dy * dy + dz * dz > limit2:
+                        continue
+                    # first_failed(a, r, m, 2), spelled out: inlined rules that each read
+                    # ``a`` first cost no reference counts (see the note above _programme).
+                    d = pair_distance(a, r, m)
+                    if not _distance(a, r, m, d):
+                        continue
+                    if not _gender(a, r, m, d):
+                        stages[r, 3] += 1
+                        continue
+                    if not _child_safety(a, r, m, d):
+                        stages[r, 4] += 1
+                        continue
+                    if not _forbidden(a, r, m, d):
+                        stages[r, 5] += 1
+                        continue
+                    if not _capacity(a, r, m, d):
+                        stages[r, 6] += 1
+                        continue
+                    stages[r, 7] += 1
+                    out_req[count] = r
+                    out_men[count] = m
+                    out_cost[count] = scoring.pair_cost(a, r, m, d)
+                    count += 1
+    return len(reqs), count
 
 
-def point_pairs(index: Index, max_km: float) -> tuple[Int32, Int32, Float64]:
-    """All (newcomer point, mentor point) pairs at most ``max_km`` apart, with distances.
+@dataclass(frozen=True, slots=True)
+class Arcs:
+    """All candidate pairs of a problem: arc i joins request ``req[i]`` and mentor ``men[i]``
+    at integer cost ``cost[i]``; ``stages[r, k]`` counts request r's pairs that passed the
+    distance rule and first failed rule k (k = ``PASSED``: candidates)."""
 
-    Points are bucketed in a 3-D grid on the unit sphere whose cell is the chord of
-    ``max_km``: two points within that distance lie in the same or adjacent cells, so
-    comparing the 27 neighbouring cells finds every pair. A dot product discards the clearly
-    distant ones cheaply; haversine decides the rest exactly.
+    req: Int32
+    men: Int32
+    cost: Int64
+    stages: Int64
+
+
+def candidate_arcs(index: Index) -> Arcs:
+    """All candidate pairs with their costs, and the per-rule counts :func:`explain` reads.
+
+    Deterministic: programme by programme, requests in grid order, mentors in grid order.
     """
-    a = unit_vectors(index.n.point_lat, index.n.point_lon)
-    b = unit_vectors(index.m.point_lat, index.m.point_lon)
-    empty = (np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float64))
-    if len(a) == 0 or len(b) == 0 or max_km < 0:
-        return empty
-    cell = max(chord_for_km(max_km + 1e-6) * (1 + 1e-9), 1e-9)
-    ka = np.floor(a / cell).astype(np.int64)
-    kb = np.floor(b / cell).astype(np.int64)
-    base = min(int(ka.min()), int(kb.min())) - 1
-    span = max(int(ka.max()), int(kb.max())) - base + 2
-    weights = np.array([span * span, span, 1], dtype=np.int64)
-    b_keys = (kb - base) @ weights
-    order = np.argsort(b_keys, kind="stable")
-    sorted_keys = b_keys[order]
-    offsets = np.array(
-        [(dx, dy, dz) for dx in (-1, 0, 1) for dy in (-1, 0, 1) for dz in (-1, 0, 1)]
+    a = index.arrays
+    stages = np.zeros((index.n_requests, len(RULES) + 1), dtype=np.int64)
+    out_req = np.empty(0, dtype=np.int32)
+    out_men = np.empty(0, dtype=np.int32)
+    out_cost = np.empty(0, dtype=np.int64)
+    count = 0
+    if index.n_requests and len(index.mentors):
+        n_unit = np.ascontiguousarray(unit_vectors(a.n_lat, a.n_lon))
+        m_unit = np.ascontiguousarray(unit_vectors(a.m_lat, a.m_lon))
+        hint = 16 * index.n_requests
+        out_req = np.empty(hint, dtype=np.int32)
+        out_men = np.empty(hint, dtype=np.int32)
+        out_cost = np.empty(hint, dtype=np.int64)
+        for p in range(len(index.programmes)):
+            reqs = np.flatnonzero((index.req_programme == p) & index.req_age_ok).astype(np.int32)
+            mens = np.flatnonzero(index.mentor_programmes[:, p]).astype(np.int32)
+            if len(reqs) == 0 or len(mens) == 0:
+                continue
+            reach = float(min(a.n_limit[a.req_newcomer[reqs]].max(), a.m_limit[mens].max()))
+            if reach < 0:
+                continue
+            cell = max(_chord(reach + 1.0), _MIN_CELL)
+            span = int(2.0 / cell) + 3
+            m_keys = _cell_keys(m_unit[mens], cell, span)
+            order = np.argsort(m_keys, kind="stable")
+            n_keys = _cell_keys(n_unit[a.req_newcomer[reqs]], cell, span)
+            reqs = reqs[np.argsort(n_keys, kind="stable")]
+            sorted_mentors = np.ascontiguousarray(mens[order])
+            sorted_keys = np.ascontiguousarray(m_keys[order])
+            done = 0
+            while done < len(reqs):
+                if count + len(mens) > len(out_req):  # grow (rarely: the walk stops to ask)
+                    grown = 2 * len(out_req) + len(mens)
+                    out_req = np.concatenate((out_req[:count], np.empty(grown, np.int32)))
+                    out_men = np.concatenate((out_men[:count], np.empty(grown, np.int32)))
+                    out_cost = np.concatenate((out_cost[:count], np.empty(grown, np.int64)))
+                done, count = _walk(
+                    a,
+                    reqs,
+                    done,
+                    n_unit,
+                    sorted_mentors,
+                    sorted_keys,
+                    m_unit,
+                    cell,
+                    span,
+                    reach,
+                    stages,
+                    out_req,
+                    out_men,
+                    out_cost,
+                    count,
+                )
+    return Arcs(
+        req=out_req[:count].copy(),
+        men=out_men[:count].copy(),
+        cost=out_cost[:count].copy(),
+        stages=stages,
     )
-    # Slightly loose on purpose: haversine, not this, decides; it only skips far pairs.
-    min_dot = float(np.cos(min(np.pi, (max_km + 1.0) / EARTH_RADIUS_KM)))
-    out_a: list[Int32] = []
-    out_b: list[Int32] = []
-    out_d: list[Float64] = []
-    keys = ((ka - base) @ weights)[:, None] + offsets @ weights  # (points, 27)
-    lo = np.searchsorted(sorted_keys, keys.ravel(), "left")
-    counts = np.searchsorted(sorted_keys, keys.ravel(), "right") - lo
-    per_point = np.cumsum(counts.reshape(len(a), 27).sum(axis=1))
-    start = 0
-    while start < len(a):
-        done = int(per_point[start - 1]) if start else 0
-        stop = max(start + 1, int(np.searchsorted(per_point, done + CHUNK_PAIRS, "right")))
-        cells = slice(start * 27, stop * 27)
-        ia = np.repeat(np.arange(start, stop).repeat(27), counts[cells])
-        ib = order[_ranges(lo[cells], counts[cells])]
-        near = np.einsum("ij,ij->i", a[ia], b[ib]) >= min_dot
-        ia, ib = ia[near], ib[near]
-        d = haversine_km(
-            index.n.point_lat[ia],
-            index.n.point_lon[ia],
-            index.m.point_lat[ib],
-            index.m.point_lon[ib],
-        )
-        keep = d <= max_km + DISTANCE_EPS_KM
-        out_a.append(ia[keep].astype(np.int32))
-        out_b.append(ib[keep].astype(np.int32))
-        out_d.append(d[keep])
-        start = stop
-    return np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_d)
 
 
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray[tuple[int], np.dtype[np.int64]]:
-    """Concatenation of ``arange(s, s + c)`` for each start and count."""
-    counts = np.asarray(counts, dtype=np.int64)
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.cumsum(counts) - counts
-    return np.asarray(
-        np.repeat(np.asarray(starts, np.int64) - offsets, counts) + np.arange(total),
-        dtype=np.int64,
-    )
-
-
-def _expand(
-    a_items: Int32,
-    a_point: Int32,
-    b_items: Int32,
-    b_point: Int32,
-    pa: Int32,
-    pb: Int32,
-    pd: Float64,
-    n_a_points: int,
-    n_b_points: int,
-    pair_bounds: npt.NDArray[np.int64],
-) -> Iterator[tuple[Int32, Int32, Float64]]:
-    """Person pairs of the point pairs (pa, pb), chunk by chunk, with the point distance.
-
-    ``pa`` is sorted; the pairs of newcomer point i are ``pair_bounds[i]:pair_bounds[i + 1]``.
-    """
-    a_order = np.argsort(a_point, kind="stable")
-    b_order = np.argsort(b_point, kind="stable")
-    a_sorted, b_sorted = a_items[a_order], b_items[b_order]
-    a_count = np.bincount(a_point, minlength=n_a_points).astype(np.int64)
-    b_count = np.bincount(b_point, minlength=n_b_points).astype(np.int64)
-    # Point pairs are sorted by newcomer point: take only those of this bucket's points.
-    points = np.flatnonzero(a_count)
-    pair_count = np.diff(pair_bounds)
-    pair_start = pair_bounds[:-1]
-    near = _ranges(pair_start[points], pair_count[points])
-    pa, pb, pd = pa[near], pb[near], pd[near]
-    a_start, b_start = np.cumsum(a_count) - a_count, np.cumsum(b_count) - b_count
-    size = a_count[pa] * b_count[pb]
-    keep = np.flatnonzero(size)
-    pa, pb, pd, size = pa[keep], pb[keep], pd[keep], size[keep]
-    ends = np.cumsum(size)
-    first = 0
-    while first < len(size):
-        done = int(ends[first - 1]) if first else 0
-        last = max(first + 1, int(np.searchsorted(ends, done + CHUNK_PAIRS, "right")))
-        s = size[first:last]
-        block = np.repeat(np.arange(len(s)), s)
-        local = np.arange(int(s.sum()), dtype=np.int64) - np.repeat(np.cumsum(s) - s, s)
-        width = b_count[pb[first:last]][block]
-        row = local // width
-        col = local - row * width
-        a = a_sorted[a_start[pa[first:last]][block] + row]
-        b = b_sorted[b_start[pb[first:last]][block] + col]
-        yield a, b, pd[first:last][block]
-        first = last
-
-
-def iter_candidates(
-    index: Index, stages: npt.NDArray[np.int64] | None = None
-) -> Iterator[tuple[Int32, Int32, Float64]]:
-    """All candidate pairs (request, mentor, distance km), chunk by chunk, deterministically.
-
-    Buckets by programme (rule 1 selects the requests and mentors), finds nearby points once,
-    expands to person pairs and applies the rules. With ``stages`` (shape
-    ``(requests, len(RULES) + 1)``), also counts per request the nearby pairs by the first rule
-    they fail, which :func:`explain` turns into passed counts.
-    """
-    if index.n_requests == 0 or len(index.mentors) == 0:
-        return
-    max_km = float(min(index.n.limit_km.max(), index.m.limit_km.max()))
-    pa, pb, pd = point_pairs(index, max_km)
-    n_points, m_points = len(index.n.point_lat), len(index.m.point_lat)
-    bounds = np.zeros(n_points + 1, dtype=np.int64)
-    np.cumsum(np.bincount(pa, minlength=n_points), out=bounds[1:])
-    width = len(RULES) + 1
-    for p in range(len(index.programmes)):
-        reqs = np.flatnonzero((index.req_programme == p) & index.req_age_ok).astype(np.int32)
-        mens: Int32 = np.flatnonzero(index.mentor_programmes[:, p]).astype(np.int32)
-        if stages is None:
-            mens = mens[index.residual[mens] > 0]
-        if len(reqs) == 0 or len(mens) == 0:
-            continue
-        for bucket_reqs, bucket_mens, language in _language_buckets(index, reqs, mens):
-            req_point = index.n.point[index.req_newcomer[bucket_reqs]]
-            men_point = index.m.point[bucket_mens]
-            for req, men, dist in _expand(
-                bucket_reqs,
-                req_point,
-                bucket_mens,
-                men_point,
-                pa,
-                pb,
-                pd,
-                n_points,
-                m_points,
-                bounds,
-            ):
-                if language >= 0:
-                    first = _lowest_shared_is(index, req, men, language)
-                    req, men, dist = req[first], men[first], dist[first]
-                stage, _ = first_failed_rule(index, req, men, dist, known=1)
-                if stages is not None:
-                    found = np.bincount(req.astype(np.int64) * width + stage, minlength=stages.size)
-                    stages += found.reshape(stages.shape)
-                keep = stage == len(RULES)
-                yield req[keep], men[keep], dist[keep]
-
-
-def _language_buckets(index: Index, reqs: Int32, mens: Int32) -> Iterator[tuple[Int32, Int32, int]]:
-    """Split a programme's requests and mentors by shared language, so pairs with no common
-    language are never built. A pair sharing several languages appears in several buckets;
-    :func:`_lowest_shared_is` keeps it in one. With more than 64 languages (several bitset
-    words) there is one bucket of everything (language -1)."""
-    if index.n.languages.shape[1] != 1:
-        yield reqs, mens, -1
-        return
-    n_bits = index.n.languages[index.req_newcomer[reqs], 0]
-    m_bits = index.m.languages[mens, 0]
-    spoken = np.bitwise_or.reduce(n_bits) & np.bitwise_or.reduce(m_bits)
-    for language in range(64):
-        bit = np.uint64(1) << np.uint64(language)
-        if not spoken & bit:
-            continue
-        yield reqs[(n_bits & bit) != 0], mens[(m_bits & bit) != 0], language
-
-
-def _lowest_shared_is(index: Index, req: Int32, men: Int32, language: int) -> Bool:
-    """Whether ``language`` is the lowest-numbered language each pair shares."""
-    shared = index.n.languages[index.req_newcomer[req], 0] & index.m.languages[men, 0]
-    below = np.uint64((1 << language) - 1)
-    return np.asarray((shared & below) == 0, dtype=np.bool_)
+def _cell_keys(unit: Float64, cell: float, span: int) -> Int64:
+    """Packed grid cell of each unit vector (cell coordinates offset by one, see _walk)."""
+    c = np.floor((unit + 1.0) / cell).astype(np.int64) + 1
+    return np.asarray((c[:, 0] * span + c[:, 1]) * span + c[:, 2], dtype=np.int64)
 
 
 def passed_counts(stage: npt_int8) -> tuple[str | None, dict[str, int]]:
@@ -372,10 +426,7 @@ def explain(
             member = np.flatnonzero(which == g)
             r = requests[member[0]]
             mens = np.flatnonzero(index.mentor_programmes[:, int(groups[g, 0])]).astype(np.int32)
-            req = np.full(len(mens), r, dtype=np.int32)
-            language_count[member] = np.count_nonzero(
-                _language(index, req, mens, np.zeros(len(mens)))
-            )
+            language_count[member] = _languages_pass(index.arrays, int(r), mens)
     in_programme = index.mentor_programmes.sum(axis=0)[p]
     in_programme = np.where(index.req_age_ok[requests], in_programme, 0)
     nearby = stages[requests]
@@ -504,10 +555,9 @@ def check_pair(problem: Problem, newcomer: str, mentor: str, programme: str) -> 
     req = np.array([request], dtype=np.int32)
     men = np.array([index.m.ids.index(mentor)], dtype=np.int32)
     dist = pair_distance_km(index, req, men)
+    arrays, r, m, d = index.arrays, int(req[0]), int(men[0]), float(dist[0])
     failed = tuple(
-        name
-        for name, rule in zip(RULES, RULE_FUNCTIONS, strict=True)
-        if not bool(rule(index, req, men, dist)[0])
+        name for name, rule in zip(RULES, RULE_FUNCTIONS, strict=True) if not rule(arrays, r, m, d)
     )
     parts = scoring.components(index, req, men, dist)
     return PairCheck(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -16,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from matching._jit import pair_jit
 
 #: Mean Earth radius (IUGG), the contract's R.
 EARTH_RADIUS_KM = 6371.0088
@@ -68,6 +71,17 @@ def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> FloatArray:
     dl = np.radians(np.asarray(lon2, dtype=np.float64) - np.asarray(lon1, dtype=np.float64))
     h = np.sin(dp / 2.0) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2.0) ** 2
     return np.asarray(2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(h, 1.0))))
+
+
+@pair_jit
+def haversine_pair_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """:func:`haversine_km` of one pair of points, for the compiled kernels."""
+    p1 = math.radians(lat1)
+    p2 = math.radians(lat2)
+    dp = p2 - p1
+    dl = math.radians(lon2 - lon1)
+    h = math.sin(dp / 2.0) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2.0) ** 2
+    return 2.0 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(h, 1.0)))
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:

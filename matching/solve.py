@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
-import numpy.typing as npt
 
 from matching import scoring
 from matching._flow import max_flow_min_cost
-from matching._index import Index, Int32, Int64, build_index
-from matching.candidates import explain, iter_candidates, pair_distance_km
-from matching.model import RULES, Match, Problem, Solution, Stats, Unmatched
+from matching._index import build_index
+from matching.candidates import candidate_arcs, explain, pair_distance_km
+from matching.model import Match, Problem, Solution, Stats, Unmatched
 from matching.validate import validate
 
 
@@ -27,32 +26,13 @@ class Timings:
     finish: float  # scores of the matches, reasons of the unmatched
 
 
-def _candidate_arcs(
-    index: Index, stages: npt.NDArray[np.int64] | None = None
-) -> tuple[Int32, Int32, Int64]:
-    """All candidate pairs with their integer costs, without keeping scores per pair."""
-    reqs: list[Int32] = []
-    mens: list[Int32] = []
-    costs: list[Int64] = []
-    for req, men, dist in iter_candidates(index, stages):
-        parts = scoring.components(index, req, men, dist)
-        weight = scoring.objective_weight(index, req, men, scoring.score(index, parts))
-        reqs.append(req.astype(np.int32))
-        mens.append(men.astype(np.int32))
-        costs.append(scoring.integer_costs(weight))
-    if not reqs:
-        empty = np.zeros(0, dtype=np.int32)
-        return empty, empty.copy(), np.zeros(0, dtype=np.int64)
-    return np.concatenate(reqs), np.concatenate(mens), np.concatenate(costs)
-
-
 def solve_with_timings(problem: Problem) -> tuple[Solution, Timings]:
     """:func:`solve`, also returning where the time went."""
     started = time.perf_counter()
     validate(problem)
     index = build_index(problem)
-    stages = np.zeros((index.n_requests, len(RULES) + 1), dtype=np.int64)
-    req, men, cost = _candidate_arcs(index, stages)
+    arcs = candidate_arcs(index)
+    req, men, cost, stages = arcs.req, arcs.men, arcs.cost, arcs.stages
     built = time.perf_counter()
     n = index.req_newcomer
     position = np.concatenate(

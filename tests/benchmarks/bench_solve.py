@@ -1,17 +1,30 @@
 """Benchmark of the whole ``makker solve`` path: write a problem file, solve it, write JSON.
 
-Run: ``.venv/bin/python -m tests.benchmarks.bench_solve [sizes...]`` (default 2000 10000 30000)
-or ``make bench``. Columns: build (validate, arrays, candidates and costs) and flow (OR-Tools)
-from the command's summary line; in-process = read JSON to written JSON; process = wall time
-of the whole ``makker solve`` process, interpreter start and imports included; process CPU =
-its user + system CPU time (single-threaded work, so the wall time on an idle machine).
-Each size is a seeded Danish-like instance (tests/benchmarks/generator.py) with half as
-many mentors as newcomers; each run is a fresh ``makker solve`` process, whose peak memory
-is its own maximum resident set size; figures are the median of 3 runs.
+Run: ``.venv/bin/python -m tests.benchmarks.bench_solve [--old DIR] [--runs N] [CASE ...]``
+or ``make bench``. Cases (default: all but ``own-100k``):
+
+- ``generator-2k`` and ``generator-30k``: the project's seeded Danish-like instance
+  (tests/benchmarks/generator.py; 30 % of people give their own coordinates, the rest
+  their municipality's), half as many mentors as newcomers;
+- ``own-30k``: the same people, every one giving their own coordinates;
+- ``city-10k``: 10,000 newcomers and 5,000 mentors all inside Copenhagen, own coordinates
+  (nearly everyone within everyone's limit: the densest candidate graph);
+- ``own-100k``: 100,000 x 50,000, every one giving their own coordinates.
+
+Columns: the phases from the command's summary line (read: parse and check the JSON; build:
+validation, arrays, and the one compiled pass that applies the rules, counts the reasons and
+scores every candidate pair; flow: the exact min-cost flow; finish: the matches' scores and
+the unmatched requests' reasons; write: the JSON output), then the wall time of the whole
+``makker solve`` process (interpreter start and imports included), its user + system CPU
+time, and its peak memory (maximum resident set size). Figures are medians of ``--runs``
+(default 3) fresh processes. With ``--old DIR`` (a checkout of an earlier commit, e.g.
+``git worktree add /tmp/old HEAD~5`` or ``git archive``), each case is also solved by that
+code in the same run, and the table shows old / new side by side with the ratio.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -20,15 +33,31 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from matching import problem_to_dict
-from tests.benchmarks.generator import generate
+from matching import Problem, problem_to_dict
+from tests.benchmarks.generator import dense_city, generate
 
-SIZES = (2_000, 10_000, 30_000)
 RUNS = 3
 _FIELDS = re.compile(r"(read|build|flow|finish|write|total) ([0-9.]+) s")
+PHASES = ("read", "build", "flow", "finish", "write")
+
+
+def _generator(size: int, share: float) -> Callable[[], Problem]:
+    return lambda: generate(size, seed=size, own_point_share=share)
+
+
+#: name -> (newcomers, builder)
+CASES: dict[str, tuple[int, Callable[[], Problem]]] = {
+    "generator-2k": (2_000, _generator(2_000, 0.3)),
+    "generator-30k": (30_000, _generator(30_000, 0.3)),
+    "own-30k": (30_000, _generator(30_000, 1.0)),
+    "city-10k": (10_000, lambda: dense_city(10_000, seed=10_000)),
+    "own-100k": (100_000, _generator(100_000, 1.0)),
+}
+DEFAULT = ("generator-2k", "generator-30k", "own-30k", "city-10k")
 
 
 @dataclass(frozen=True)
@@ -37,9 +66,7 @@ class Run:
 
     seconds: float
     cpu: float
-    solve: float
-    build: float
-    flow: float
+    phases: dict[str, float]
     peak_mb: float
     candidates: int
     matched: int
@@ -47,41 +74,41 @@ class Run:
     objective: float
 
 
-def command() -> list[str]:
-    """The installed ``makker`` beside this interpreter, else the same code path directly."""
+def command(old: Path | None) -> tuple[list[str], dict[str, str]]:
+    """The command and environment that run ``makker solve`` (of checkout ``old`` if given)."""
+    code = "import sys; from matching.io import run_solve; sys.exit(run_solve(*sys.argv[1:]))"
+    env = dict(os.environ)
+    if old is not None:
+        env["PYTHONPATH"] = str(old)
+        return [sys.executable, "-c", code], env
     makker = Path(sys.executable).with_name("makker")
     if makker.exists():
-        return [str(makker), "solve"]
-    code = "import sys; from matching.io import run_solve; sys.exit(run_solve(*sys.argv[1:]))"
-    return [sys.executable, "-c", code]
+        return [str(makker), "solve"], env
+    return [sys.executable, "-c", code], env
 
 
-def run_once(problem: Path, output: Path) -> Run:
+def run_once(problem: Path, output: Path, old: Path | None = None) -> Run:
     """Solve ``problem`` in a child process and measure it."""
+    argv, env = command(old)
+    args = [str(problem), "--output", str(output)] if argv[-1] == "solve" else [str(problem)]
+    if argv[-1] != "solve":
+        args.append(str(output))
     started = time.perf_counter()
     child = subprocess.Popen(
-        [*command(), str(problem), "--output", str(output)]
-        if command()[-1] == "solve"
-        else [*command(), str(problem), str(output)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        [*argv, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
     )
     assert child.stderr is not None
     summary = child.stderr.read()
     _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
+    if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"makker solve failed: {summary}")
     fields = dict(_FIELDS.findall(summary))
     stats = json.loads(output.read_text(encoding="utf-8"))["stats"]
     return Run(
         seconds=elapsed,
         cpu=usage.ru_utime + usage.ru_stime,
-        solve=float(fields["total"]),
-        build=float(fields["build"]),
-        flow=float(fields["flow"]),
+        phases={k: float(fields[k]) for k in PHASES},
         peak_mb=usage.ru_maxrss / 1024,
         candidates=stats["candidates"],
         matched=stats["matched"],
@@ -90,37 +117,74 @@ def run_once(problem: Path, output: Path) -> Run:
     )
 
 
-def bench(sizes: tuple[int, ...] = SIZES, runs: int = RUNS) -> list[str]:
+def _median(runs: list[Run], key: Callable[[Run], float]) -> float:
+    return statistics.median(key(r) for r in runs)
+
+
+def _cells(runs: list[Run]) -> list[float]:
+    return [
+        *(_median(runs, lambda r, k=k: r.phases[k]) for k in PHASES),  # type: ignore[misc]
+        _median(runs, lambda r: r.seconds),
+        _median(runs, lambda r: r.cpu),
+        _median(runs, lambda r: r.peak_mb),
+    ]
+
+
+def bench(cases: tuple[str, ...] = DEFAULT, runs: int = RUNS, old: Path | None = None) -> list[str]:
     """Run the benchmark and return the table's lines (Markdown)."""
+    names = [*PHASES, "process", "CPU", "peak MB"]
     lines = [
-        "| newcomers | mentors | requests | candidate pairs | build s | flow s | in-process s "
-        "| process s | process CPU s | peak MB | matched | objective |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| case | newcomers | mentors | requests | candidates | "
+        + " | ".join(f"{n} s" if n not in ("peak MB",) else n for n in names)
+        + " | matched | objective |",
+        "| --- | " + " | ".join("---:" for _ in range(len(names) + 6)) + " |",
     ]
     with tempfile.TemporaryDirectory() as tmp:
-        for size in sizes:
-            problem = Path(tmp) / f"problem-{size}.json"
-            problem.write_text(json.dumps(problem_to_dict(generate(size, seed=size))))
-            results = [run_once(problem, Path(tmp) / f"solution-{size}.json") for _ in range(runs)]
-            first = results[0]
-            assert all(r.objective == first.objective for r in results)
-            med = statistics.median
+        for name in cases:
+            size, build = CASES[name]
+            problem = Path(tmp) / f"{name}.json"
+            problem.write_text(json.dumps(problem_to_dict(build())))
+            out = Path(tmp) / f"{name}.solution.json"
+            new_runs, old_runs = [], []
+            for _ in range(runs):  # interleaved, so both see the same machine load
+                new_runs.append(run_once(problem, out))
+                if old is not None:
+                    old_runs.append(run_once(problem, out, old))
+            first = new_runs[0]
+            assert all(r.matched == first.matched for r in new_runs + old_runs)
+            new = _cells(new_runs)
+            if old is None:
+                shown = [
+                    f"{x:,.0f}" if i == len(new) - 1 else f"{x:.2f}" for i, x in enumerate(new)
+                ]
+            else:
+                prior = _cells(old_runs)
+                shown = [
+                    (f"{o:,.0f} / {x:,.0f}" if i == len(new) - 1 else f"{o:.2f} / {x:.2f}")
+                    + (f" ({o / x:.1f}x)" if x > 0 else "")
+                    for i, (o, x) in enumerate(zip(prior, new, strict=True))
+                ]
             lines.append(
-                f"| {size:,} | {size // 2:,} | {first.requests:,} | {first.candidates:,} "
-                f"| {med(r.build for r in results):.2f} | {med(r.flow for r in results):.2f} "
-                f"| {med(r.solve for r in results):.2f} | {med(r.seconds for r in results):.2f} "
-                f"| {med(r.cpu for r in results):.2f} "
-                f"| {med(r.peak_mb for r in results):,.0f} | {first.matched:,} "
-                f"| {first.objective:,.1f} |"
+                f"| {name} | {size:,} | {size // 2:,} | {first.requests:,} "
+                f"| {first.candidates:,} | "
+                + " | ".join(shown)
+                + f" | {first.matched:,} | {first.objective:,.1f} |"
             )
             print(lines[-1], file=sys.stderr, flush=True)
     return lines
 
 
 def main(argv: list[str]) -> None:
-    """Print the benchmark table for the sizes given (default 2,000 / 10,000 / 30,000)."""
-    sizes = tuple(int(a) for a in argv) or SIZES
-    print("\n".join(bench(sizes)))
+    """Print the benchmark table (see the module docstring for the arguments)."""
+    parser = argparse.ArgumentParser(prog="bench_solve")
+    parser.add_argument("cases", nargs="*", help=f"any of {', '.join(CASES)}")
+    parser.add_argument("--runs", type=int, default=RUNS)
+    parser.add_argument("--old", type=Path, default=None, help="checkout of an earlier commit")
+    args = parser.parse_args(argv)
+    unknown = [c for c in args.cases if c not in CASES]
+    if unknown:
+        parser.error(f"unknown case {unknown[0]!r}; choose from {', '.join(CASES)}")
+    print("\n".join(bench(tuple(args.cases) or DEFAULT, args.runs, args.old)))
 
 
 if __name__ == "__main__":

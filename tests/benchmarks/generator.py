@@ -11,9 +11,21 @@ English. This module adds what a solver input has beyond people: a few accepted 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
+from typing import TypeVar
 
 from app.demo.people import sample_people
-from matching import DEFAULT_PROGRAMMES, Assignment, ForbiddenPair, Problem
+from matching import (
+    DEFAULT_PROGRAMMES,
+    Assignment,
+    ForbiddenPair,
+    Mentor,
+    Newcomer,
+    Problem,
+    municipalities,
+)
+
+P = TypeVar("P", Mentor, Newcomer)
 
 
 def generate(
@@ -44,4 +56,24 @@ def generate(
         programmes=DEFAULT_PROGRAMMES,
         fixed=fixed,
         forbidden=forbidden,
+    )
+
+
+def dense_city(newcomers: int, seed: int = 0, *, mentors: int | None = None) -> Problem:
+    """:func:`generate` with every person giving their own coordinates inside one city
+    (Copenhagen, about 6 km around its centre): within everyone's distance limit of nearly
+    everyone, so the candidate graph is as dense as the rules allow."""
+    base = generate(newcomers, seed, mentors=mentors, own_point_share=1.0)
+    rng = random.Random(f"city-{seed}")
+    centre = municipalities()["101"]
+
+    def moved(person: P) -> P:
+        lat = round(centre.lat + rng.gauss(0, 0.03), 5)
+        lon = round(centre.lon + rng.gauss(0, 0.05), 5)
+        return replace(person, municipality="101", lat=lat, lon=lon)
+
+    return replace(
+        base,
+        newcomers=tuple(moved(n) for n in base.newcomers),
+        mentors=tuple(moved(m) for m in base.mentors),
     )
