@@ -12,7 +12,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -31,15 +32,25 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="module")
-def server(database_url: str) -> Iterator[str]:
-    """A uvicorn server on 127.0.0.1 serving the test database, in its own process."""
+@contextmanager
+def running_server(
+    database_url: str, env: Mapping[str, str] | None = None, *, unset: Sequence[str] = ()
+) -> Iterator[str]:
+    """``makker serve`` on ``database_url`` in its own process, with ``env`` set and the
+    variables in ``unset`` removed; its base URL once ``/healthz`` answers. Stopped on exit."""
     port = _free_port()
-    env = {**os.environ, "MAKKER_DATABASE_URL": database_url, "MAKKER_LOG_LEVEL": "WARNING"}
+    environment = {
+        **os.environ,
+        "MAKKER_DATABASE_URL": database_url,
+        "MAKKER_LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
+    for name in unset:
+        environment.pop(name, None)
     process = subprocess.Popen(
         [sys.executable, "-c", "from app.cli import main; main()", "serve", "--port", str(port)],
         cwd=ROOT,
-        env=env,
+        env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -63,6 +74,13 @@ def server(database_url: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str) -> Iterator[str]:
+    """A uvicorn server on 127.0.0.1 serving the test database, in its own process."""
+    with running_server(database_url) as base:
+        yield base
 
 
 def concurrently(server: str, headers: dict[str, str], calls: Sequence[Call]) -> list[int]:

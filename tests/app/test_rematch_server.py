@@ -4,10 +4,6 @@ concurrent requests of one key never have two runs in flight (202 or 409, never 
 from __future__ import annotations
 
 import itertools
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,56 +15,19 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.app.conftest import Keys
+from tests.app.live_server import running_server
 from tests.app.test_rematch import seed
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server(database_url: str) -> Iterator[str]:
     """``makker serve`` (embedded worker on, the default) on the test database."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "MAKKER_DATABASE_URL": database_url,
-        "MAKKER_LOG_LEVEL": "WARNING",
-        "MAKKER_WORKER_POLL_SECONDS": "0.5",
-    }
-    env.pop("MAKKER_EMBEDDED_WORKER", None)
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from app.cli import main; main()", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.1)
+    with running_server(
+        database_url, {"MAKKER_WORKER_POLL_SECONDS": "0.5"}, unset=["MAKKER_EMBEDDED_WORKER"]
+    ) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def post_all(server: str, headers: dict[str, str], count: int) -> list[httpx.Response]:

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 
@@ -22,47 +18,15 @@ from app.config import Settings
 from app.main import create_app
 from tests.app.conftest import Keys
 from tests.app.factories import make_newcomer
-from tests.app.live_server import ROOT, _free_port
+from tests.app.live_server import running_server
 
 
 @pytest.fixture
 def small_pool_server(database_url: str) -> Iterator[str]:
     """``makker serve`` with a pool of two connections, in its own process."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "MAKKER_DATABASE_URL": database_url,
-        "MAKKER_LOG_LEVEL": "WARNING",
-        "MAKKER_DB_POOL_SIZE": "2",
-        "MAKKER_DB_POOL_TIMEOUT_SECONDS": "30",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from app.cli import main; main()", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.1)
+    pool = {"MAKKER_DB_POOL_SIZE": "2", "MAKKER_DB_POOL_TIMEOUT_SECONDS": "30"}
+    with running_server(database_url, pool) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_many_more_clients_than_connections_all_get_answers(
