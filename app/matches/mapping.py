@@ -216,51 +216,12 @@ def _mentors(
 
     A mentor whose accepted load exceeds a since-lowered capacity is full (never negative).
     """
-    rows = session.execute(
-        select(
-            MentorRow.id,
-            MentorRow.municipality,
-            MentorRow.capacity,
-            MentorRow.lat,
-            MentorRow.lon,
-            MentorRow.max_distance_km,
-            MentorRow.gender,
-            MentorRow.birth_year,
-            MentorRow.child_certificate,
-            _text(MentorRow.languages),
-            _text(MentorRow.programmes),
-            _text(MentorRow.interests),
-            _text(MentorRow.accepts_genders),
-        )
-        .where(MentorRow.active.is_(True))
-        .order_by(MentorRow.id)
-    ).all()
     load = Counter(m.mentor_id for m in standing.fixed)
-    mentors: list[mm.Mentor] = []
-    ids: dict[str, int] = {}
-    for r, (languages, wanted_programmes, interests, accepts) in zip(
-        rows, _decode_json(rows, 4), strict=True
-    ):
-        key = mentor_key(r.id)
-        ids[key] = r.id
-        mentors.append(
-            mm.Mentor(
-                id=key,
-                languages=tuple(languages or ()),
-                municipality=r.municipality,
-                programmes=tuple(p for p in (wanted_programmes or ()) if p in active_codes),
-                capacity=max(int(r.capacity), load.get(r.id, 0), 1),
-                lat=r.lat,
-                lon=r.lon,
-                max_distance_km=r.max_distance_km,
-                interests=tuple(interests or ()),
-                gender=_gender(r.gender),
-                age=age_from_year(r.birth_year, today),
-                accepts_genders=None if accepts is None else tuple(accepts),
-                child_certificate=bool(r.child_certificate),
-            )
-        )
-    return tuple(mentors), ids
+    mentors = tuple(
+        _with_load(m, load.get(mentor_id_of(m.id), 0), active_codes)
+        for m in read_mentors(session, today=today)
+    )
+    return mentors, {m.id: mentor_id_of(m.id) for m in mentors}
 
 
 def _newcomers(
@@ -275,24 +236,7 @@ def _newcomers(
     An open request is a requested, active programme that is not ``closed`` (accepted, or
     proposed by hand); the newcomer's programmes are their open requests only.
     """
-    query = (
-        select(
-            NewcomerRow.id,
-            NewcomerRow.municipality,
-            NewcomerRow.lat,
-            NewcomerRow.lon,
-            NewcomerRow.max_distance_km,
-            NewcomerRow.birth_date,
-            NewcomerRow.gender,
-            NewcomerRow.mentor_gender,
-            NewcomerRow.registered_at,
-            _text(NewcomerRow.languages),
-            _text(NewcomerRow.programmes),
-            _text(NewcomerRow.interests),
-        )
-        .where(NewcomerRow.active.is_(True))
-        .order_by(NewcomerRow.id)
-    )
+    query = _newcomer_columns().where(NewcomerRow.active.is_(True)).order_by(NewcomerRow.id)
     if wanted is not None:
         query = query.where(NewcomerRow.id.in_(sorted(wanted)))
     rows = session.execute(query).all()
@@ -306,24 +250,9 @@ def _newcomers(
         )
         if not requested:
             continue
-        key = newcomer_key(nr.id)
-        ids[key] = nr.id
-        newcomers.append(
-            mm.Newcomer(
-                id=key,
-                languages=tuple(languages or ()),
-                municipality=nr.municipality,
-                programmes=requested,
-                lat=nr.lat,
-                lon=nr.lon,
-                max_distance_km=nr.max_distance_km,
-                age=age_on(nr.birth_date, today),
-                gender=_gender(nr.gender),
-                interests=tuple(interests or ()),
-                mentor_gender=_gender(nr.mentor_gender),
-                waiting_days=waiting_days(nr.registered_at, today),
-            )
-        )
+        person = _newcomer_of(nr, languages, interests, requested, today)
+        ids[person.id] = nr.id
+        newcomers.append(person)
     return tuple(newcomers), ids
 
 
@@ -479,22 +408,7 @@ def suggestion_problem(
             dict.fromkeys(p for p in (asked or ()) if p in active_codes and p not in closed)
         )
         if requested:
-            newcomers.append(
-                mm.Newcomer(
-                    id=newcomer_key(row.id),
-                    languages=tuple(languages or ()),
-                    municipality=row.municipality,
-                    programmes=requested,
-                    lat=row.lat,
-                    lon=row.lon,
-                    max_distance_km=row.max_distance_km,
-                    age=age_on(row.birth_date, today),
-                    gender=_gender(row.gender),
-                    interests=tuple(interests or ()),
-                    mentor_gender=_gender(row.mentor_gender),
-                    waiting_days=waiting_days(row.registered_at, today),
-                )
-            )
+            newcomers.append(_newcomer_of(row, languages, interests, requested, today))
     problem = mm.Problem(
         mentors=loaded,
         newcomers=tuple(newcomers),
@@ -544,6 +458,31 @@ def _mentor_columns() -> Select[Any]:
         _text(MentorRow.interests),
         _text(MentorRow.accepts_genders),
     ).order_by(MentorRow.id)
+
+
+def _newcomer_of(
+    row: Any,
+    languages: list[str] | None,
+    interests: list[str] | None,
+    requested: tuple[str, ...],
+    today: date,
+) -> mm.Newcomer:
+    """The solver's newcomer from a row of :func:`_newcomer_columns` (its JSON decoded),
+    asking for ``requested``."""
+    return mm.Newcomer(
+        id=newcomer_key(row.id),
+        languages=tuple(languages or ()),
+        municipality=row.municipality,
+        programmes=requested,
+        lat=row.lat,
+        lon=row.lon,
+        max_distance_km=row.max_distance_km,
+        age=age_on(row.birth_date, today),
+        gender=_gender(row.gender),
+        interests=tuple(interests or ()),
+        mentor_gender=_gender(row.mentor_gender),
+        waiting_days=waiting_days(row.registered_at, today),
+    )
 
 
 def _newcomer_columns() -> Select[Any]:
