@@ -14,7 +14,7 @@ RUN python -m venv /opt/venv
 COPY pyproject.toml README.md ./
 COPY app ./app
 COPY matching ./matching
-RUN pip install --upgrade pip && pip install .
+RUN pip install --upgrade pip && pip install . && python -m matching._warmup
 
 FROM python:${PYTHON_VERSION}-slim AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \

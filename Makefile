@@ -13,6 +13,7 @@ $(BIN)/makker: pyproject.toml | $(ASSETS)/.installed
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -m matching._warmup  # compile the solver's kernels once (numba's disk cache)
 	touch $(BIN)/makker
 
 # Without npm the desk still works, unstyled, and the browser tests' axe check says it is missing.

@@ -128,7 +128,7 @@ def _unreachable_urls(tmp_path: Path) -> list[str]:
 @pytest.mark.parametrize("which", ["postgresql", "sqlite"])
 def test_a_database_that_is_down_answers_503_with_retry_after(tmp_path: Path, which: str) -> None:
     url = next(u for u in _unreachable_urls(tmp_path) if u.startswith(which))
-    app = create_app(Settings(database_url=url, log_level="WARNING"))
+    app = create_app(Settings(database_url=url, log_level="WARNING", embedded_worker=False))
     headers = {"Authorization": "Bearer mk_000000000000_" + "A" * 43}
     try:
         with TestClient(app, raise_server_exceptions=False) as client:

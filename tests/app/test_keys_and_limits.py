@@ -111,7 +111,12 @@ def test_two_concurrent_revocations_of_the_last_two_admin_keys_never_both_succee
 def limited_app(database_url: str) -> Iterator[FastAPI]:
     """An app on the test database whose failed-authentication limit is 3 a minute."""
     application = create_app(
-        Settings(database_url=database_url, log_level="WARNING", auth_failure_limit="3/minute")
+        Settings(
+            database_url=database_url,
+            log_level="WARNING",
+            auth_failure_limit="3/minute",
+            embedded_worker=False,
+        )
     )
     yield application
     application.state.engine.dispose()

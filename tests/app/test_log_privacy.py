@@ -54,7 +54,9 @@ def _validate_a_bad_record() -> None:
 @pytest.fixture
 def probed_app(database_url: str) -> Iterator[FastAPI]:
     """The app, with two routes that fail as a bug would (probes, not replacements)."""
-    application = create_app(Settings(database_url=database_url, log_level="INFO"))
+    application = create_app(
+        Settings(database_url=database_url, log_level="INFO", embedded_worker=False)
+    )
     application.add_api_route("/probe/sql", _insert_without_a_last_name, methods=["POST"])
     application.add_api_route("/probe/pydantic", _validate_a_bad_record, methods=["POST"])
     yield application

@@ -46,7 +46,7 @@ CHECKS = [
 # is then sent to the test app, on the test database.
 schema = schemathesis.openapi.from_asgi(
     "/openapi.json",
-    create_app(Settings(database_url="sqlite://", log_level="WARNING")),
+    create_app(Settings(database_url="sqlite://", log_level="WARNING", embedded_worker=False)),
     config=schemathesis.Config.from_dict({"phases": {"coverage": {"enabled": COVERAGE}}}),
 )
 

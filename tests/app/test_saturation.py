@@ -69,6 +69,7 @@ def test_a_pool_timeout_is_a_503_with_retry_after(database_url: str, db: Session
             log_level="WARNING",
             db_pool_size=1,
             db_pool_timeout_seconds=0.2,
+            embedded_worker=False,
         )
     )
     keys = Keys(app)
