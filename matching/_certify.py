@@ -64,22 +64,10 @@ def _best_per_group(group: Int32, cost: Int64, n_groups: int, k: int, chosen: Bo
             for j in range(lo, hi):
                 chosen[order[j]] = True
             continue
-        # Selection, not sorting: the k-th cheapest cost, then the arcs below it and, in
-        # arc order, as many of those equal to it as fit (the same as a stable sort).
         segment = order[lo:hi]
-        values = cost[segment]
-        threshold = np.partition(values, k - 1)[k - 1]
-        left = k
-        for j in range(hi - lo):
-            if values[j] < threshold:
-                chosen[segment[j]] = True
-                left -= 1
-        for j in range(hi - lo):
-            if left == 0:
-                break
-            if values[j] == threshold:
-                chosen[segment[j]] = True
-                left -= 1
+        best = np.argsort(cost[segment], kind="mergesort")[:k]
+        for j in best:
+            chosen[segment[j]] = True
 
 
 @jit
