@@ -8,6 +8,7 @@ import numpy.typing as npt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from matching._certify import _best_per_group
 from matching._flow import max_flow_min_cost
 
 Arrays = tuple[
@@ -90,3 +91,24 @@ def test_small_sets_need_repairs_and_the_fall_back_still_answers() -> None:
     assert repaired[:2] == whole[:2] == fallback[:2] == (2, -199)
     assert repaired[2] >= 1  # not optimal at once: the certificate added arcs
     assert fallback[2] == 1  # rounds + 1: the whole graph was solved
+
+
+@SETTINGS
+@given(
+    st.lists(st.tuples(st.integers(0, 4), st.integers(-3, 0)), max_size=60),
+    st.integers(1, 6),
+)
+def test_best_per_group_picks_the_k_cheapest_first_in_arc_order_on_ties(
+    arcs: list[tuple[int, int]], k: int
+) -> None:
+    """The first small set: per group, the ``k`` cheapest arcs, ties to the lower arc index
+    (what a stable sort gives), however many ties straddle the k-th place."""
+    group = np.array([g for g, _ in arcs], dtype=np.int32)
+    cost = np.array([c for _, c in arcs], dtype=np.int64)
+    chosen = np.zeros(len(arcs), dtype=np.bool_)
+    _best_per_group(group, cost, 5, k, chosen)
+    expected = np.zeros(len(arcs), dtype=np.bool_)
+    for g in range(5):
+        members = np.flatnonzero(group == g)
+        expected[members[np.argsort(cost[members], kind="stable")[:k]]] = True
+    assert chosen.tolist() == expected.tolist()
