@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Header, Path, Response
+from fastapi import Header, Path, Query, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
@@ -28,6 +28,11 @@ IfMatch = Annotated[
 
 #: An integer id in a path.
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+#: A ``?municipality=`` filter: a three-digit kommunekode.
+MunicipalityQuery = Annotated[
+    str | None, Query(pattern=r"^\d{3}$", description="Only this kommunekode")
+]
 
 
 class InputModel(BaseModel):

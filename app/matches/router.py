@@ -23,7 +23,7 @@ from app.matches.schemas import (
 )
 from app.models import Match
 from app.pagination import Page, PageParams, page_params
-from app.resources import IdPath, IfMatch
+from app.resources import IdPath, IfMatch, MunicipalityQuery
 
 router = APIRouter(prefix="/matches", tags=["matches"])
 
@@ -36,7 +36,7 @@ def list_matches(
     status: Annotated[MatchStatus | None, Query()] = None,
     newcomer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     mentor_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    municipality: Annotated[str | None, Query(max_length=3, pattern=NO_NUL)] = None,
+    municipality: MunicipalityQuery = None,
     programme: Annotated[str | None, Query(max_length=50, pattern=NO_NUL)] = None,
 ) -> Page[MatchRead] | Page[AssociationMatchRead]:
     """The caller's matches, filtered; associations see only their mentors' matches."""

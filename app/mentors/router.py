@@ -16,7 +16,7 @@ from app.mentors import service
 from app.mentors.schemas import MentorCreate, MentorRead, MentorUpdate
 from app.models import Mentor
 from app.pagination import Page, PageParams, page_params
-from app.resources import IdPath, IfMatch, one, page
+from app.resources import IdPath, IfMatch, MunicipalityQuery, one, page
 
 router = APIRouter(prefix="/mentors", tags=["mentors"])
 Paging = Annotated[PageParams, Depends(page_params)]
@@ -30,7 +30,7 @@ def list_mentors(
     session: SessionDep,
     params: Paging,
     association_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    municipality: Annotated[str | None, Query(max_length=3)] = None,
+    municipality: MunicipalityQuery = None,
     active: bool | None = None,
 ) -> Page[MentorRead]:
     """Mentors in the caller's scope, by id, optionally filtered."""

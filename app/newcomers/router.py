@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from app.auth import Staff
 from app.db import SessionDep, writes
@@ -15,7 +15,7 @@ from app.models import Newcomer
 from app.newcomers import service
 from app.newcomers.schemas import NewcomerCreate, NewcomerRead, NewcomerUpdate
 from app.pagination import Page, PageParams, page_params
-from app.resources import IdPath, IfMatch, one, page
+from app.resources import IdPath, IfMatch, MunicipalityQuery, one, page
 
 router = APIRouter(prefix="/newcomers", tags=["newcomers"])
 Paging = Annotated[PageParams, Depends(page_params)]
@@ -27,7 +27,7 @@ def list_newcomers(
     principal: Staff,
     session: SessionDep,
     params: Paging,
-    municipality: Annotated[str | None, Query(max_length=3)] = None,
+    municipality: MunicipalityQuery = None,
     active: bool | None = None,
 ) -> Page[NewcomerRead]:
     """Newcomers in the caller's municipalities, by id (each one returned is audited)."""

@@ -12,12 +12,10 @@ from app.domain import MAX_ID
 from app.errors import problem_responses
 from app.reports import service
 from app.reports.schemas import Shortages, Summary
+from app.resources import MunicipalityQuery
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
-MunicipalityQuery = Annotated[
-    str | None, Query(pattern=r"^\d{3}$", description="Only this kommunekode")
-]
 RunQuery = Annotated[
     int | None, Query(ge=1, le=MAX_ID, description="A succeeded run; default latest")
 ]

@@ -293,3 +293,18 @@ def test_unknown_query_parameters_are_refused_after_the_key(
     ok = client.get("/api/v1/newcomers", params={"municipality": "101", "limit": 2}, headers=admin)
     assert ok.status_code == 200
     assert client.get("/api/v1/newcomers", params={"municipalty": "101"}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/newcomers", "/api/v1/mentors", "/api/v1/matches", "/api/v1/reports/summary"]
+)
+@pytest.mark.parametrize("value", ["Ù", "10", "1011", "abc"])
+def test_a_municipality_filter_is_a_kommunekode(
+    client: TestClient, admin: dict[str, str], path: str, value: str
+) -> None:
+    """Three digits, as every municipality field; anything else is a 422 naming it (before,
+    the lists answered an empty page to ``?municipality=Ù``)."""
+    response = client.get(path, params={"municipality": value}, headers=admin)
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["municipality"]
+    assert client.get(path, params={"municipality": "101"}, headers=admin).status_code == 200
