@@ -37,11 +37,16 @@ def shown(count: Count) -> str:
     return "\u2013" if count is None else str(count)
 
 
-def _size(count: Count) -> float:
-    # "<5" is drawn as a small circle; a withheld count not at all.
-    if isinstance(count, int):
-        return float(count)
-    return 2.0 if count is not None else 0.0
+def _size(known: int, hidden: int) -> float:
+    # A count shown as "<5" is drawn as 2 (a small circle).
+    return float(known + 2 * hidden)
+
+
+def _in_words(known: int, hidden: int, threshold: int) -> str:
+    """A municipality's shortages on the map: exact, "<5", or "6+" when a part is hidden."""
+    if not hidden:
+        return str(known)
+    return f"{known}+" if known else f"<{threshold}"
 
 
 @router.get("")
@@ -70,13 +75,17 @@ def overview(request: Request, session: SessionDep, signed: Staff) -> Response:
         ),
         bars,
     )
-    per_municipality: dict[str, float] = defaultdict(float)
+    known: dict[str, int] = defaultdict(int)
+    hidden: dict[str, int] = defaultdict(int)
     for item in shortages.items:
-        per_municipality[item.municipality] += _size(item.count)
+        if isinstance(item.count, int):
+            known[item.municipality] += item.count
+        elif item.count is not None:
+            hidden[item.municipality] += 1
     drawn = {
-        code: (size, str(int(size)) if size >= threshold else f"<{threshold}")
-        for code, size in per_municipality.items()
-        if size > 0
+        code: (_size(known[code], hidden[code]), _in_words(known[code], hidden[code], threshold))
+        for code in sorted(set(known) | set(hidden))
+        if known[code] or hidden[code]
     }
     denmark = charts.denmark_map(
         _("Shortages per municipality"),

@@ -73,7 +73,7 @@ def test_why_nobody_qualifies_is_said_from_the_counts(
     desk.coordinator("101")
     page = client.get(f"/newcomers/{newcomer.id}/match")
     assert (
-        "Ingen opfylder reglerne nu: 3 mentorer i programmet, 1 taler tigrinya, "
+        "Ingen opfylder reglerne nu: 3 mentorer i ordningen, 1 taler tigrinya, "
         "0 inden for 25 km." in page.text
     )
     client.cookies.set("makker_lang", "en")
@@ -118,7 +118,7 @@ def test_an_absolute_rule_is_explained_as_not_overridable(
     mentor = make_mentor(db, make_association(db), child_certificate=False)
     token = desk.coordinator("101")
     page = client.get(f"/newcomers/{newcomer.id}/match")
-    assert "Regler, der aldrig kan tilsidesættes: programmet og dets aldre, børneattesten" in (
+    assert "Regler, der aldrig kan tilsidesættes: ordningen og dens aldre, børneattesten" in (
         page.text
     )
     refused = client.post(
@@ -148,7 +148,7 @@ def test_typing_mistakes_are_shown_beside_the_field_and_nothing_is_written(
     )
     assert page.status_code == 400
     assert field_error(page, "mentor_id") == "Skriv et helt tal."
-    assert field_error(page, "programme") == "Vælg et af nytilkomnes programmer."
+    assert field_error(page, "programme") == "Vælg en af den nyankomnes ordninger."
     assert 'value="abc"' in page.text  # what was typed is kept
     missing = client.post(
         f"/newcomers/{newcomer_id}/match",
