@@ -33,11 +33,11 @@ def test_the_overview_shows_the_chart_the_shortages_and_the_map(
     text = page.text
     assert '<title id="chart-title">Dækning efter kommune og ordning</title>' in text
     assert '<title id="map-title">Mangler pr. kommune</title>' in text
-    assert "<desc id=\"map-desc\">Et kort over Danmark" in text
+    assert '<desc id="map-desc">Et kort over Danmark' in text
     assert "Anmodninger efter kommune og ordning" in text  # the table beside the chart
     assert "<td>København</td>" in text and "<td>Tigrinya</td>" in text
     assert "København: 6</title>" in text  # the map's circle, from the centre point
-    assert "Frederiksberg" not in text.split('<h2>')[1]  # the rows are in scope only
+    assert "Frederiksberg" not in text.split("<h2>")[1]  # the rows are in scope only
     assert "style=" not in text  # the CSP forbids inline style
 
 
