@@ -21,7 +21,7 @@ from app.errors import Conflict
 from app.matches import repository as matches
 from app.resources import IdPath
 from app.runs import service
-from app.web import i18n
+from app.web import choices, i18n
 from app.web.explain import rule_name, why_nobody
 from app.web.pages import (
     DESK_DEPENDENCIES,
@@ -120,5 +120,10 @@ def show_run(request: Request, session: SessionDep, signed: Staff, run_id: IdPat
     return render(
         request,
         "runs/detail.html",
-        {"run": run, "unmatched": unmatched, "names": status_names(_)},
+        {
+            "run": run,
+            "unmatched": unmatched,
+            "names": status_names(_),
+            "programme_names": {p.code: p.name for p in choices.all_programmes(session)},
+        },
     )

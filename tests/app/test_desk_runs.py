@@ -37,6 +37,7 @@ def test_a_dry_run_is_queued_then_its_unmatched_requests_are_shown_in_words(
     assert f'href="/newcomers/{mine.id}/match"' in done.text
     assert f"/newcomers/{theirs.id}/match" not in done.text  # outside the coordinator's scope
     assert "et fælles sprog" in done.text
+    assert "<td>Mentorordning</td>" in done.text
     assert "1 mentorer i ordningen, 0 taler tigrinya" in done.text
     listed = client.get("/runs")
     assert re.search(r"Kørsel \d+</a> \(prøvekørsel\)", listed.text)
