@@ -47,3 +47,8 @@ def unmatched(session: Session, principal: Principal, run_id: int) -> Sequence[R
             Newcomer.municipality.in_(principal.municipalities)
         )
     return session.scalars(query.order_by(RunUnmatched.id)).all()
+
+
+def latest(session: Session, limit: int) -> Sequence[MatchRun]:
+    """The ``limit`` newest runs, newest first."""
+    return session.scalars(select(MatchRun).order_by(MatchRun.id.desc()).limit(limit)).all()

@@ -78,3 +78,8 @@ def list_runs(session: Session, params: PageParams) -> Page[MatchRunSummary]:
     return Page[MatchRunSummary](
         items=[MatchRunSummary.model_validate(r) for r in rows], next_cursor=cursor
     )
+
+
+def latest_runs(session: Session, limit: int) -> list[MatchRunSummary]:
+    """The ``limit`` newest runs, newest first, without their unmatched lists."""
+    return [MatchRunSummary.model_validate(r) for r in repo.latest(session, limit)]

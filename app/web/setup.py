@@ -61,7 +61,18 @@ def _assets_dir(settings: Settings) -> Path:
 
 def install_desk(app: FastAPI, settings: Settings) -> None:
     """Register the desk's pages and static files on ``app`` (after the API's routes)."""
-    from app.web import admin, auth, landing, matches, mentors, newcomers, proposals
+    from app.web import (
+        admin,
+        auth,
+        by_hand,
+        landing,
+        matches,
+        mentors,
+        newcomers,
+        overview,
+        proposals,
+        runs,
+    )
 
     app.state.desk_secret = (
         settings.secret_key.encode() if settings.secret_key else secrets.token_bytes(32)
@@ -78,6 +89,9 @@ def install_desk(app: FastAPI, settings: Settings) -> None:
         landing.router,
         newcomers.router,
         proposals.router,
+        by_hand.router,
+        runs.router,
+        overview.router,
         matches.router,
         mentors.router,
     ):

@@ -186,3 +186,92 @@ def test_a_coordinator_reads_a_proposals_explanation_and_accepts_it(
     assert "Forslaget er accepteret." in page.content()
     assert page.locator(f'form[action="/proposals/{match_id}/accept"]').count() == 0
     check_accessibility(page)
+
+
+def _wait_for_text(page: Any, text: str, *, seconds: float = 60) -> None:
+    """Reload the page until it shows ``text`` (a run's page, as a person would)."""
+    deadline = time.monotonic() + seconds
+    while text not in page.content():
+        assert time.monotonic() < deadline, f"{page.url} never showed {text!r}"
+        time.sleep(0.5)
+        page.reload()
+
+
+def test_a_coordinator_matches_by_hand_with_an_override_and_a_reason(
+    page: Any, desk: Desk, db: Session
+) -> None:
+    from tests.app.factories import make_association, make_mentor, make_newcomer
+
+    newcomer = make_newcomer(db, first_name="Senait", languages=["ti"])
+    mentor = make_mentor(db, make_association(db), first_name="Mette", languages=["da"])
+    coordinator = desk.account("coordinator", municipalities=["101"])
+    sign_in(page, coordinator.email, PASSWORD)
+    page.wait_for_url(re.compile(r"/newcomers$"))
+    page.goto(f"/newcomers/{newcomer.id}")
+    page.get_by_role("link", name="Match manuelt").click()
+    page.wait_for_url(re.compile(r"/match$"))
+    assert "Ingen opfylder reglerne nu" in page.content()
+    check_accessibility(page)
+
+    page.get_by_label("Ordning", exact=True).select_option("mentor")
+    page.get_by_label("Mentornummer").fill(str(mentor.id))
+    page.get_by_role("button", name="Lav forslaget").click()
+    error = page.locator("#overrides-error")
+    assert "Parret bryder: et fælles sprog." in error.inner_text()
+    check_accessibility(page)
+
+    page.get_by_label("et fælles sprog").check()
+    page.get_by_label("Hvorfor tilsidesættes reglerne?").fill("Hun taler lidt dansk")
+    page.get_by_role("button", name="Lav forslaget").click()
+    page.wait_for_url(re.compile(r"/match\?done=proposed$"))
+    assert "Forslaget er lavet." in page.content()
+    check_accessibility(page)
+    screenshot(page, "coordinator-matches-by-hand")
+
+
+def test_a_coordinator_starts_a_dry_run_and_reads_its_unmatched_requests(
+    page: Any, desk: Desk, db: Session
+) -> None:
+    from tests.app.factories import make_newcomer
+
+    make_newcomer(db, languages=["ti"])
+    coordinator = desk.account("coordinator", municipalities=["101"])
+    sign_in(page, coordinator.email, PASSWORD)
+    page.wait_for_url(re.compile(r"/newcomers$"))
+    page.get_by_role("link", name="Kørsler").click()
+    check_accessibility(page)
+    page.get_by_role("button", name="Start en prøvekørsel").click()
+    page.wait_for_url(re.compile(r"/runs/\d+$"))
+    check_accessibility(page)  # queued or running: the page says to reload
+    _wait_for_text(page, "Færdig")
+    table = page.get_by_role("table", name="Anmodninger uden mentor i dine kommuner")
+    assert "0 mentorer i ordningen" in table.inner_text()
+    check_accessibility(page)
+    screenshot(page, "coordinator-reads-a-dry-run")
+
+
+def test_the_overview_shows_the_chart_and_the_map(
+    page: Any, desk: Desk, db: Session, server: str, keys: Any
+) -> None:
+    from tests.app.factories import make_association, make_mentor, make_newcomer
+
+    make_mentor(db, make_association(db), languages=["ar"])
+    make_newcomer(db, languages=["ar"])
+    for _ in range(5):
+        make_newcomer(db, languages=["ti"])
+    queued = httpx.post(f"{server}/api/v1/match-runs", headers=keys.admin(), json={})
+    assert queued.status_code == 202
+    run = queued.headers["location"]
+    deadline = time.monotonic() + 60
+    while httpx.get(f"{server}{run}", headers=keys.admin()).json()["status"] != "succeeded":
+        assert time.monotonic() < deadline, "the run did not finish"
+        time.sleep(0.3)
+    coordinator = desk.account("coordinator", municipalities=["101"])
+    sign_in(page, coordinator.email, PASSWORD)
+    page.wait_for_url(re.compile(r"/newcomers$"))
+    page.get_by_role("link", name="Overblik").click()
+    assert page.get_by_role("img", name="Dækning efter kommune og ordning").is_visible()
+    assert page.get_by_role("img", name="Mangler pr. kommune").is_visible()
+    assert "Tigrinya" in page.get_by_role("table", name="Mangler").inner_text()
+    check_accessibility(page)
+    screenshot(page, "coordinator-overview")
