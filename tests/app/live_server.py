@@ -35,7 +35,13 @@ def _free_port() -> int:
 def server(database_url: str) -> Iterator[str]:
     """A uvicorn server on 127.0.0.1 serving the test database, in its own process."""
     port = _free_port()
-    env = {**os.environ, "MAKKER_DATABASE_URL": database_url, "MAKKER_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "MAKKER_DATABASE_URL": database_url,
+        "MAKKER_LOG_LEVEL": "WARNING",
+        # The notification tests deliver the outbox themselves.
+        "MAKKER_EMBEDDED_SENDER": "false",
+    }
     process = subprocess.Popen(
         [sys.executable, "-c", "from app.cli import main; main()", "serve", "--port", str(port)],
         cwd=ROOT,
