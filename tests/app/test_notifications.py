@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.accounts.service import principal_of
 from app.config import Settings
+from app.main import create_app
 from app.matches import service
 from app.models import Account, Match, Notification
 from app.notify import webhook
@@ -274,13 +275,16 @@ def test_webhook_url_is_validated_and_the_event_arrives_signed(
         assert secret not in second.body
 
 
-def test_erasing_the_newcomer_erases_their_notifications(
+def test_the_newcomers_notifications_are_exported_and_erased_with_them(
     client: TestClient, keys: Keys, db: Session
 ) -> None:
     _club, newcomer, match = _pair(db)
     coordinator, erase = keys.coordinator("101"), f"/api/v1/newcomers/{newcomer.id}"
     _accept(client, coordinator, match.id)
     assert len(_outbox(db)) == 1
+    export = client.get(f"{erase}/export", headers=coordinator).json()
+    [listed] = export["notifications"]  # part of the newcomer's access request
+    assert (listed["kind"], listed["payload"]["newcomer_first_name"]) == ("match_accepted", "Amira")
     assert client.delete(erase, headers=coordinator).status_code == 204
     assert _outbox(db) == []
 
@@ -339,3 +343,28 @@ def test_a_sender_killed_mid_batch_resends_at_most_the_one_in_flight_with_its_me
     assert counts.pop(f"<notification-{in_flight}@makker.test>") == 2  # the same Message-ID
     assert set(counts.values()) == {1}
     assert {row.status for row in _outbox(db)} == {"sent"}
+
+
+def test_the_sender_thread_of_a_serving_app_delivers_without_cron(
+    client: TestClient, keys: Keys, db: Session, database_url: str, mailbox: Mailbox
+) -> None:
+    _club, _newcomer, match = _pair(db)
+    serving = create_app(
+        _settings(
+            database_url,
+            smtp_url=mailbox.url,
+            embedded_worker=False,
+            sender_poll_seconds=0.1,
+            log_level="WARNING",
+        )
+    )
+    try:
+        with TestClient(serving):  # the lifespan starts the sender thread
+            _accept(client, keys.coordinator("101"), match.id)
+            deadline = time.monotonic() + 10
+            while not mailbox.received and time.monotonic() < deadline:
+                time.sleep(0.05)
+        assert len(mailbox.received) == 1
+        assert [row.status for row in _outbox(db)] == ["sent"]
+    finally:
+        serving.state.engine.dispose()
