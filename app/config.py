@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from limits import parse
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     #: A proposal waiting longer than this for a decision is counted in the coordinators'
     #: daily digest.
     remind_after_days: int = 7
+    #: The digest is written by the first pass of the sender at or after this hour (UTC).
+    digest_hour_utc: int = Field(default=6, ge=0, le=23)
     #: The coordinator an association is told to contact when a match was accepted by an API
     #: key (a desk account's own address is given when a person accepted).
     coordinator_contact: str | None = None

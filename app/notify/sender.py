@@ -253,9 +253,13 @@ class Sender:
         return (Channel.WEBHOOK,)
 
     def write_digests(self) -> int:
-        """Today's digests of waiting proposals (once per account and day)."""
+        """Today's digests of waiting proposals (once per account and day, from
+        ``MAKKER_DIGEST_HOUR_UTC`` on)."""
+        now = _now()
+        if now.hour < self.settings.digest_hour_utc:
+            return 0
         with Session(self.engine) as session, session.begin():
-            return events.proposals_waiting(session, _now(), self.settings.remind_after_days)
+            return events.proposals_waiting(session, now, self.settings.remind_after_days)
 
     def run_pass(self) -> PassResult:
         """Write today's digests, then deliver every notification due when the pass began,

@@ -45,6 +45,7 @@ def _settings(database_url: str, **fields: Any) -> Settings:
         "mail_from": "makker@makker.test",
         "notify_retry_base_seconds": 0.5,
         "notify_timeout_seconds": 5.0,
+        "digest_hour_utc": 0,
     }
     values.update(fields)
     return Settings(**values)
