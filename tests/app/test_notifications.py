@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
 
@@ -369,3 +370,20 @@ def test_the_sender_thread_of_a_serving_app_delivers_without_cron(
         assert [row.status for row in _outbox(db)] == ["sent"]
     finally:
         serving.state.engine.dispose()
+
+
+def test_two_senders_at_once_deliver_each_notification_once(
+    app: FastAPI, client: TestClient, keys: Keys, db: Session, database_url: str, mailbox: Mailbox
+) -> None:
+    club = make_association(db, contact_email="frivillige@forening.example")
+    coordinator = keys.coordinator("101")
+    for i in range(8):
+        mentor = make_mentor(db, club, first_name=f"Mentor{i}")
+        newcomer = make_newcomer(db, first_name=f"Nykommer{i}")
+        _accept(client, coordinator, make_match(db, newcomer.id, mentor.id).id)
+    senders = [_sender(app, database_url, smtp_url=mailbox.url) for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda s: s.run_pass(), senders))
+    sent = [i for r in results for i in r.sent]
+    assert sorted(sent) == sorted({row.id for row in _outbox(db)})  # each by one sender
+    assert Counter(Counter(mailbox.message_ids()).values()) == {1: 8}
