@@ -35,7 +35,10 @@ def serve(
         int, typer.Option(min=1, help="Worker processes (one per core uses them all).")
     ] = 1,
 ) -> None:
-    """Serve the API with uvicorn (and, unless MAKKER_EMBEDDED_WORKER=false, the run worker)."""
+    """Serve the API with uvicorn (and, unless turned off, the run worker and the sender).
+
+    MAKKER_EMBEDDED_WORKER=false and MAKKER_EMBEDDED_SENDER=false turn them off.
+    """
     import uvicorn
 
     from app.main import create_app
@@ -221,6 +224,21 @@ def worker(
     raise typer.Exit(
         run_worker_command(_database_url(), once=once, poll_seconds=poll, pause_at=pause_at)
     )
+
+
+@cli.command()
+def send(
+    pause_after: Annotated[int | None, typer.Option(hidden=True)] = None,
+) -> None:
+    """Deliver the notification outbox once (for cron), then exit; counts as JSON on stdout.
+
+    Writes today's digests of waiting proposals, then delivers every due notification over
+    SMTP (MAKKER_SMTP_URL) or the associations' webhooks, retrying later what failed.
+    """
+    from app.config import get_settings
+    from app.notify.command import run_send_command
+
+    raise typer.Exit(run_send_command(get_settings(), pause_after=pause_after))
 
 
 @cli.command("seed-demo")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from limits import parse
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,6 +34,39 @@ class Settings(BaseSettings):
     #: Where the failures are counted (a ``limits`` storage URI): the process's memory, or
     #: e.g. ``redis://host:6379`` to share the count between processes.
     auth_failure_storage: str = "memory://"
+
+    # Notifications (app/notify): the outbox's sender.
+    #: Where e-mail goes: ``smtp://[user:password@]host:port`` (``smtps://`` for TLS from the
+    #: start, ``?starttls=true`` to upgrade); unset, e-mail notifications wait in the outbox.
+    smtp_url: str | None = None
+    #: The sender address of the notifications.
+    mail_from: str = "makker@localhost"
+    #: The domain of the notifications' Message-IDs (``<notification-ID@domain>``); the host of
+    #: ``public_url`` when unset.
+    mail_domain: str | None = None
+    #: Deliver notifications in a thread of ``makker serve`` (off where ``makker send`` runs
+    #: from cron instead).
+    embedded_sender: bool = True
+    #: Seconds between the sender's looks at the outbox.
+    sender_poll_seconds: float = 10.0
+    #: Attempts before a notification is marked failed; the wait before attempt n+1 is
+    #: ``retry_base_seconds * 2**(n-1)``, at most ``retry_max_seconds``.
+    notify_max_attempts: int = 8
+    notify_retry_base_seconds: float = 60.0
+    notify_retry_max_seconds: float = 6 * 3600.0
+    #: A claimed notification whose sender has not recorded the outcome after this long is
+    #: claimed again (its sender died): longer than any SMTP or webhook timeout.
+    notify_lease_seconds: float = 300.0
+    #: SMTP and webhook timeouts.
+    notify_timeout_seconds: float = 30.0
+    #: A proposal waiting longer than this for a decision is counted in the coordinators'
+    #: daily digest.
+    remind_after_days: int = 7
+    #: The digest is written by the first pass of the sender at or after this hour (UTC).
+    digest_hour_utc: int = Field(default=6, ge=0, le=23)
+    #: The coordinator an association is told to contact when a match was accepted by an API
+    #: key (a desk account's own address is given when a person accepted).
+    coordinator_contact: str | None = None
 
     @field_validator("auth_failure_limit")
     @classmethod

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -23,6 +25,7 @@ from app.middleware import (
     UnexpectedErrorMiddleware,
 )
 from app.migrate import is_at_head
+from app.notify.embedded import sender_lifespan
 from app.openapi import install_openapi
 from app.ratelimit import FailureLimiter
 from app.routes import ROUTERS
@@ -31,12 +34,19 @@ from app.web.setup import install_desk
 log = logging.getLogger("makker")
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # The background threads of a serving process: the run worker and the sender.
+    async with run_worker_lifespan(app), sender_lifespan(app):
+        yield
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A configured application with its own engine (one per app, not per import)."""
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     app = FastAPI(
-        lifespan=run_worker_lifespan,
+        lifespan=_lifespan,
         title="Makker",
         version="1.0.0",
         description="Volunteer-newcomer matching for Danish municipalities.",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, Field, StringConstraints
@@ -40,6 +40,8 @@ class AccountCreate(InputModel):
     municipalities: Annotated[
         list[MunicipalityCode], Field(max_length=98), AfterValidator(unique)
     ] = Field(default_factory=list)
+    #: The language of the notifications the account receives.
+    language: Literal["da", "en"] = "da"
 
 
 class SignIn(InputModel):

@@ -74,6 +74,7 @@ def invite(
         role=data.role,
         association_id=data.association_id,
         municipalities=sorted(data.municipalities),
+        language=data.language,
     )
     session.add(account)
     session.flush()

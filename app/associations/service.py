@@ -11,13 +11,19 @@ from app import audit
 from app.associations import repository
 from app.associations.schemas import AssociationCreate, AssociationUpdate
 from app.auth import Principal
-from app.errors import Conflict
+from app.errors import Conflict, ValidationFailed
 from app.etag import check_if_match
 from app.models import Association
 from app.pagination import PageParams
 from app.resources import apply_changes
 
 RESOURCE = "association"
+
+
+def _check_webhook(row: Association) -> None:
+    # A webhook's messages are signed: no URL without its secret.
+    if row.webhook_url and not row.webhook_secret:
+        raise ValidationFailed("webhook_secret", "required with a webhook_url")
 
 
 def list_associations(
@@ -37,6 +43,7 @@ def create_association(
 ) -> Association:
     """Register an association."""
     row = Association(**data.model_dump())
+    _check_webhook(row)
     session.add(row)
     session.flush()
     audit.record(session, principal, "create", RESOURCE, row.id)
@@ -54,6 +61,7 @@ def update_association(
     row = repository.get_scoped(session, principal, association_id, for_update=True)
     check_if_match(if_match, row.version)
     if apply_changes(row, data.changes()):
+        _check_webhook(row)
         session.flush()
         audit.record(session, principal, "update", RESOURCE, row.id)
     return row

@@ -17,6 +17,7 @@ from app.models import (
     MatchStatus,
     Mentor,
     Newcomer,
+    Notification,
     RunUnmatched,
 )
 
@@ -37,6 +38,15 @@ def matches_of(session: Session, newcomer_id: int) -> Sequence[Match]:
     """All matches of a newcomer, oldest first."""
     return session.scalars(
         select(Match).where(Match.newcomer_id == newcomer_id).order_by(Match.id)
+    ).all()
+
+
+def notifications_of(session: Session, newcomer_id: int) -> Sequence[Notification]:
+    """The notifications about a newcomer's matches, oldest first (erased with them)."""
+    return session.scalars(
+        select(Notification)
+        .where(Notification.newcomer_id == newcomer_id)
+        .order_by(Notification.id)
     ).all()
 
 

@@ -27,3 +27,8 @@ class NewcomerExport(BaseModel):
         description="Every run's record of a request left unmatched, with the reason"
     )
     audit: list[AuditEntry] = Field(description="What was done to the records, and when")
+    notifications: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Every notification about the newcomer's matches (a delivered one keeps no "
+        "payload), every stored field",
+    )

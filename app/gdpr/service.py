@@ -51,6 +51,9 @@ def export_newcomer(session: Session, principal: Principal, newcomer: Newcomer) 
             AuditEntry(at=e.at, action=e.action, resource=e.resource, record_id=e.record_id)
             for e in events
         ],
+        notifications=[
+            repository.columns_of(n) for n in repository.notifications_of(session, newcomer.id)
+        ],
     )
     audit.record(session, principal, "export", "newcomer", newcomer.id)
     return document

@@ -30,6 +30,7 @@ from app.matches.schemas import (
     NewcomerForMentor,
 )
 from app.models import Match, MatchSource, MatchStatus, Programme
+from app.notify import events as notify
 from app.pagination import Page, PageParams
 
 RESOURCE = "match"
@@ -299,6 +300,7 @@ def _accept(session: Session, principal: Principal, match_id: int, if_match: str
     repo.supersede_other_proposals(session, match, now)
     session.refresh(match)
     audit.record(session, principal, "accept", RESOURCE, match.id)
+    notify.match_accepted(session, principal, match)  # committed with the decision
     return match
 
 
@@ -352,9 +354,9 @@ def reject(
 def end(
     session: Session, principal: Principal, match_id: int, if_match: str | None, reason: str
 ) -> Match:
-    """End an accepted match; the mentor's place is free again."""
+    """End an accepted match; the mentor's place is free again (the association is told)."""
     now = _now()
-    return _move(
+    match = _move(
         session,
         principal,
         match_id,
@@ -364,3 +366,5 @@ def end(
         from_status=MatchStatus.ACCEPTED,
         values={"status": MatchStatus.ENDED, "reason": reason, "ended_at": now, "updated_at": now},
     )
+    notify.match_ended(session, principal, match)  # committed with the decision
+    return match

@@ -10,6 +10,7 @@ from app.models.match import LIVE_STATUSES, Match, MatchSource, MatchStatus
 from app.models.match_run import MatchRun, RunUnmatched
 from app.models.mentor import Mentor
 from app.models.newcomer import Newcomer
+from app.models.notification import Notification
 from app.models.programme import Programme
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "MatchStatus",
     "Mentor",
     "Newcomer",
+    "Notification",
     "Programme",
     "RunUnmatched",
 ]

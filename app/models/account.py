@@ -26,6 +26,8 @@ class Account(Base):
         ForeignKey("associations.id", ondelete="CASCADE"), index=True
     )
     municipalities: Mapped[list[str]] = mapped_column(default=list)
+    #: The language of the notifications sent to the account (``da`` or ``en``).
+    language: Mapped[str] = mapped_column(String(2), default="da", server_default="da")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     disabled_at: Mapped[datetime | None]
 

@@ -17,3 +17,9 @@ class Association(Timestamped, Base):
     kind: Mapped[str] = mapped_column(String(30))
     contact_email: Mapped[str | None] = mapped_column(String(254))
     municipalities: Mapped[list[str]] = mapped_column(default=list)
+    #: The language of its notifications (``da`` or ``en``).
+    language: Mapped[str] = mapped_column(String(2), default="da", server_default="da")
+    #: Where its notifications go as signed JSON instead of e-mail (app/notify/webhook.py).
+    webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    #: The HMAC key of its webhook; never shown back.
+    webhook_secret: Mapped[str | None] = mapped_column(String(200))

@@ -61,6 +61,7 @@ def app(database_url: str) -> Iterator[FastAPI]:
         database_url=database_url,
         log_level="WARNING",
         embedded_worker=False,
+        embedded_sender=False,
         auth_failure_limit="100000/minute",
     )
     application = create_app(settings)

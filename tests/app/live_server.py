@@ -43,6 +43,8 @@ def running_server(
         **os.environ,
         "MAKKER_DATABASE_URL": database_url,
         "MAKKER_LOG_LEVEL": "WARNING",
+        # The notification tests deliver the outbox themselves.
+        "MAKKER_EMBEDDED_SENDER": "false",
         **(env or {}),
     }
     for name in unset:
