@@ -61,12 +61,13 @@ def _assets_dir(settings: Settings) -> Path:
 
 def install_desk(app: FastAPI, settings: Settings) -> None:
     """Register the desk's pages and static files on ``app`` (after the API's routes)."""
-    from app.web import admin, auth, landing, matches, mentors, newcomers, proposals
+    from app.web import admin, auth, join, landing, matches, mentors, newcomers, proposals
 
     app.state.desk_secret = (
         settings.secret_key.encode() if settings.secret_key else secrets.token_bytes(32)
     )
     app.state.signin_limiter = SignInLimiter(settings)
+    app.state.signup_limiter = join.SignUpLimiter(settings)
     dkfds = _assets_dir(settings) / "dkfds" / "dist"
     app.state.desk_assets = {"dkfds": (dkfds / "css" / "dkfds.min.css").is_file()}
     app.mount("/static/desk", StaticFiles(directory=_STATIC), name="desk-static")
@@ -80,6 +81,7 @@ def install_desk(app: FastAPI, settings: Settings) -> None:
         proposals.router,
         matches.router,
         mentors.router,
+        join.router,
     ):
         app.include_router(router)
     app.add_middleware(SecurityHeadersMiddleware)
