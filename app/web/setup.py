@@ -61,7 +61,17 @@ def _assets_dir(settings: Settings) -> Path:
 
 def install_desk(app: FastAPI, settings: Settings) -> None:
     """Register the desk's pages and static files on ``app`` (after the API's routes)."""
-    from app.web import admin, auth, join, landing, matches, mentors, newcomers, proposals
+    from app.web import (
+        admin,
+        admin_records,
+        auth,
+        join,
+        landing,
+        matches,
+        mentors,
+        newcomers,
+        proposals,
+    )
 
     app.state.desk_secret = (
         settings.secret_key.encode() if settings.secret_key else secrets.token_bytes(32)
@@ -76,6 +86,7 @@ def install_desk(app: FastAPI, settings: Settings) -> None:
     for router in (
         auth.router,
         admin.router,
+        admin_records.router,
         landing.router,
         newcomers.router,
         proposals.router,
