@@ -13,18 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Mentor
+from tests.app import test_desk_browser as shared
 from tests.app.desk import PASSWORD, Desk, make_proposal
 from tests.app.factories import make_association
-from tests.app.test_desk_browser import (  # noqa: F401  (the fixtures, shared)
-    browser,
-    check_accessibility,
-    page,
-    screenshot,
-    server,
-    sign_in,
-)
+from tests.app.test_desk_browser import check_accessibility, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
+# The browser, the server and a fresh tab: the same fixtures as the first journeys.
+browser, server, page = shared.browser, shared.server, shared.page
 
 
 def _association_signs_in(page: Any, desk: Desk, association_id: int) -> None:
@@ -144,3 +140,42 @@ def test_a_second_tabs_stale_decision_is_refused_in_words(
     assert "Accepteret" in second.content()  # the proposal as it is now
     check_accessibility(second)
     screenshot(second, "a-stale-decision-is-refused")
+
+
+def test_an_admin_registers_an_association_and_creates_its_key(
+    page: Any, desk: Desk, db: Session
+) -> None:
+    admin = desk.account("admin")
+    sign_in(page, admin.email, PASSWORD)
+    page.wait_for_url(re.compile(r"/admin$"))
+    check_accessibility(page)
+    page.get_by_role("link", name="Foreninger").first.click()
+    page.get_by_role("link", name="Registrér en forening").click()
+    page.wait_for_url(re.compile(r"/admin/associations/new$"))
+    check_accessibility(page)
+    page.get_by_role("button", name="Registrér").click()  # nothing filled in: errors
+    assert "Udfyld feltet." in page.locator("#error-summary").inner_text()
+    check_accessibility(page)
+    page.get_by_label("Navn").fill("Idrætsforeningen Browserby")
+    page.get_by_label("Idrætsforening").check()
+    page.get_by_role("button", name="Registrér").click()
+    page.wait_for_url(re.compile(r"/admin/associations\?done=created$"))
+    assert page.get_by_role("link", name="Idrætsforeningen Browserby", exact=True).is_visible()
+    check_accessibility(page)
+    page.goto("/admin/programmes")
+    check_accessibility(page)
+    page.goto("/admin/programmes/new")
+    check_accessibility(page)
+    page.goto("/admin/keys/new")
+    check_accessibility(page)
+    page.get_by_label("Hvem eller hvad nøglen er til").fill("Foreningens medlemssystem")
+    page.get_by_label("Forening (for en forening)").select_option(
+        label="Idrætsforeningen Browserby"
+    )
+    page.get_by_role("button", name="Opret nøglen").click()
+    assert page.locator("#key").inner_text().startswith("mk_")
+    check_accessibility(page)
+    screenshot(page, "admin-creates-a-key")
+    page.goto("/admin/keys")
+    assert page.get_by_role("cell", name="Foreningens medlemssystem", exact=True).is_visible()
+    check_accessibility(page)
