@@ -30,12 +30,17 @@ def upgrade() -> None:
             sa.text("UPDATE associations SET signup_token = :token WHERE id = :id"),
             {"token": secrets.token_urlsafe(32), "id": association_id},
         )
-    with op.batch_alter_table("associations", schema=None) as batch_op:
+    # SQLite rebuilds the table for this: it keeps its AUTOINCREMENT (ids never reused).
+    with op.batch_alter_table(
+        "associations", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.alter_column("signup_token", existing_type=sa.String(length=64), nullable=False)
         batch_op.create_unique_constraint(
             batch_op.f("uq_associations_signup_token"), ["signup_token"]
         )
-    with op.batch_alter_table("mentors", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "mentors", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.add_column(
             sa.Column("signup", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
@@ -45,9 +50,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("mentors", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "mentors", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.drop_column("consent_at")
         batch_op.drop_column("signup")
-    with op.batch_alter_table("associations", schema=None) as batch_op:
+    with op.batch_alter_table(
+        "associations", schema=None, table_kwargs={"sqlite_autoincrement": True}
+    ) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_associations_signup_token"), type_="unique")
         batch_op.drop_column("signup_token")

@@ -3,6 +3,7 @@ invalid input, the honeypot, the rate limit, an unguessable link; the associatio
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -49,8 +50,9 @@ def _count(db: Session) -> int:
 
 
 def test_a_volunteer_signs_up_as_an_inactive_mentor_with_their_consent(
-    client: TestClient, db: Session
+    client: TestClient, db: Session, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     association = make_association(db)
     link = f"/join/{association.signup_token}"
     page = client.get(link)
@@ -68,6 +70,7 @@ def test_a_volunteer_signs_up_as_an_inactive_mentor_with_their_consent(
     event = db.scalar(select(AuditEvent).where(AuditEvent.action == "signup"))
     assert event is not None and (event.actor, event.record_id) == ("volunteer", str(row.id))
     db.rollback()
+    assert "Sofie" not in caplog.text and "sofie@example.com" not in caplog.text
 
 
 def test_the_link_names_the_association_by_an_unguessable_token_not_its_id(
