@@ -40,6 +40,8 @@ class Principal:
     municipalities: tuple[str, ...] = ()
     #: A person signed in to the desk (:mod:`app.accounts`) rather than an API key.
     account_id: int | None = None
+    #: Who acts without a key or an account (``"volunteer"``: the public sign-up page).
+    label: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -50,6 +52,8 @@ class Principal:
         """How the audit log names the caller (no personal data)."""
         if self.account_id is not None:
             return f"account:{self.account_id}"
+        if self.label is not None:
+            return self.label
         return f"key:{self.key_id}" if self.key_id is not None else "system"
 
 

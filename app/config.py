@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     #: Failed sign-ins allowed per client address and per account (``limits`` notation).
     signin_limit_per_address: str = "20/15 minutes"
     signin_limit_per_account: str = "5/15 minutes"
+    #: Volunteer sign-ups posted per client address (valid, invalid or caught by the honeypot).
+    signup_limit_per_address: str = "10/hour"
     #: Where the npm assets (dkfds, axe-core) were installed by the set-up.
     desk_assets_dir: str = ".build/npm/node_modules"
     #: Requests a process serves at once, and as many pooled database connections (see

@@ -108,6 +108,23 @@ def reset_link_for(
     return link
 
 
+def disable_account(session: Session, principal: Principal, account_id: int) -> Account:
+    """Disable an account (admins; idempotent): it cannot sign in, and its sessions end now.
+    An admin cannot disable their own account (409), so someone can always sign in."""
+    _require_admin(principal)
+    account = repository.by_id(session, account_id)
+    if account is None:
+        raise NotFound(f"No account {account_id}")
+    if account.id == principal.account_id:
+        raise Conflict("You cannot disable your own account")
+    if account.disabled_at is None:
+        account.disabled_at = utcnow()
+        repository.end_sessions(session, account.id)
+        session.flush()
+        audit.record(session, principal, "disable", RESOURCE, account.id)
+    return account
+
+
 def _require_admin(principal: Principal) -> None:
     if not principal.is_admin:
         raise Forbidden("Only an admin manages accounts")

@@ -67,3 +67,9 @@ def hold(session: Session, association_id: int) -> bool:
         .with_for_update(read=True, key_share=True)
     )
     return session.scalar(query) is not None
+
+
+def by_signup_token(session: Session, token: str) -> Association:
+    """The association whose public sign-up link this is, or :class:`NotFound`."""
+    query = select(Association).where(Association.signup_token == token)
+    return one_or_not_found(session, query, missing="No such sign-up link")

@@ -38,6 +38,11 @@ def get_association(session: Session, principal: Principal, association_id: int)
     return repository.get_scoped(session, principal, association_id)
 
 
+def by_signup_token(session: Session, token: str) -> Association:
+    """The association a public sign-up link names (404 for any other token)."""
+    return repository.by_signup_token(session, token)
+
+
 def create_association(
     session: Session, principal: Principal, data: AssociationCreate
 ) -> Association:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app import audit
+from app import audit, clock
 from app.associations.repository import exists_by_id, hold
 from app.auth import Principal
 from app.errors import Conflict, Forbidden, ValidationFailed
@@ -60,6 +60,42 @@ def create_mentor(session: Session, principal: Principal, data: MentorCreate) ->
     session.add(row)
     session.flush()
     audit.record(session, principal, "create", RESOURCE, row.id)
+    return row
+
+
+def sign_up(session: Session, association_id: int, data: MentorCreate) -> Mentor:
+    """A volunteer registers themself with the association, consenting now: an inactive
+    mentor (same rules as any mentor) until the association approves them."""
+    volunteer = Principal(
+        key_id=None, role="association", association_id=association_id, label="volunteer"
+    )
+    values = data.model_dump() | {
+        "association_id": association_id,
+        "active": False,
+        "signup": True,
+        "consent_at": clock.utcnow(),
+    }
+    _hold_owner(session, association_id)
+    _check(session, values, held_programmes=())
+    row = Mentor(**values)
+    session.add(row)
+    session.flush()
+    audit.record(session, volunteer, "signup", RESOURCE, row.id)
+    return row
+
+
+def approve_signup(
+    session: Session, principal: Principal, mentor_id: int, if_match: str | None
+) -> Mentor:
+    """The association approves a volunteer's sign-up: the mentor becomes active (409 when
+    they are no sign-up awaiting approval, 412 when ``if_match`` is stale)."""
+    row = repository.get_scoped(session, principal, mentor_id, for_update=True)
+    check_if_match(if_match, row.version)
+    if not row.signup or row.active:
+        raise Conflict(f"Mentor {mentor_id} is no sign-up awaiting approval")
+    apply_changes(row, {"active": True})
+    session.flush()
+    audit.record(session, principal, "approve", RESOURCE, row.id)
     return row
 
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
 from app.models._mixins import Timestamped
+
+
+def new_signup_token() -> str:
+    """An unguessable token for the association's public sign-up link (256 random bits)."""
+    return secrets.token_urlsafe(32)
 
 
 class Association(Timestamped, Base):
@@ -23,3 +30,6 @@ class Association(Timestamped, Base):
     webhook_url: Mapped[str | None] = mapped_column(String(2000))
     #: The HMAC key of its webhook; never shown back.
     webhook_secret: Mapped[str | None] = mapped_column(String(200))
+    #: Names the association in its volunteers' sign-up link (``/join/<token>``), so the
+    #: links cannot be enumerated as sequential ids could.
+    signup_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_signup_token)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -33,3 +35,7 @@ class Mentor(Timestamped, Base):
     accepts_genders: Mapped[list[str] | None]
     child_certificate: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    #: Registered by the volunteer on the public sign-up page (inactive until approved).
+    signup: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: When the volunteer consented to the processing of their data (sign-ups only).
+    consent_at: Mapped[datetime | None]

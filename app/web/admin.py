@@ -69,6 +69,7 @@ def admin_home(request: Request, session: SessionDep, signed: Admin) -> Response
             "accounts": accounts.list_accounts(session, signed.principal),
             "associations": _association_names(session, signed),
             "roles": role_names(translator(request)),
+            "notice": request.query_params.get("done"),
         },
     )
 

@@ -18,7 +18,14 @@ from app.mentors import service as mentors
 from app.models import Mentor
 from app.pagination import PageParams
 from app.web import choices
-from app.web.pages import DESK_DEPENDENCIES, DeskRole, DeskRoute, render, translator
+from app.web.pages import (
+    DESK_DEPENDENCIES,
+    DeskRole,
+    DeskRoute,
+    render,
+    settings_of,
+    translator,
+)
 from app.web.proposals import states
 
 router = APIRouter(route_class=DeskRoute, include_in_schema=False, dependencies=DESK_DEPENDENCIES)
@@ -45,6 +52,8 @@ def association_home(
         "association.html",
         {
             "association_name": row.name,
+            "signup_link": settings_of(request).public_url.rstrip("/")
+            + f"/join/{row.signup_token}",
             "matches": page.items,
             "next_cursor": page.next_cursor,
             "mentor_names": mentor_names,

@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 from app.accounts.service import SignedIn
 from app.db import SessionDep
 from app.domain import GENDERS
-from app.errors import Forbidden, PreconditionFailed, ValidationFailed
+from app.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
 from app.etag import etag_of
 from app.mentors import service
 from app.mentors.schemas import MentorCreate, MentorUpdate
@@ -92,6 +92,20 @@ def list_mentors(
             "notice": request.query_params.get("done"),
         },
     )
+
+
+@router.post("/{mentor_id}/approve")
+def approve_mentor(
+    request: Request, session: SessionDep, signed: Association, form: PostedForm, mentor_id: IdPath
+) -> Response:
+    """Approve a volunteer's sign-up: the mentor becomes active (audited by the service)."""
+    typed = forms.text(form, "version")
+    version = etag_of(int(typed)) if typed.isdigit() and len(typed) < 10 else None
+    try:
+        service.approve_signup(session, signed.principal, mentor_id, version)
+    except (Conflict, PreconditionFailed):
+        return see_other("/mentors?done=stale")
+    return see_other("/mentors?done=approved")
 
 
 def _values_of(row: Mentor) -> dict[str, Any]:

@@ -63,8 +63,10 @@ def install_desk(app: FastAPI, settings: Settings) -> None:
     """Register the desk's pages and static files on ``app`` (after the API's routes)."""
     from app.web import (
         admin,
+        admin_records,
         auth,
         by_hand,
+        join,
         landing,
         matches,
         mentors,
@@ -78,6 +80,7 @@ def install_desk(app: FastAPI, settings: Settings) -> None:
         settings.secret_key.encode() if settings.secret_key else secrets.token_bytes(32)
     )
     app.state.signin_limiter = SignInLimiter(settings)
+    app.state.signup_limiter = join.SignUpLimiter(settings)
     dkfds = _assets_dir(settings) / "dkfds" / "dist"
     app.state.desk_assets = {"dkfds": (dkfds / "css" / "dkfds.min.css").is_file()}
     app.mount("/static/desk", StaticFiles(directory=_STATIC), name="desk-static")
@@ -86,6 +89,7 @@ def install_desk(app: FastAPI, settings: Settings) -> None:
     for router in (
         auth.router,
         admin.router,
+        admin_records.router,
         landing.router,
         newcomers.router,
         proposals.router,
@@ -94,6 +98,7 @@ def install_desk(app: FastAPI, settings: Settings) -> None:
         overview.router,
         matches.router,
         mentors.router,
+        join.router,
     ):
         app.include_router(router)
     app.add_middleware(SecurityHeadersMiddleware)
