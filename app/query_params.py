@@ -1,7 +1,10 @@
-"""Unknown query parameters are refused (422 naming them), as unknown body fields are.
+"""Unknown or repeated query parameters are refused (422 naming them), as unknown body
+fields are.
 
 A misspelt filter (``?municipalty=101``) would otherwise be ignored and the list answered
-unfiltered, which looks like an answer to the question asked.
+unfiltered, which looks like an answer to the question asked; a filter given twice
+(``?programme=a&programme=b``) would silently keep one of the two. No parameter of the API
+takes several values.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ _CACHE = "_makker_query_names"
 
 
 def refuse_unknown_query(request: Request) -> None:
-    """Raise a 422 naming the first query parameter the request's route does not declare."""
+    """Raise a 422 naming the first query parameter the request's route does not declare,
+    or the first one given more than once."""
     route = request.scope.get("route")
     if getattr(route, "dependant", None) is None:
         return
@@ -27,6 +31,11 @@ def refuse_unknown_query(request: Request) -> None:
     unknown = sorted(set(request.query_params) - declared)
     if unknown:
         raise ValidationFailed(unknown[0] or "query", "unknown query parameter")
+    repeated = sorted(
+        name for name in request.query_params if len(request.query_params.getlist(name)) > 1
+    )
+    if repeated:
+        raise ValidationFailed(repeated[0], "given more than once")
 
 
 def _declared(dependant: Any) -> frozenset[str]:

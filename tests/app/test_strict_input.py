@@ -308,3 +308,15 @@ def test_a_municipality_filter_is_a_kommunekode(
     assert response.status_code == 422, response.text
     assert [e["field"] for e in response.json()["errors"]] == ["municipality"]
     assert client.get(path, params={"municipality": "101"}, headers=admin).status_code == 200
+
+
+def test_a_query_parameter_given_twice_is_refused(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    """One value per parameter: the second would otherwise silently replace the first."""
+    response = client.get("/api/v1/reports/summary?programme=mentor&programme=x", headers=admin)
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["programme"]
+    response = client.get("/api/v1/newcomers?limit=5&limit=6", headers=admin)
+    assert response.status_code == 422
+    assert client.get("/api/v1/newcomers?limit=5", headers=admin).status_code == 200
