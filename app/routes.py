@@ -22,6 +22,10 @@ from app.matches.router import router as matches_router  # noqa: E402
 
 ROUTERS.append(matches_router)
 
+from app.followups.router import router as followups_router  # noqa: E402
+
+ROUTERS.append(followups_router)
+
 from app.api_keys.router import router as api_keys_router  # noqa: E402
 from app.associations.router import router as associations_router  # noqa: E402
 from app.mentors.router import router as mentors_router  # noqa: E402

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     AuditEvent,
+    CheckIn,
     IdempotencyRecord,
     Match,
     MatchRun,
@@ -37,6 +38,15 @@ def matches_of(session: Session, newcomer_id: int) -> Sequence[Match]:
     """All matches of a newcomer, oldest first."""
     return session.scalars(
         select(Match).where(Match.newcomer_id == newcomer_id).order_by(Match.id)
+    ).all()
+
+
+def check_ins_of(session: Session, match_ids: Sequence[int]) -> Sequence[CheckIn]:
+    """The check-ins on the matches, oldest first (notes included)."""
+    if not match_ids:
+        return []
+    return session.scalars(
+        select(CheckIn).where(CheckIn.match_id.in_(match_ids)).order_by(CheckIn.id)
     ).all()
 
 

@@ -5,6 +5,7 @@ from app.models.account import Account, AccountSession, AccountToken
 from app.models.api_key import ApiKey
 from app.models.association import Association
 from app.models.audit_event import AuditEvent
+from app.models.check_in import CheckIn, CheckInStatus
 from app.models.idempotency_record import IdempotencyRecord
 from app.models.match import LIVE_STATUSES, Match, MatchSource, MatchStatus
 from app.models.match_run import MatchRun, RunUnmatched
@@ -20,6 +21,8 @@ __all__ = [
     "ApiKey",
     "Association",
     "AuditEvent",
+    "CheckIn",
+    "CheckInStatus",
     "IdempotencyRecord",
     "Match",
     "MatchRun",
