@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
+from app import clock
 from app.auth import AnyRole, Staff
 from app.db import SessionDep
 from app.errors import problem_responses
-from app.followups import service
+from app.followups import retention, service
 from app.followups.schemas import (
     AssociationCheckInRead,
     CheckInCreate,
@@ -97,3 +98,25 @@ def list_follow_ups(
     """Accepted matches in the caller's municipalities whose latest follow-up point on or
     before ``due_before`` has passed without a check-in since."""
     return service.list_due(session, principal, due_before)
+
+
+@router.get("/reports/retention", responses=problem_responses(403, 422))
+def get_retention(
+    request: Request,
+    principal: Staff,
+    session: SessionDep,
+    on: Annotated[date | None, Query(description="The report's day (default today, UTC)")] = None,
+    municipality: Annotated[str | None, Query(pattern=r"^\d{3}$")] = None,
+    programme: Annotated[str | None, Query(max_length=50)] = None,
+) -> retention.Retention:
+    """Of the accepted matches, the share still active at 3 and 6 months, and why matches
+    ended, by municipality and programme (counts below the threshold are ``"<5"`` for
+    coordinators, figures that would reveal them ``null``; admins see exact numbers)."""
+    return retention.retention(
+        session,
+        principal,
+        on=on or clock.today(),
+        threshold=int(request.app.state.settings.report_min_count),
+        municipality=municipality,
+        programme=programme,
+    )
