@@ -26,6 +26,10 @@ from app.followups.router import router as followups_router  # noqa: E402
 
 ROUTERS.append(followups_router)
 
+from app.spreadsheets.router import router as spreadsheets_router  # noqa: E402
+
+ROUTERS.append(spreadsheets_router)  # before /newcomers/{id} and /mentors/{id}
+
 from app.api_keys.router import router as api_keys_router  # noqa: E402
 from app.associations.router import router as associations_router  # noqa: E402
 from app.mentors.router import router as mentors_router  # noqa: E402

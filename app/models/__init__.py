@@ -12,6 +12,7 @@ from app.models.match_run import MatchRun, RunUnmatched
 from app.models.mentor import Mentor
 from app.models.newcomer import Newcomer
 from app.models.programme import Programme
+from app.models.spreadsheet_import import SpreadsheetImport
 
 __all__ = [
     "LIVE_STATUSES",
@@ -32,6 +33,7 @@ __all__ = [
     "Newcomer",
     "Programme",
     "RunUnmatched",
+    "SpreadsheetImport",
 ]
 
 

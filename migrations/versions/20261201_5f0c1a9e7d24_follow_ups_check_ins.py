@@ -1,4 +1,4 @@
-"""follow-ups: programmes.follow_up_days and the check_ins table
+"""follow-ups and spreadsheets: programmes.follow_up_days, check_ins, spreadsheet_imports
 
 Revision ID: 5f0c1a9e7d24
 Revises: 0b44e3d6bc0a
@@ -48,9 +48,33 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("check_ins", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_check_ins_match_id"), ["match_id"], unique=False)
+    op.create_table(
+        "spreadsheet_imports",
+        sa.Column("id", sa.String(length=43), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("owner", sa.String(length=200), nullable=False),
+        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("rows", sa.JSON(), nullable=False),
+        sa.Column("errors", sa.JSON(), nullable=False),
+        sa.Column("row_count", sa.Integer(), nullable=False),
+        sa.Column("committed_at", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_ids", sa.JSON(), nullable=True),
+        sa.CheckConstraint(
+            "kind IN ('newcomers', 'mentors')", name=op.f("ck_spreadsheet_imports_kind")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_spreadsheet_imports")),
+    )
+    with op.batch_alter_table("spreadsheet_imports", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_spreadsheet_imports_expires_at"), ["expires_at"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("spreadsheet_imports", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_spreadsheet_imports_expires_at"))
+    op.drop_table("spreadsheet_imports")
     with op.batch_alter_table("check_ins", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_check_ins_match_id"))
     op.drop_table("check_ins")
