@@ -167,9 +167,9 @@ def _run(
         return kind.create(session, principal, data), []
     except AppError as exc:
         fallback = kind.forbidden_field if isinstance(exc, Forbidden) else None
-        found: list[dict[str, Any]] = list(
-            exc.errors or [{"field": fallback, "message": exc.detail}]
-        )
+        found: list[dict[str, Any]] = [dict(e) for e in exc.errors or ()] or [
+            {"field": fallback, "message": exc.detail}
+        ]
         return None, [
             RowError(
                 row=number,
