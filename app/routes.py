@@ -6,6 +6,10 @@ from fastapi import APIRouter
 
 ROUTERS: list[APIRouter] = []
 
+from app.spreadsheets.exports import router as exports_router  # noqa: E402
+
+ROUTERS.append(exports_router)  # /matches/export before /matches/{id}
+
 from app.reports.router import router as reports_router  # noqa: E402
 
 ROUTERS.append(reports_router)
