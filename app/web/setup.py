@@ -61,7 +61,7 @@ def _assets_dir(settings: Settings) -> Path:
 
 def install_desk(app: FastAPI, settings: Settings) -> None:
     """Register the desk's pages and static files on ``app`` (after the API's routes)."""
-    from app.web import admin, auth, landing, matches, mentors, newcomers, proposals
+    from app.web import admin, auth, followups, landing, matches, mentors, newcomers, proposals
 
     app.state.desk_secret = (
         settings.secret_key.encode() if settings.secret_key else secrets.token_bytes(32)
@@ -78,6 +78,7 @@ def install_desk(app: FastAPI, settings: Settings) -> None:
         landing.router,
         newcomers.router,
         proposals.router,
+        followups.router,  # /matches/{id}/check-in before the matches' own pages
         matches.router,
         mentors.router,
     ):
