@@ -15,8 +15,9 @@ class SpreadsheetImport(Base):
     __tablename__ = "spreadsheet_imports"
     __table_args__ = (CheckConstraint("kind IN ('newcomers', 'mentors')", name="kind"),)
 
-    #: A random token: the preview id the uploader commits by.
-    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    #: A random token: the preview id the uploader commits by (not an integer id: nothing to
+    #: autoincrement).
+    token: Mapped[str] = mapped_column(String(43), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
     #: The uploader (``Principal.actor``): nobody else sees or commits the preview.
     owner: Mapped[str] = mapped_column(String(200))

@@ -16,12 +16,13 @@ from app.errors import problem_responses
 from app.followups import retention, service
 from app.matches import repository as match_repo
 from app.models import Match, Newcomer
+from app.spreadsheets.reading import XLSX
 from app.spreadsheets.writing import Format, Value, download
 
 router = APIRouter(tags=["spreadsheets"])
 FormatQuery = Annotated[Format, Query(alias="format", description="`csv` or `xlsx`")]
 _FILE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {}, "application/octet-stream": {}}}
+    200: {"content": {"text/csv": {}, XLSX: {}}, "description": "The file"}
 }
 
 

@@ -213,7 +213,7 @@ def preview(
         dry.rollback()
     errors = sorted(errors + row_errors, key=lambda e: (e.row, e.column or ""))
     row = SpreadsheetImport(
-        id=secrets.token_urlsafe(32),
+        token=secrets.token_urlsafe(32),
         kind=kind_name,
         owner=principal.actor,
         expires_at=now + PREVIEW_TTL,
@@ -223,10 +223,10 @@ def preview(
     )
     session.add(row)
     session.flush()
-    audit.record(session, principal, "preview", RESOURCE, row.id)
+    audit.record(session, principal, "preview", RESOURCE, row.token)
     bad_rows = {e.row for e in errors if e.row > 1}
     return ImportPreview(
-        id=row.id,
+        id=row.token,
         kind=kind_name,
         rows=len(bodies),
         valid_rows=len(bodies) - len(bad_rows) if not any(e.row == 1 for e in errors) else 0,
@@ -243,7 +243,7 @@ def _own(
     row = session.scalar(
         select(SpreadsheetImport)
         .where(
-            SpreadsheetImport.id == import_id,
+            SpreadsheetImport.token == import_id,
             SpreadsheetImport.kind == kind_name,
             SpreadsheetImport.owner == principal.actor,
         )
@@ -257,7 +257,7 @@ def _own(
 def _result(row: SpreadsheetImport) -> ImportResult:
     ids = list(row.created_ids or [])
     return ImportResult(
-        id=row.id,
+        id=row.token,
         kind=row.kind,
         created=len(ids),
         ids=ids,
@@ -284,5 +284,5 @@ def commit(session: Session, principal: Principal, kind_name: Kind, import_id: s
     row.committed_at = clock.utcnow()
     row.rows = []  # the personal data now lives in the records themselves
     session.flush()
-    audit.record(session, principal, "import", RESOURCE, row.id)
+    audit.record(session, principal, "import", RESOURCE, row.token)
     return _result(row)

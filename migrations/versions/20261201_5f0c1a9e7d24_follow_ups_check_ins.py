@@ -50,7 +50,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_check_ins_match_id"), ["match_id"], unique=False)
     op.create_table(
         "spreadsheet_imports",
-        sa.Column("id", sa.String(length=43), nullable=False),
+        sa.Column("token", sa.String(length=43), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("owner", sa.String(length=200), nullable=False),
         sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
@@ -63,7 +63,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "kind IN ('newcomers', 'mentors')", name=op.f("ck_spreadsheet_imports_kind")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_spreadsheet_imports")),
+        sa.PrimaryKeyConstraint("token", name=op.f("pk_spreadsheet_imports")),
     )
     with op.batch_alter_table("spreadsheet_imports", schema=None) as batch_op:
         batch_op.create_index(
