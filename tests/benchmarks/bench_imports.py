@@ -7,7 +7,8 @@ printed as a table.
 
     .venv/bin/pytest -m benchmark -s tests/benchmarks/bench_imports.py
 
-PostgreSQL: ``MAKKER_BENCH_IMPORTS_URL`` (default
+``MAKKER_BENCH_IMPORTS_RUNS`` sets the runs (default 3). PostgreSQL:
+``MAKKER_BENCH_IMPORTS_URL`` (default
 ``postgresql+psycopg://postgres@127.0.0.1:5432/makker_followup_bench_imports``; recreated).
 """
 
@@ -37,7 +38,7 @@ PG_URL = os.environ.get(
     "postgresql+psycopg://postgres@127.0.0.1:5432/makker_followup_bench_imports",
 )
 ROWS = 10_000
-RUNS = 3
+RUNS = int(os.environ.get("MAKKER_BENCH_IMPORTS_RUNS", "3"))
 LIMIT_SECONDS = 10.0
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
