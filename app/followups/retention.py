@@ -104,7 +104,7 @@ def retention(
         query = query.where(Match.programme == programme)
     cells: dict[tuple[str, str], _Cell] = defaultdict(_Cell)
     reasons: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    for muni, prog, status, decided_at, ended_at, reason in session.execute(query).tuples():
+    for muni, prog, status, decided_at, ended_at, reason in session.execute(query):
         accepted_on = decided_at.date()
         if accepted_on > on:
             continue

@@ -88,7 +88,7 @@ def due_follow_ups(
     if municipalities is not None:
         query = query.where(Newcomer.municipality.in_(list(municipalities)))
     due: list[FollowUpDue] = []
-    for match, municipality, days, last_check_in in session.execute(query).tuples():
+    for match, municipality, days, last_check_in in session.execute(query):
         accepted_on = match.decided_at.date()  # type: ignore[union-attr]
         passed = [d for d in days or () if accepted_on + timedelta(days=d) <= today]
         if not passed:

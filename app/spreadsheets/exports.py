@@ -41,7 +41,7 @@ def export_matches(principal: AnyRole, session: SessionDep, fmt: FormatQuery = "
             .order_by(Match.id),
         ),
     )
-    rows = session.execute(query).tuples().all()
+    rows = session.execute(query).all()
     staff = principal.role != "association"
     header = ["Match-id", "Status", "Program", "Kommune", "Mentor-id"]
     if staff:
