@@ -6,6 +6,10 @@ from fastapi import APIRouter
 
 ROUTERS: list[APIRouter] = []
 
+from app.spreadsheets.exports import router as exports_router  # noqa: E402
+
+ROUTERS.append(exports_router)  # /matches/export before /matches/{id}
+
 from app.reports.router import router as reports_router  # noqa: E402
 
 ROUTERS.append(reports_router)
@@ -21,6 +25,14 @@ ROUTERS.append(suggestions_router)
 from app.matches.router import router as matches_router  # noqa: E402
 
 ROUTERS.append(matches_router)
+
+from app.followups.router import router as followups_router  # noqa: E402
+
+ROUTERS.append(followups_router)
+
+from app.spreadsheets.router import router as spreadsheets_router  # noqa: E402
+
+ROUTERS.append(spreadsheets_router)  # before /newcomers/{id} and /mentors/{id}
 
 from app.api_keys.router import router as api_keys_router  # noqa: E402
 from app.associations.router import router as associations_router  # noqa: E402

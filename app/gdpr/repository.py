@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     AuditEvent,
+    CheckIn,
     IdempotencyRecord,
     Match,
     MatchRun,
@@ -47,6 +48,15 @@ def notifications_of(session: Session, newcomer_id: int) -> Sequence[Notificatio
         select(Notification)
         .where(Notification.newcomer_id == newcomer_id)
         .order_by(Notification.id)
+    ).all()
+
+
+def check_ins_of(session: Session, match_ids: Sequence[int]) -> Sequence[CheckIn]:
+    """The check-ins on the matches, oldest first (notes included)."""
+    if not match_ids:
+        return []
+    return session.scalars(
+        select(CheckIn).where(CheckIn.match_id.in_(match_ids)).order_by(CheckIn.id)
     ).all()
 
 

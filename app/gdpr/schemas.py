@@ -23,6 +23,9 @@ class NewcomerExport(BaseModel):
     exported_at: datetime
     newcomer: dict[str, Any] = Field(description="Every stored field of the newcomer's record")
     matches: list[dict[str, Any]] = Field(description="Every match, every stored field")
+    check_ins: list[dict[str, Any]] = Field(
+        default_factory=list, description="Every follow-up check-in on the matches, with notes"
+    )
     unmatched: list[dict[str, Any]] = Field(
         description="Every run's record of a request left unmatched, with the reason"
     )

@@ -43,6 +43,10 @@ def export_newcomer(session: Session, principal: Principal, newcomer: Newcomer) 
         exported_at=utcnow(),
         newcomer=repository.columns_of(newcomer),
         matches=[repository.columns_of(m) for m in matches],
+        check_ins=[
+            repository.columns_of(c)
+            for c in repository.check_ins_of(session, [m.id for m in matches])
+        ],
         unmatched=[
             {k: v for k, v in repository.columns_of(u).items() if k != "newcomer_id"}
             for u in repository.unmatched_of(session, newcomer.id)
@@ -76,6 +80,9 @@ def erase_traces(
         repository.forget_requests(session, "newcomer", newcomers)
         + repository.forget_requests(session, "mentor", mentors)
         + repository.forget_requests(session, "match", matches)
+        + repository.forget_requests(
+            session, "check_in", [c.id for c in repository.check_ins_of(session, matches)]
+        )
     )
 
 

@@ -5,6 +5,7 @@ from app.models.account import Account, AccountSession, AccountToken
 from app.models.api_key import ApiKey
 from app.models.association import Association
 from app.models.audit_event import AuditEvent
+from app.models.check_in import CheckIn, CheckInStatus
 from app.models.idempotency_record import IdempotencyRecord
 from app.models.match import LIVE_STATUSES, Match, MatchSource, MatchStatus
 from app.models.match_run import MatchRun, RunUnmatched
@@ -12,6 +13,7 @@ from app.models.mentor import Mentor
 from app.models.newcomer import Newcomer
 from app.models.notification import Notification
 from app.models.programme import Programme
+from app.models.spreadsheet_import import SpreadsheetImport
 
 __all__ = [
     "LIVE_STATUSES",
@@ -21,6 +23,8 @@ __all__ = [
     "ApiKey",
     "Association",
     "AuditEvent",
+    "CheckIn",
+    "CheckInStatus",
     "IdempotencyRecord",
     "Match",
     "MatchRun",
@@ -31,6 +35,7 @@ __all__ = [
     "Notification",
     "Programme",
     "RunUnmatched",
+    "SpreadsheetImport",
 ]
 
 

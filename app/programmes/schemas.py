@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import pairwise
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.domain import Description, LanguageCode, Title
 from app.resources import InputModel, NotNull, PatchModel
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,49}$")]
 Age = Annotated[int, Field(ge=0, le=120)]
+
+
+def _ascending(days: list[int]) -> list[int]:
+    if any(a >= b for a, b in pairwise(days)):
+        raise ValueError("must be strictly ascending, without repeats")
+    return days
+
+
+#: Days after acceptance when a coordinator follows up on a match: 1 to 5 points, each 1 to
+#: 730 days, strictly ascending.
+FollowUpDays = Annotated[
+    list[Annotated[int, Field(ge=1, le=730)]],
+    Field(min_length=1, max_length=5),
+    AfterValidator(_ascending),
+]
 
 
 class ProgrammeCreate(InputModel):
@@ -29,6 +45,9 @@ class ProgrammeCreate(InputModel):
         default=False, description="The mentor speaks the newcomer's first language"
     )
     active: bool = True
+    follow_up_days: FollowUpDays = Field(
+        default_factory=lambda: [30, 90], description="Days after acceptance to follow up"
+    )
 
 
 class ProgrammeUpdate(PatchModel):
@@ -41,6 +60,7 @@ class ProgrammeUpdate(PatchModel):
     requires_language: LanguageCode | None = None
     requires_first_language: NotNull[bool] = None
     active: NotNull[bool] = None
+    follow_up_days: NotNull[FollowUpDays] = None
 
 
 class ProgrammeRead(BaseModel):
@@ -56,5 +76,6 @@ class ProgrammeRead(BaseModel):
     requires_language: str | None
     requires_first_language: bool
     active: bool
+    follow_up_days: list[int]
     created_at: datetime
     updated_at: datetime

@@ -66,6 +66,7 @@ def install_desk(app: FastAPI, settings: Settings) -> None:
         admin_records,
         auth,
         by_hand,
+        followups,
         join,
         landing,
         matches,
@@ -93,6 +94,7 @@ def install_desk(app: FastAPI, settings: Settings) -> None:
         landing.router,
         newcomers.router,
         proposals.router,
+        followups.router,  # /matches/{id}/check-in before the matches' own pages
         by_hand.router,
         runs.router,
         overview.router,

@@ -1,0 +1,1 @@
+"""Follow-ups on accepted matches: check-ins, the follow-ups due, and retention."""

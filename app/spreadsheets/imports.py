@@ -1,0 +1,288 @@
+"""Spreadsheet imports of newcomers (coordinators) and mentors (associations), in two steps.
+
+1. :func:`preview` reads the file, turns each row into the API's request body (Danish
+   columns, see :mod:`app.spreadsheets.columns`) and runs it through the API's own schema
+   and create service, in a savepoint rolled back at the end: every rule is the API's, and
+   every error is reported by row and Danish column. The bodies are stored server-side
+   (``SpreadsheetImport``) for ``PREVIEW_TTL``.
+2. :func:`commit` creates every row through the same service in the request's transaction
+   (all rows or none: any error is a 422 and nothing is written), once: a second commit
+   answers with the records the first one made.
+
+No cell value is ever logged; the audit log gets one event per record and one ``import``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app import audit, clock
+from app.auth import Principal
+from app.errors import AppError, Forbidden, Gone, NotFound, ValidationFailed
+from app.mentors import service as mentors
+from app.mentors.schemas import MentorCreate
+from app.models import SpreadsheetImport
+from app.newcomers import service as newcomers
+from app.newcomers.schemas import NewcomerCreate
+from app.spreadsheets.columns import MENTOR_COLUMNS, NEWCOMER_COLUMNS, CellError, Column
+from app.spreadsheets.reading import Table, read_table
+
+Kind = Literal["newcomers", "mentors"]
+#: How long a preview waits for its commit.
+PREVIEW_TTL = timedelta(hours=1)
+#: Rows of the preview shown in its answer (all are stored and committed).
+SAMPLE_ROWS = 20
+RESOURCE = "spreadsheet_import"
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    columns: tuple[Column, ...]
+    schema: type[BaseModel]
+    create: Callable[[Session, Principal, Any], Any]
+    #: The field a 403 of the service is about (a newcomer outside the key's municipalities).
+    forbidden_field: str | None = None
+
+
+KINDS: dict[str, _Kind] = {
+    "newcomers": _Kind(NEWCOMER_COLUMNS, NewcomerCreate, newcomers.create_newcomer, "municipality"),
+    "mentors": _Kind(MENTOR_COLUMNS, MentorCreate, mentors.create_mentor),
+}
+
+
+class RowError(BaseModel):
+    """One error: the sheet's row number (the header is row 1) and the Danish column."""
+
+    row: int
+    column: str | None
+    field: str | None
+    message: str
+
+
+class ImportPreview(BaseModel):
+    """An uploaded file, read and checked; commit it by ``id`` before ``expires_at``."""
+
+    id: str
+    kind: Kind
+    rows: int
+    valid_rows: int
+    errors: list[RowError]
+    sample: list[dict[str, Any]]
+    expires_at: Any
+    committed: bool
+
+
+class ImportResult(BaseModel):
+    """A committed import: the records made (the same answer every time it is committed)."""
+
+    id: str
+    kind: Kind
+    created: int
+    ids: list[int]
+    committed_at: Any
+
+
+class ImportFailed(ValidationFailed):
+    """A 422 listing every row's errors (nothing written)."""
+
+    def __init__(self, errors: Sequence[RowError]) -> None:
+        AppError.__init__(
+            self,
+            f"{len(errors)} errors in the spreadsheet; nothing was imported",
+            errors=[
+                {"field": f"row {e.row}: {e.column or e.field or 'file'}", "message": e.message}
+                for e in errors
+            ],
+        )
+
+
+def _bodies(
+    table: Table, columns: Sequence[Column]
+) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+    by_name = {c.name.casefold(): c for c in columns}
+    errors: list[RowError] = []
+    mapped: list[Column | None] = []
+    for name in table.header:
+        column = by_name.get(name.casefold())
+        if column is None and name:
+            errors.append(RowError(row=1, column=name, field=None, message="unknown column"))
+        mapped.append(column)
+    present = {c.name for c in mapped if c is not None}
+    for column in columns:
+        if column.required and column.name not in present:
+            errors.append(
+                RowError(row=1, column=column.name, field=column.field, message="column missing")
+            )
+    bodies: list[tuple[int, dict[str, Any]]] = []
+    for number, cells in table.rows:
+        body: dict[str, Any] = {}
+        for column, cell in zip(mapped, cells, strict=False):
+            if column is None or cell is None or (isinstance(cell, str) and not cell.strip()):
+                continue
+            try:
+                body[column.field] = column.convert(cell)
+            except CellError as exc:
+                errors.append(
+                    RowError(row=number, column=column.name, field=column.field, message=str(exc))
+                )
+                body[column.field] = None  # refused below as well; the cell error names it
+        bodies.append((number, body))
+    return bodies, errors
+
+
+def _column_of(columns: Sequence[Column], field: str) -> str | None:
+    head = field.split(".", 1)[0]
+    return next((c.name for c in columns if c.field == head), None)
+
+
+def _run(
+    session: Session, principal: Principal, kind: _Kind, number: int, body: dict[str, Any]
+) -> tuple[Any, list[RowError]]:
+    """Create one row through the API's schema and service; the record or the row's errors."""
+    try:
+        data = kind.schema.model_validate_json(json.dumps(body))
+    except ValidationError as exc:
+        errors = []
+        for error in exc.errors(include_url=False):
+            field = ".".join(str(part) for part in error["loc"])
+            errors.append(
+                RowError(
+                    row=number,
+                    column=_column_of(kind.columns, field),
+                    field=field,
+                    message=error["msg"],
+                )
+            )
+        return None, errors
+    try:
+        return kind.create(session, principal, data), []
+    except AppError as exc:
+        fallback = kind.forbidden_field if isinstance(exc, Forbidden) else None
+        found: list[dict[str, Any]] = [dict(e) for e in exc.errors or ()] or [
+            {"field": fallback, "message": exc.detail}
+        ]
+        return None, [
+            RowError(
+                row=number,
+                column=_column_of(kind.columns, e["field"]) if e.get("field") else None,
+                field=e.get("field"),
+                message=str(e["message"]),
+            )
+            for e in found
+        ]
+
+
+def _run_all(
+    session: Session,
+    principal: Principal,
+    kind: _Kind,
+    bodies: Sequence[tuple[int, dict[str, Any]]],
+) -> tuple[list[Any], list[RowError]]:
+    made: list[Any] = []
+    errors: list[RowError] = []
+    for number, body in bodies:
+        row, row_errors = _run(session, principal, kind, number, body)
+        if row is not None:
+            made.append(row)
+        errors += row_errors
+    return made, errors
+
+
+def preview(
+    session: Session, principal: Principal, kind_name: Kind, content: bytes
+) -> ImportPreview:
+    """Read and check a file; store its rows for :func:`commit`. Nothing else is written."""
+    kind = KINDS[kind_name]
+    now = clock.utcnow()
+    session.execute(delete(SpreadsheetImport).where(SpreadsheetImport.expires_at < now))
+    table = read_table(content)
+    bodies, errors = _bodies(table, kind.columns)
+    dry = session.begin_nested()
+    try:
+        _made, row_errors = _run_all(session, principal, kind, bodies)
+    finally:
+        dry.rollback()
+    errors = sorted(errors + row_errors, key=lambda e: (e.row, e.column or ""))
+    row = SpreadsheetImport(
+        token=secrets.token_urlsafe(32),
+        kind=kind_name,
+        owner=principal.actor,
+        expires_at=now + PREVIEW_TTL,
+        rows=[{"row": number, "body": body} for number, body in bodies],
+        errors=[e.model_dump() for e in errors],
+        row_count=len(bodies),
+    )
+    session.add(row)
+    session.flush()
+    audit.record(session, principal, "preview", RESOURCE, row.token)
+    bad_rows = {e.row for e in errors if e.row > 1}
+    return ImportPreview(
+        id=row.token,
+        kind=kind_name,
+        rows=len(bodies),
+        valid_rows=len(bodies) - len(bad_rows) if not any(e.row == 1 for e in errors) else 0,
+        errors=errors,
+        sample=[body for _number, body in bodies[:SAMPLE_ROWS]],
+        expires_at=row.expires_at,
+        committed=False,
+    )
+
+
+def _own(
+    session: Session, principal: Principal, kind_name: Kind, import_id: str
+) -> SpreadsheetImport:
+    row = session.scalar(
+        select(SpreadsheetImport)
+        .where(
+            SpreadsheetImport.token == import_id,
+            SpreadsheetImport.kind == kind_name,
+            SpreadsheetImport.owner == principal.actor,
+        )
+        .with_for_update()
+    )
+    if row is None:
+        raise NotFound(f"No import {import_id!r}")
+    return row
+
+
+def _result(row: SpreadsheetImport) -> ImportResult:
+    ids = list(row.created_ids or [])
+    return ImportResult(
+        id=row.token,
+        kind=row.kind,
+        created=len(ids),
+        ids=ids,
+        committed_at=row.committed_at,
+    )
+
+
+def commit(session: Session, principal: Principal, kind_name: Kind, import_id: str) -> ImportResult:
+    """Create every row of a preview, all or none, once (410 when the preview expired)."""
+    row = _own(session, principal, kind_name, import_id)
+    if row.committed_at is not None:
+        return _result(row)
+    if row.expires_at < clock.utcnow():
+        raise Gone(f"The import {import_id!r} expired; upload the file again")
+    if row.errors:
+        raise ImportFailed([RowError(**e) for e in row.errors])
+    kind = KINDS[kind_name]
+    made, errors = _run_all(
+        session, principal, kind, [(item["row"], item["body"]) for item in row.rows]
+    )
+    if errors:  # the data changed since the preview (a programme retired, …)
+        raise ImportFailed(errors)
+    row.created_ids = [record.id for record in made]
+    row.committed_at = clock.utcnow()
+    row.rows = []  # the personal data now lives in the records themselves
+    session.flush()
+    audit.record(session, principal, "import", RESOURCE, row.token)
+    return _result(row)

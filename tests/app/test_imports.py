@@ -1,0 +1,192 @@
+"""Spreadsheet imports: Danish Excel files in, a preview naming every bad row and column, a
+commit that writes all rows or none, once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import AuditEvent, Mentor, Newcomer, SpreadsheetImport
+from tests.app.conftest import Keys
+from tests.app.factories import make_association
+from tests.app.spreadsheets import NEWCOMER_HEADER, csv_bytes, newcomer_rows, xlsx
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _count(db: Session, model: type) -> int:
+    """Rows of ``model`` (the test's session lets go of SQLite's write lock at once)."""
+    count = int(db.scalar(select(func.count()).select_from(model)) or 0)
+    db.rollback()
+    return count
+
+
+def test_200_newcomers_from_excel_with_three_bad_rows(
+    client: TestClient, keys: Keys, db: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    coordinator = keys.coordinator("101", "751")
+    rows = newcomer_rows(200)
+    rows[9][2] = "31-02-1990"  # sheet row 11: no such date
+    rows[49][4] = "xyzzyisk"  # row 51: no such language
+    rows[149][5] = "Aalborg"  # row 151: outside the key's municipalities
+    rows[0][2] = date(1985, 3, 4)  # a real date cell, as Excel stores one
+    upload = client.post(
+        "/api/v1/newcomers/imports",
+        headers={**coordinator, "Content-Type": XLSX},
+        content=xlsx(NEWCOMER_HEADER, rows),
+    )
+    assert upload.status_code == 200, upload.text
+    preview = upload.json()
+    assert preview["rows"] == 200, preview["errors"]
+    assert preview["valid_rows"] == 197, preview["errors"]
+    assert [(e["row"], e["column"]) for e in preview["errors"]] == [
+        (11, "Fødselsdato"),
+        (51, "Sprog"),
+        (151, "Kommune"),
+    ]
+    assert preview["sample"][0]["birth_date"] == "1985-03-04"
+    assert preview["sample"][0]["languages"] == ["ar", "da"]
+    assert _count(db, Newcomer) == 0  # a preview writes no one
+    # A preview with errors is never committed: all or none.
+    refused = client.post(f"/api/v1/newcomers/imports/{preview['id']}/commit", headers=coordinator)
+    assert refused.status_code == 422, refused.text
+    assert "row 51: Sprog" in refused.text
+    assert _count(db, Newcomer) == 0
+
+    fixed = [r for i, r in enumerate(rows) if i not in (9, 49, 149)]
+    again = client.post(
+        "/api/v1/newcomers/imports",
+        headers={**coordinator, "Content-Type": XLSX},
+        content=xlsx(NEWCOMER_HEADER, fixed),
+    ).json()
+    assert again["errors"] == [] and again["valid_rows"] == 197
+    url = f"/api/v1/newcomers/imports/{again['id']}/commit"
+    committed = client.post(url, headers=coordinator)
+    assert committed.status_code == 200, committed.text
+    assert committed.json()["created"] == 197
+    twice = client.post(url, headers=coordinator)
+    assert twice.json() == committed.json()
+    assert _count(db, Newcomer) == 197
+    first = db.scalar(select(Newcomer).order_by(Newcomer.id).limit(1))
+    assert first is not None and first.birth_date == date(1985, 3, 4)
+    assert first.gender == "female" and first.municipality == "101"
+    imported = db.scalars(
+        select(AuditEvent.action).where(AuditEvent.resource == "spreadsheet_import")
+    ).all()
+    assert sorted(imported) == ["import", "preview", "preview"]
+    assert _count(db, AuditEvent) >= 197 + 3
+    stored = db.get(SpreadsheetImport, again["id"])
+    assert stored is not None and stored.rows == []  # the bodies are gone after the commit
+    assert "Testfornavn" not in caplog.text  # no personal data in the logs
+    db.rollback()
+    # Another key never sees the preview.
+    other = keys.coordinator("101")
+    assert client.post(url, headers=other).status_code == 404
+
+
+def test_a_windows_1252_csv_with_danish_names(client: TestClient, keys: Keys, db: Session) -> None:
+    coordinator = keys.coordinator("101")
+    header = [*NEWCOMER_HEADER, "Interesser", "Maks. afstand (km)"]
+    rows = [
+        [
+            "Søren",
+            "Ærø",
+            "01-02-1990",
+            "mand",
+            "dansk, engelsk",
+            "København",
+            "mentor",
+            "fodbold, madlavning",
+            "12,5",
+        ],
+        ["Åse", "Østergård", "15-12-1988", "Kvinde", "da", "0101", "mentor", "", ""],
+    ]
+    content = csv_bytes(header, rows, encoding="cp1252")
+    preview = client.post(
+        "/api/v1/newcomers/imports",
+        headers={**coordinator, "Content-Type": "text/csv"},
+        content=content,
+    ).json()
+    assert preview["errors"] == [], preview
+    assert preview["sample"][0]["first_name"] == "Søren"
+    assert preview["sample"][0]["max_distance_km"] == 12.5
+    assert preview["sample"][1]["municipality"] == "101"
+    result = client.post(
+        f"/api/v1/newcomers/imports/{preview['id']}/commit", headers=coordinator
+    ).json()
+    assert result["created"] == 2
+    names = db.scalars(select(Newcomer.last_name).order_by(Newcomer.id)).all()
+    assert names == ["Ærø", "Østergård"]
+    row = db.scalars(select(Newcomer).order_by(Newcomer.id)).first()
+    assert row is not None and row.interests == ["fodbold", "madlavning"]
+
+
+def test_header_errors_name_the_column(client: TestClient, keys: Keys, db: Session) -> None:
+    coordinator = keys.coordinator("101")
+    content = csv_bytes(["Fornavn", "Skostørrelse"], [["A", "42"]])
+    preview = client.post("/api/v1/newcomers/imports", headers=coordinator, content=content).json()
+    columns = {(e["row"], e["column"], e["message"]) for e in preview["errors"]}
+    assert (1, "Skostørrelse", "unknown column") in columns
+    assert (1, "Efternavn", "column missing") in columns
+    assert preview["valid_rows"] == 0
+    empty = client.post("/api/v1/newcomers/imports", headers=coordinator, content=b"")
+    assert empty.status_code == 422 and "file" in empty.text
+    association = keys.association(make_association(db).id)
+    refused = client.post("/api/v1/newcomers/imports", headers=association, content=content)
+    assert refused.status_code == 403
+
+
+def test_an_association_imports_its_mentors(client: TestClient, keys: Keys, db: Session) -> None:
+    association = make_association(db)
+    headers = keys.association(association.id)
+    header = [
+        "Fornavn",
+        "Efternavn",
+        "E-mail",
+        "Telefon",
+        "Sprog",
+        "Kommune",
+        "Kapacitet",
+        "Programmer",
+        "Børneattest",
+    ]
+    rows = [
+        [
+            "Test",
+            "Mentor",
+            "mentor@example.org",
+            "12345678",
+            "dansk",
+            "Aarhus",
+            "2",
+            "mentor",
+            "ja",
+        ],
+        ["Test", "To", "ikke-en-mail", "", "da", "751", "tre", "mentor", "nej"],
+    ]
+    preview = client.post(
+        "/api/v1/mentors/imports", headers=headers, content=csv_bytes(header, rows)
+    ).json()
+    assert {(e["row"], e["column"]) for e in preview["errors"]} == {
+        (3, "E-mail"),
+        (3, "Kapacitet"),
+    }
+    ok = client.post(
+        "/api/v1/mentors/imports", headers=headers, content=csv_bytes(header, rows[:1])
+    ).json()
+    done = client.post(f"/api/v1/mentors/imports/{ok['id']}/commit", headers=headers)
+    assert done.status_code == 200 and done.json()["created"] == 1
+    mentor = db.scalars(select(Mentor)).one()
+    assert mentor.association_id == association.id and mentor.child_certificate is True
+    assert mentor.capacity == 2
+    db.rollback()
+    coordinator = keys.coordinator("101")
+    assert (
+        client.post("/api/v1/mentors/imports", headers=coordinator, content=b"x").status_code == 403
+    )
