@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -10,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from app import clock
 from app.auth import AnyRole, Staff
 from app.db import SessionDep
+from app.domain import IsoDate
 from app.errors import problem_responses
 from app.followups import retention, service
 from app.followups.schemas import (
@@ -92,7 +92,7 @@ def list_follow_ups(
     principal: Staff,
     session: SessionDep,
     due_before: Annotated[
-        date | None, Query(description="The day to look from (default today, UTC)")
+        IsoDate | None, Query(description="The day to look from (default today, UTC)")
     ] = None,
 ) -> list[FollowUpDue]:
     """Accepted matches in the caller's municipalities whose latest follow-up point on or
@@ -105,7 +105,9 @@ def get_retention(
     request: Request,
     principal: Staff,
     session: SessionDep,
-    on: Annotated[date | None, Query(description="The report's day (default today, UTC)")] = None,
+    on: Annotated[
+        IsoDate | None, Query(description="The report's day (default today, UTC)")
+    ] = None,
     municipality: Annotated[str | None, Query(pattern=r"^\d{3}$")] = None,
     programme: Annotated[str | None, Query(max_length=50)] = None,
 ) -> retention.Retention:

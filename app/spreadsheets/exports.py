@@ -3,7 +3,6 @@ lists as CSV or XLSX files, scoped exactly as the lists are (Danish column names
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Query, Request, Response
@@ -12,6 +11,7 @@ from sqlalchemy import Select, select
 from app import audit, clock
 from app.auth import AnyRole, Staff
 from app.db import SessionDep, writes
+from app.domain import IsoDate
 from app.errors import problem_responses
 from app.followups import retention, service
 from app.matches import repository as match_repo
@@ -75,7 +75,7 @@ def export_follow_ups(
     principal: Staff,
     session: SessionDep,
     fmt: FormatQuery = "csv",
-    due_before: Annotated[date | None, Query()] = None,
+    due_before: Annotated[IsoDate | None, Query()] = None,
 ) -> Response:
     """The follow-ups due, as ``GET /follow-ups`` lists them."""
     header = [
@@ -116,7 +116,7 @@ def export_retention(
     principal: Staff,
     session: SessionDep,
     fmt: FormatQuery = "csv",
-    on: Annotated[date | None, Query()] = None,
+    on: Annotated[IsoDate | None, Query()] = None,
 ) -> Response:
     """The retention report's rows, suppressed as the report is."""
     report = retention.retention(

@@ -320,3 +320,21 @@ def test_a_query_parameter_given_twice_is_refused(
     response = client.get("/api/v1/newcomers?limit=5&limit=6", headers=admin)
     assert response.status_code == 422
     assert client.get("/api/v1/newcomers?limit=5", headers=admin).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/follow-ups?due_before=0",
+        "/api/v1/follow-ups/export?due_before=1700000000",
+        "/api/v1/reports/retention?on=0",
+        "/api/v1/reports/retention/export?on=2026-13-01",
+    ],
+)
+def test_date_query_parameters_are_iso_dates(
+    client: TestClient, admin: dict[str, str], path: str
+) -> None:
+    """``YYYY-MM-DD`` only, as in bodies: a number is not read as a Unix time."""
+    response = client.get(path, headers=admin)
+    assert response.status_code == 422, response.text
+    assert client.get(path.split("=")[0] + "=2026-12-01", headers=admin).status_code == 200
