@@ -13,24 +13,25 @@ from fastapi.responses import Response
 
 from app.accounts.service import SignedIn
 from app.db import SessionDep
-from app.errors import Conflict, PreconditionFailed
 from app.matches import repository as matches
 from app.matches import service
-from app.matches.schemas import MatchDecision
 from app.models import MatchStatus
 from app.pagination import PageParams
 from app.resources import IdPath
-from app.web import forms
 from app.web.pages import (
     DESK_DEPENDENCIES,
     DeskRole,
     DeskRoute,
     PostedForm,
     render,
-    see_other,
     translator,
 )
-from app.web.proposals import cards, lost_race, race_message, states, version_of
+from app.web.proposals import (
+    cards,
+    decide_with_reason,
+    reason_form,
+    states,
+)
 
 router = APIRouter(
     prefix="/matches",
@@ -76,10 +77,7 @@ def list_matches(
 @router.get("/{match_id}/end")
 def end_form(request: Request, session: SessionDep, signed: Staff, match_id: IdPath) -> Response:
     """Ask for the reason a match ends."""
-    match = service.get_match(session, signed.principal, match_id)
-    card = cards(request, session, signed, [match])[0]
-    context = {"card": card, "errors": {}, "reason": "", "states": states(translator(request))}
-    return render(request, "matches/end.html", context)
+    return reason_form(request, session, signed, match_id, "matches/end.html")
 
 
 @router.post("/{match_id}/end")
@@ -88,21 +86,14 @@ def end(
 ) -> Response:
     """End the match with a reason (the mentor's place is free again)."""
     _ = translator(request)
-    reason = forms.text(form, "reason")
-    data, errors = forms.parse(MatchDecision, {"reason": reason}, _)
-    if data is None:
-        match = service.get_match(session, signed.principal, match_id)
-        if not reason:
-            errors.by_field["reason"] = _("Write why the match ends.")
-        context = {
-            "card": cards(request, session, signed, [match])[0],
-            "errors": errors.by_field,
-            "reason": reason,
-            "states": states(_),
-        }
-        return render(request, "matches/end.html", context, status=400)
-    try:
-        service.end(session, signed.principal, match_id, version_of(form), data.reason)
-    except (Conflict, PreconditionFailed) as exc:
-        return lost_race(request, session, signed, match_id, race_message(exc, _))
-    return see_other("/matches?view=ended&done=ended")
+    return decide_with_reason(
+        request,
+        session,
+        signed,
+        form,
+        match_id,
+        template="matches/end.html",
+        missing=_("Write why the match ends."),
+        decide=service.end,
+        done="/matches?view=ended&done=ended",
+    )

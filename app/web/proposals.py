@@ -190,10 +190,7 @@ def accept(
 @router.get("/{match_id}/reject")
 def reject_form(request: Request, session: SessionDep, signed: Staff, match_id: IdPath) -> Response:
     """Ask for the reason of a rejection."""
-    match = service.get_match(session, signed.principal, match_id)
-    card = cards(request, session, signed, [match])[0]
-    context = {"card": card, "errors": {}, "reason": "", "states": states(translator(request))}
-    return render(request, "proposals/reject.html", context)
+    return reason_form(request, session, signed, match_id, "proposals/reject.html")
 
 
 @router.post("/{match_id}/reject")
@@ -202,25 +199,74 @@ def reject(
 ) -> Response:
     """Reject the proposal with a reason (the pair is never proposed again)."""
     _ = translator(request)
+    return decide_with_reason(
+        request,
+        session,
+        signed,
+        form,
+        match_id,
+        template="proposals/reject.html",
+        missing=_("Write why the proposal is rejected."),
+        decide=service.reject,
+        done="/proposals?done=rejected",
+    )
+
+
+def reason_form(
+    request: Request,
+    session: Session,
+    signed: SignedIn,
+    match_id: int,
+    template: str,
+    *,
+    reason: str = "",
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    """The form asking the reason of a decision (reject, end), on the match's card."""
+    match = service.get_match(session, signed.principal, match_id)
+    context = {
+        "card": cards(request, session, signed, [match])[0],
+        "errors": errors or {},
+        "reason": reason,
+        "states": states(translator(request)),
+    }
+    return render(request, template, context, status=status)
+
+
+def decide_with_reason(
+    request: Request,
+    session: Session,
+    signed: SignedIn,
+    form: FormData,
+    match_id: int,
+    *,
+    template: str,
+    missing: str,
+    decide: Callable[[Session, Any, int, str | None, str], Match],
+    done: str,
+) -> Response:
+    """A decision that takes a reason (reject, end): the reason checked by the API's own
+    schema (``missing`` when left empty) and the form shown again on error; a decision that
+    lost a race said in words; else on to ``done``."""
+    _ = translator(request)
     reason = forms.text(form, "reason")
     data, errors = forms.parse(MatchDecision, {"reason": reason}, _)
     if data is None:
-        match = service.get_match(session, signed.principal, match_id)
-        card = cards(request, session, signed, [match])[0]
-        errors.by_field["reason"] = (
-            _("Write why the proposal is rejected.")
-            if not reason
-            else (errors.by_field.get("reason", ""))
+        if not reason:
+            errors.by_field["reason"] = missing
+        return reason_form(
+            request,
+            session,
+            signed,
+            match_id,
+            template,
+            reason=reason,
+            errors=errors.by_field,
+            status=400,
         )
-        context = {
-            "card": card,
-            "errors": errors.by_field,
-            "reason": reason,
-            "states": states(_),
-        }
-        return render(request, "proposals/reject.html", context, status=400)
     try:
-        service.reject(session, signed.principal, match_id, version_of(form), data.reason)
+        decide(session, signed.principal, match_id, version_of(form), data.reason)
     except (Conflict, PreconditionFailed) as exc:
         return lost_race(request, session, signed, match_id, race_message(exc, _))
-    return see_other("/proposals?done=rejected")
+    return see_other(done)
