@@ -66,6 +66,10 @@ class RowError(BaseModel):
     column: str | None
     field: str | None
     message: str
+    #: What kind of error, for a translation: pydantic's error type (``missing``,
+    #: ``value_error`` …), a cell's (``date``, ``number``, ``whole_number``, ``yes_no``), the
+    #: header's (``unknown_column``, ``column_missing``), or ``rule`` (the create service's).
+    type: str | None = None
 
 
 class ImportPreview(BaseModel):
@@ -114,13 +118,23 @@ def _bodies(
     for name in table.header:
         column = by_name.get(name.casefold())
         if column is None and name:
-            errors.append(RowError(row=1, column=name, field=None, message="unknown column"))
+            errors.append(
+                RowError(
+                    row=1, column=name, field=None, message="unknown column", type="unknown_column"
+                )
+            )
         mapped.append(column)
     present = {c.name for c in mapped if c is not None}
     for column in columns:
         if column.required and column.name not in present:
             errors.append(
-                RowError(row=1, column=column.name, field=column.field, message="column missing")
+                RowError(
+                    row=1,
+                    column=column.name,
+                    field=column.field,
+                    message="column missing",
+                    type="column_missing",
+                )
             )
     bodies: list[tuple[int, dict[str, Any]]] = []
     for number, cells in table.rows:
@@ -132,7 +146,13 @@ def _bodies(
                 body[column.field] = column.convert(cell)
             except CellError as exc:
                 errors.append(
-                    RowError(row=number, column=column.name, field=column.field, message=str(exc))
+                    RowError(
+                        row=number,
+                        column=column.name,
+                        field=column.field,
+                        message=str(exc),
+                        type=exc.kind,
+                    )
                 )
                 body[column.field] = None  # refused below as well; the cell error names it
         bodies.append((number, body))
@@ -160,6 +180,7 @@ def _run(
                     column=_column_of(kind.columns, field),
                     field=field,
                     message=error["msg"],
+                    type=error["type"],
                 )
             )
         return None, errors
@@ -176,6 +197,7 @@ def _run(
                 column=_column_of(kind.columns, e["field"]) if e.get("field") else None,
                 field=e.get("field"),
                 message=str(e["message"]),
+                type="rule",
             )
             for e in found
         ]
