@@ -136,7 +136,7 @@ class BodyLimitMiddleware:
 
     def limit_of(self, path: str) -> int:
         """The largest body allowed on ``path``."""
-        return self.import_max_bytes if path.rstrip("/").endswith("/imports") else self.max_bytes
+        return self.import_max_bytes if _is_import(path) else self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -203,8 +203,12 @@ class NulGuardMiddleware:
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        # An XLSX upload is a ZIP archive (binary); its cells are checked by the schemas.
-        binary = dict(scope["headers"]).get(b"content-type", b"").startswith(_XLSX)
+        # An XLSX upload is a ZIP archive (binary), sent as the body or as the file of the
+        # desk's upload form; its cells are checked by the schemas.
+        content_type = dict(scope["headers"]).get(b"content-type", b"")
+        binary = content_type.startswith(_XLSX) or (
+            content_type.startswith(b"multipart/form-data") and _is_import(scope["path"])
+        )
         if field is None and not binary and (b"\x00" in body or b"\\u0000" in body):
             try:
                 field = _nul_in_body(body)
@@ -233,6 +237,11 @@ class NulGuardMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+def _is_import(path: str) -> bool:
+    """A spreadsheet upload: the API's ``POST .../imports`` or the desk's ``POST /imports``."""
+    return path.rstrip("/").endswith("/imports")
 
 
 def _nul_in_request_line(scope: Scope) -> str | None:
