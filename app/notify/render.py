@@ -180,10 +180,11 @@ def email_of(
     message["To"] = notification.recipient
     message["Message-ID"] = message_id(notification.id, domain)
     message["Date"] = format_datetime(notification.created_at or clock.utcnow())
-    message["Content-Language"] = notification.language
     message["Auto-Submitted"] = "auto-generated"
     message.set_content("\n".join(plain) + "\n")
     message.add_alternative(html, subtype="html")
+    # After the parts: setting the content drops every Content-* header set before.
+    message["Content-Language"] = notification.language
     return message
 
 
