@@ -223,7 +223,10 @@ def test_a_coordinator_imports_matches_and_follows_up_a_month_later(
         "MAKKER_DIGEST_HOUR_UTC": "0",
     }
     admin = keys.admin()
-    with running_server(database_url, later) as base, httpx.Client(base_url=base, follow_redirects=True) as http:
+    with (
+        running_server(database_url, later) as base,
+        httpx.Client(base_url=base, follow_redirects=True) as http,
+    ):
         _wait_for(mailbox, 1, COORDINATOR, subject="Opfølgninger")
         time.sleep(1.0)  # several passes of the sender: still one reminder that day
         to_coordinator = [d for d in mailbox.received if d.rcpt_tos == [COORDINATOR]]
