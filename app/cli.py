@@ -171,9 +171,11 @@ def purge(
     - inactive newcomers and mentors, unchanged since before DATE, whose every match closed
     before it (with their matches and unmatched-request rows);
     - unmatched-request rows of runs started before DATE, except the latest applied run's;
-    - Idempotency-Keys past MAKKER_IDEMPOTENCY_TTL_HOURS (expired; creates do not sweep).
+    - Idempotency-Keys past MAKKER_IDEMPOTENCY_TTL_HOURS (expired; creates do not sweep);
+    - notifications delivered before DATE (or failed and written before it).
 
-    Kept: open matches, active people, runs (anonymous counts), the audit log.
+    Kept: open matches, active people, runs (anonymous counts), the audit log, notifications
+    still to deliver.
     """
     from app.config import get_settings
     from app.gdpr.service import run_purge

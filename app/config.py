@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./makker.db"
     log_level: str = "INFO"
     max_body_bytes: int = 1_048_576
+    #: The largest spreadsheet upload (``POST .../imports``, the desk's import forms).
+    max_import_bytes: int = 20 * 1_048_576
     #: Counts below this are shown as "<N" to non-admins in reports.
     report_min_count: int = 5
     #: How long an idempotency key's answer is replayed.

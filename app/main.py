@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector,
 from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy import text
 
+from app import clock
 from app.concurrency import ConcurrencyLimit
 from app.config import Settings, get_settings
 from app.db import make_engine, make_read_sessionmaker, make_sessionmaker, reading
@@ -45,6 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """A configured application with its own engine (one per app, not per import)."""
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    if clock.offset_days():
+        log.warning("the clock runs ahead", extra={"offset_days": clock.offset_days()})
     app = FastAPI(
         lifespan=_lifespan,
         title="Makker",
@@ -97,7 +100,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_desk(app, settings)  # the desk's pages at /, after every API route
     app.add_middleware(NulGuardMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        import_max_bytes=settings.max_import_bytes,
+    )
     app.add_middleware(
         ConcurrencyLimit,
         limit=settings.db_pool_size,

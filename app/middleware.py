@@ -122,19 +122,30 @@ class UnexpectedErrorMiddleware:
 
 
 class BodyLimitMiddleware:
-    """Refuse request bodies over ``max_bytes`` with 413, by header or while streaming."""
+    """Refuse request bodies over ``max_bytes`` with 413, by header or while streaming.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    Spreadsheet uploads (a path ending in ``/imports``: the API's ``POST .../imports`` and the
+    desk's upload forms) may be up to ``import_max_bytes`` instead: a 10,000-row file is larger
+    than any JSON body.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, import_max_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.import_max_bytes = import_max_bytes or max_bytes
+
+    def limit_of(self, path: str) -> int:
+        """The largest body allowed on ``path``."""
+        return self.import_max_bytes if _is_import(path) else self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_of(scope["path"])
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._too_large(scope, receive, send)
+        if length is not None and length.isdigit() and int(length) > limit:
+            await self._too_large(scope, receive, send, limit)
             return
         received = 0
 
@@ -143,18 +154,18 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise _TooLarge
             return message
 
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
-            await self._too_large(scope, receive, send)
+            await self._too_large(scope, receive, send, limit)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = problem_response(
-            413, "Payload too large", f"The request body exceeds {self.max_bytes} bytes"
+            413, "Payload too large", f"The request body exceeds {limit} bytes"
         )
         await response(scope, receive, send)
 
@@ -192,8 +203,12 @@ class NulGuardMiddleware:
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        # An XLSX upload is a ZIP archive (binary); its cells are checked by the schemas.
-        binary = dict(scope["headers"]).get(b"content-type", b"").startswith(_XLSX)
+        # An XLSX upload is a ZIP archive (binary), sent as the body or as the file of the
+        # desk's upload form; its cells are checked by the schemas.
+        content_type = dict(scope["headers"]).get(b"content-type", b"")
+        binary = content_type.startswith(_XLSX) or (
+            content_type.startswith(b"multipart/form-data") and _is_import(scope["path"])
+        )
         if field is None and not binary and (b"\x00" in body or b"\\u0000" in body):
             try:
                 field = _nul_in_body(body)
@@ -222,6 +237,11 @@ class NulGuardMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+def _is_import(path: str) -> bool:
+    """A spreadsheet upload: the API's ``POST .../imports`` or the desk's ``POST /imports``."""
+    return path.rstrip("/").endswith("/imports")
 
 
 def _nul_in_request_line(scope: Scope) -> str | None:

@@ -125,6 +125,19 @@ def disable_account(session: Session, principal: Principal, account_id: int) -> 
     return account
 
 
+def set_language(session: Session, account: Account, language: str) -> bool:
+    """The account's own language (``da`` or ``en``: its notifications are written in it);
+    whether it changed (audited ``language``)."""
+    if language not in ("da", "en"):
+        raise ValueError("language must be da or en")
+    if account.language == language:
+        return False
+    account.language = language
+    session.flush()
+    audit.record(session, principal_of(account), "language", RESOURCE, account.id)
+    return True
+
+
 def _require_admin(principal: Principal) -> None:
     if not principal.is_admin:
         raise Forbidden("Only an admin manages accounts")

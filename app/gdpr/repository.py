@@ -21,6 +21,7 @@ from app.models import (
     Notification,
     RunUnmatched,
 )
+from app.models.notification import NotificationStatus
 
 #: Audit ``resource`` names that denote a newcomer or a match (singular and plural forms).
 NEWCOMER_RESOURCES = ("newcomer", "newcomers")
@@ -193,3 +194,13 @@ def old_idempotency_ids(session: Session, cutoff: datetime) -> list[int]:
     return list(
         session.scalars(select(IdempotencyRecord.id).where(IdempotencyRecord.created_at < cutoff))
     )
+
+
+def old_notification_ids(session: Session, cutoff: datetime) -> list[int]:
+    """Notifications finished before ``cutoff``: delivered (by ``sent_at``), or given up on
+    (``failed``, by ``created_at``). Pending and in-flight ones are kept, whatever their age."""
+    finished = or_(
+        and_(Notification.status == NotificationStatus.SENT, Notification.sent_at < cutoff),
+        and_(Notification.status == NotificationStatus.FAILED, Notification.created_at < cutoff),
+    )
+    return list(session.scalars(select(Notification.id).where(finished)))

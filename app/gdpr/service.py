@@ -24,7 +24,7 @@ from app.auth import SYSTEM, Principal
 from app.db import utcnow
 from app.gdpr import repository
 from app.gdpr.schemas import AuditEntry, NewcomerExport
-from app.models import IdempotencyRecord, Match, Mentor, Newcomer, RunUnmatched
+from app.models import IdempotencyRecord, Match, Mentor, Newcomer, Notification, RunUnmatched
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +110,7 @@ class PurgeCounts:
     mentors: int
     unmatched: int
     idempotency: int
+    notifications: int = 0
 
     def lines(self) -> list[str]:
         """One ``name: count`` line per kind of record."""
@@ -119,6 +120,7 @@ class PurgeCounts:
             f"mentors: {self.mentors}",
             f"unmatched_records: {self.unmatched}",
             f"idempotency_records: {self.idempotency}",
+            f"notifications: {self.notifications}",
         ]
 
 
@@ -139,12 +141,17 @@ def purge(
       their unmatched-request rows (their Idempotency-Keys forget the request);
     - unmatched-request rows of runs started before the date, except the latest applied run's
       (the shortages report reads it);
-    - Idempotency-Keys older than ``key_ttl`` (expired: never replayed again).
+    - Idempotency-Keys older than ``key_ttl`` (expired: never replayed again);
+    - notifications (and digests, reminders) delivered before the date, or failed and written
+      before it.
 
     Kept: open matches, active people, runs (anonymous counts), the audit log (no personal
-    data).
+    data), notifications still to deliver.
     """
     cutoff = cutoff_of(ended_before)
+    notifications = repository.delete_ids(
+        session, Notification, repository.old_notification_ids(session, cutoff)
+    )
     newcomers = repository.retired_newcomer_ids(session, cutoff)
     mentors = repository.retired_mentor_ids(session, cutoff)
     matches = repository.delete_ids(session, Match, repository.closed_match_ids(session, cutoff))
@@ -168,6 +175,7 @@ def purge(
         mentors=erased_mentors,
         unmatched=unmatched,
         idempotency=idempotency,
+        notifications=notifications,
     )
 
 

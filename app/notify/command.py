@@ -1,7 +1,8 @@
 """``makker send``: one pass over the outbox (for cron), then exit.
 
-Writes today's digests, delivers every due notification, prints one JSON line of counts to
-standard output. Exit status 0, also when some were retried or failed (they are recorded).
+Writes today's digests and follow-up reminders, delivers every due notification, prints one
+JSON line of counts to standard output. Exit status 0, also when some were retried or failed
+(they are recorded).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def run_send_command(settings: Settings, *, pause_after: int | None = None) -> i
         engine.dispose()
     counts = {
         "digests": result.digests,
+        "reminders": result.reminders,
         "sent": len(result.sent),
         "retried": len(result.retried),
         "failed": len(result.failed),

@@ -8,7 +8,8 @@ languages, municipality, programme — never the last name, birth date or contac
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections import Counter
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,12 +17,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
+from app.followups.service import due_follow_ups
 from app.models import Account, Association, Match, MatchStatus, Mentor, Newcomer, Programme
 from app.models.notification import Channel, Notification
 
 MATCH_ACCEPTED = "match_accepted"
 MATCH_ENDED = "match_ended"
 PROPOSALS_WAITING = "proposals_waiting"
+FOLLOW_UPS_DUE = "follow_ups_due"
+#: The follow-ups a reminder lists one by one (the counts cover them all).
+FOLLOW_UPS_LISTED = 50
 
 
 def enqueue(
@@ -154,6 +159,16 @@ def digest_key(account_id: int, day: str) -> str:
     return f"{PROPOSALS_WAITING}:{account_id}:{day}"
 
 
+def _coordinators(session: Session) -> list[Account]:
+    return list(
+        session.scalars(
+            select(Account)
+            .where(Account.role == "coordinator", Account.disabled_at.is_(None))
+            .order_by(Account.id)
+        )
+    )
+
+
 def proposals_waiting(session: Session, now: datetime, remind_after_days: int) -> int:
     """Write today's digest for each active coordinator account whose municipalities have
     proposals waiting longer than ``remind_after_days``; at most one per account and day.
@@ -170,14 +185,9 @@ def proposals_waiting(session: Session, now: datetime, remind_after_days: int) -
     }
     if not waiting:
         return 0
-    accounts = session.scalars(
-        select(Account)
-        .where(Account.role == "coordinator", Account.disabled_at.is_(None))
-        .order_by(Account.id)
-    ).all()
     day = now.date().isoformat()
     written = 0
-    for account in accounts:
+    for account in _coordinators(session):
         counts = {m: waiting[m] for m in sorted(account.municipalities or []) if m in waiting}
         if not counts:
             continue
@@ -194,6 +204,57 @@ def proposals_waiting(session: Session, now: datetime, remind_after_days: int) -
                 "municipalities": counts,
             },
             dedupe_key=digest_key(account.id, day),
+            account_id=account.id,
+        )
+        written += row is not None
+    return written
+
+
+def reminder_key(account_id: int, day: str) -> str:
+    """The unique key of an account's follow-up reminder of ``day`` (ISO date): one a day."""
+    return f"{FOLLOW_UPS_DUE}:{account_id}:{day}"
+
+
+def follow_ups_due(session: Session, today: date) -> int:
+    """Write today's follow-up reminder for each active coordinator account whose
+    municipalities have follow-ups due (:func:`app.followups.service.due_follow_ups`, the one
+    rule); at most one per account and day, and again each day until the check-in is recorded.
+    The caller commits. How many reminders were written.
+
+    A reminder holds counts per municipality and, for the first :data:`FOLLOW_UPS_LISTED`, the
+    match number, programme, due date and point: no one's name (the desk shows the pair).
+    """
+    due = due_follow_ups(session, today)
+    if not due:
+        return 0
+    day = today.isoformat()
+    written = 0
+    for account in _coordinators(session):
+        mine = [item for item in due if item.municipality in set(account.municipalities or [])]
+        if not mine:
+            continue
+        counts = Counter(item.municipality for item in mine)
+        row = enqueue(
+            session,
+            kind=FOLLOW_UPS_DUE,
+            channel=Channel.EMAIL,
+            recipient=account.email,
+            language=account.language or "da",
+            payload={
+                "day": day,
+                "total": len(mine),
+                "municipalities": {code: counts[code] for code in sorted(counts)},
+                "follow_ups": [
+                    {
+                        "match_id": item.match_id,
+                        "programme": item.programme,
+                        "due_on": item.due_on.isoformat(),
+                        "days_after": item.days_after,
+                    }
+                    for item in mine[:FOLLOW_UPS_LISTED]
+                ],
+            },
+            dedupe_key=reminder_key(account.id, day),
             account_id=account.id,
         )
         written += row is not None

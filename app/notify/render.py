@@ -105,10 +105,40 @@ def _proposals_waiting(p: dict[str, Any], c: Context) -> Text:
     )
 
 
+def _day(iso: str, lang: str) -> str:
+    """A date as the recipient writes it: ``17-05-2026`` (Danish), ``2026-05-17`` (English)."""
+    return iso if lang == "en" else "-".join(reversed(iso.split("-")))
+
+
+def _follow_ups_due(p: dict[str, Any], c: Context) -> Text:
+    facts = [(municipality_name(code), str(n)) for code, n in p["municipalities"].items()]
+    facts += [
+        (
+            c.gettext("Match %(match)s", match=item["match_id"]),
+            c.gettext(
+                "%(programme)s, %(days)s days after acceptance, due %(day)s",
+                programme=item["programme"],
+                days=item["days_after"],
+                day=_day(item["due_on"], c.lang),
+            ),
+        )
+        for item in p["follow_ups"]
+    ]
+    return Text(
+        subject=c.gettext("Follow-ups due: %(total)s", total=p["total"]),
+        intro=c.gettext("These matches have reached a follow-up point without a check-in since:"),
+        facts=facts,
+        outro=c.gettext(
+            "Ask how the pair is doing and record a check-in on the desk's follow-ups page."
+        ),
+    )
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any], Context], Text]] = {
     events.MATCH_ACCEPTED: _match_accepted,
     events.MATCH_ENDED: _match_ended,
     events.PROPOSALS_WAITING: _proposals_waiting,
+    events.FOLLOW_UPS_DUE: _follow_ups_due,
 }
 
 
@@ -150,10 +180,11 @@ def email_of(
     message["To"] = notification.recipient
     message["Message-ID"] = message_id(notification.id, domain)
     message["Date"] = format_datetime(notification.created_at or clock.utcnow())
-    message["Content-Language"] = notification.language
     message["Auto-Submitted"] = "auto-generated"
     message.set_content("\n".join(plain) + "\n")
     message.add_alternative(html, subtype="html")
+    # After the parts: setting the content drops every Content-* header set before.
+    message["Content-Language"] = notification.language
     return message
 
 

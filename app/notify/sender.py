@@ -60,6 +60,7 @@ class PassResult:
     """What one pass over the outbox did."""
 
     digests: int = 0
+    reminders: int = 0
     sent: list[int] = field(default_factory=list)
     retried: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
@@ -252,20 +253,23 @@ class Sender:
             return (Channel.EMAIL, Channel.WEBHOOK)
         return (Channel.WEBHOOK,)
 
-    def write_digests(self) -> int:
-        """Today's digests of waiting proposals (once per account and day, from
-        ``MAKKER_DIGEST_HOUR_UTC`` on)."""
+    def write_digests(self) -> tuple[int, int]:
+        """Today's digests of waiting proposals and reminders of follow-ups due (each once
+        per account and day, from ``MAKKER_DIGEST_HOUR_UTC`` on); how many of each."""
         now = _now()
         if now.hour < self.settings.digest_hour_utc:
-            return 0
+            return 0, 0
         with Session(self.engine) as session, session.begin():
-            return events.proposals_waiting(session, now, self.settings.remind_after_days)
+            digests = events.proposals_waiting(session, now, self.settings.remind_after_days)
+            reminders = events.follow_ups_due(session, now.date())
+        return digests, reminders
 
     def run_pass(self) -> PassResult:
-        """Write today's digests, then deliver every notification due when the pass began,
-        one at a time (one that fails now waits for a later pass)."""
-        began = _now()
-        result = PassResult(digests=self.write_digests())
+        """Write today's digests and reminders, then deliver every notification due when the
+        pass began, one at a time (one that fails now waits for a later pass)."""
+        digests, reminders = self.write_digests()
+        began = _now()  # after the digests: they go out in this pass
+        result = PassResult(digests=digests, reminders=reminders)
         mailer = (
             Mailer(self.settings.smtp_url, self.settings.notify_timeout_seconds)
             if self.settings.smtp_url

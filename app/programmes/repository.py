@@ -31,6 +31,11 @@ def by_codes(session: Session, codes: Collection[str]) -> dict[str, Programme]:
     return {row.code: row for row in rows}
 
 
+def every_by_code(session: Session) -> dict[str, Programme]:
+    """Every programme, by code."""
+    return {row.code: row for row in session.scalars(select(Programme))}
+
+
 def list_page(
     session: Session, params: PageParams, *, active: bool | None = None
 ) -> tuple[Sequence[Programme], str | None]:

@@ -20,7 +20,12 @@ from app.spreadsheets.reading import Cell
 
 
 class CellError(ValueError):
-    """A cell that cannot be read as its column's kind (the message is for the user)."""
+    """A cell that cannot be read as its column's kind (the message is for the user);
+    ``kind`` says which (``date``, ``whole_number``, ``number``, ``yes_no``) for a translation."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def text(cell: Cell) -> object:
@@ -46,16 +51,16 @@ def day(cell: Cell) -> object:
         try:
             return date(y, m, d).isoformat()
         except ValueError:
-            raise CellError(f"{value!r} is not a date") from None
+            raise CellError(f"{value!r} is not a date", "date") from None
     if re.match(r"^\d{4}-\d{2}-\d{2}$", value):
         return value
-    raise CellError(f"{value!r} is not a date as dd-mm-yyyy")
+    raise CellError(f"{value!r} is not a date as dd-mm-yyyy", "date")
 
 
 def integer(cell: Cell) -> object:
     """A whole number."""
     if isinstance(cell, bool):
-        raise CellError("must be a whole number")
+        raise CellError("must be a whole number", "whole_number")
     if isinstance(cell, int):
         return cell
     if isinstance(cell, float) and cell.is_integer():
@@ -63,7 +68,7 @@ def integer(cell: Cell) -> object:
     value = str(cell).strip()
     if re.fullmatch(r"-?\d+", value):
         return int(value)
-    raise CellError(f"{value!r} is not a whole number")
+    raise CellError(f"{value!r} is not a whole number", "whole_number")
 
 
 def decimal(cell: Cell) -> object:
@@ -75,7 +80,7 @@ def decimal(cell: Cell) -> object:
     try:
         return float(value)
     except ValueError:
-        raise CellError(f"{shown!r} is not a number") from None
+        raise CellError(f"{shown!r} is not a number", "number") from None
 
 
 _YES = {"ja", "j", "x", "1", "true", "sand", "yes"}
@@ -91,7 +96,7 @@ def yes_no(cell: Cell) -> object:
         return True
     if value in _NO:
         return False
-    raise CellError(f"{str(cell).strip()!r} is not ja or nej")
+    raise CellError(f"{str(cell).strip()!r} is not ja or nej", "yes_no")
 
 
 _GENDERS = {

@@ -2,12 +2,13 @@
 
 1. :func:`preview` reads the file, turns each row into the API's request body (Danish
    columns, see :mod:`app.spreadsheets.columns`) and runs it through the API's own schema
-   and create service, in a savepoint rolled back at the end: every rule is the API's, and
-   every error is reported by row and Danish column. The bodies are stored server-side
-   (``SpreadsheetImport``) for ``PREVIEW_TTL``.
-2. :func:`commit` creates every row through the same service in the request's transaction
-   (all rows or none: any error is a 422 and nothing is written), once: a second commit
-   answers with the records the first one made.
+   and the create service's rules (``prepare_newcomer`` / ``prepare_mentor``, which
+   ``POST /newcomers`` and ``POST /mentors`` run before they insert): every rule is the
+   API's, every error is reported by row and Danish column, and nothing is written but the
+   preview. The bodies are stored server-side (``SpreadsheetImport``) for ``PREVIEW_TTL``.
+2. :func:`commit` checks every row again by the same rules and inserts them all in one
+   multi-row statement in the request's transaction (all rows or none: any error is a 422
+   and nothing is written), once: a second commit answers with the records the first made.
 
 No cell value is ever logged; the audit log gets one event per record and one ``import``.
 """
@@ -33,6 +34,7 @@ from app.mentors.schemas import MentorCreate
 from app.models import SpreadsheetImport
 from app.newcomers import service as newcomers
 from app.newcomers.schemas import NewcomerCreate
+from app.programmes.service import all_by_code
 from app.spreadsheets.columns import MENTOR_COLUMNS, NEWCOMER_COLUMNS, CellError, Column
 from app.spreadsheets.reading import Table, read_table
 
@@ -44,18 +46,40 @@ SAMPLE_ROWS = 20
 RESOURCE = "spreadsheet_import"
 
 
+#: A create service's rules for one record: its row's values (or an AppError).
+Prepare = Callable[..., dict[str, Any]]
+
+
 @dataclass(frozen=True, slots=True)
 class _Kind:
     columns: tuple[Column, ...]
     schema: type[BaseModel]
-    create: Callable[[Session, Principal, Any], Any]
+    #: The create service's rules (``prepare_newcomer``, ``prepare_mentor``).
+    prepare: Prepare
+    #: The create service's multi-row insert of prepared values.
+    create_many: Callable[[Session, Principal, Sequence[dict[str, Any]]], list[int]]
+    #: Keyword arguments ``prepare`` takes to read shared data once per import.
+    shared: Callable[[Session], dict[str, Any]]
     #: The field a 403 of the service is about (a newcomer outside the key's municipalities).
     forbidden_field: str | None = None
 
 
 KINDS: dict[str, _Kind] = {
-    "newcomers": _Kind(NEWCOMER_COLUMNS, NewcomerCreate, newcomers.create_newcomer, "municipality"),
-    "mentors": _Kind(MENTOR_COLUMNS, MentorCreate, mentors.create_mentor),
+    "newcomers": _Kind(
+        NEWCOMER_COLUMNS,
+        NewcomerCreate,
+        newcomers.prepare_newcomer,
+        newcomers.create_newcomers,
+        lambda session: {"programmes": all_by_code(session)},
+        "municipality",
+    ),
+    "mentors": _Kind(
+        MENTOR_COLUMNS,
+        MentorCreate,
+        mentors.prepare_mentor,
+        mentors.create_mentors,
+        lambda session: {"programmes": all_by_code(session), "held": set()},
+    ),
 }
 
 
@@ -66,6 +90,10 @@ class RowError(BaseModel):
     column: str | None
     field: str | None
     message: str
+    #: What kind of error, for a translation: pydantic's error type (``missing``,
+    #: ``value_error`` …), a cell's (``date``, ``number``, ``whole_number``, ``yes_no``), the
+    #: header's (``unknown_column``, ``column_missing``), or ``rule`` (the create service's).
+    type: str | None = None
 
 
 class ImportPreview(BaseModel):
@@ -114,13 +142,23 @@ def _bodies(
     for name in table.header:
         column = by_name.get(name.casefold())
         if column is None and name:
-            errors.append(RowError(row=1, column=name, field=None, message="unknown column"))
+            errors.append(
+                RowError(
+                    row=1, column=name, field=None, message="unknown column", type="unknown_column"
+                )
+            )
         mapped.append(column)
     present = {c.name for c in mapped if c is not None}
     for column in columns:
         if column.required and column.name not in present:
             errors.append(
-                RowError(row=1, column=column.name, field=column.field, message="column missing")
+                RowError(
+                    row=1,
+                    column=column.name,
+                    field=column.field,
+                    message="column missing",
+                    type="column_missing",
+                )
             )
     bodies: list[tuple[int, dict[str, Any]]] = []
     for number, cells in table.rows:
@@ -132,7 +170,13 @@ def _bodies(
                 body[column.field] = column.convert(cell)
             except CellError as exc:
                 errors.append(
-                    RowError(row=number, column=column.name, field=column.field, message=str(exc))
+                    RowError(
+                        row=number,
+                        column=column.name,
+                        field=column.field,
+                        message=str(exc),
+                        type=exc.kind,
+                    )
                 )
                 body[column.field] = None  # refused below as well; the cell error names it
         bodies.append((number, body))
@@ -145,9 +189,15 @@ def _column_of(columns: Sequence[Column], field: str) -> str | None:
 
 
 def _run(
-    session: Session, principal: Principal, kind: _Kind, number: int, body: dict[str, Any]
-) -> tuple[Any, list[RowError]]:
-    """Create one row through the API's schema and service; the record or the row's errors."""
+    session: Session,
+    principal: Principal,
+    kind: _Kind,
+    number: int,
+    body: dict[str, Any],
+    shared: dict[str, Any],
+) -> tuple[dict[str, Any] | None, list[RowError]]:
+    """One row through the API's schema and the create service's rules; the row's values or
+    its errors. Nothing is written."""
     try:
         data = kind.schema.model_validate_json(json.dumps(body))
     except ValidationError as exc:
@@ -160,11 +210,12 @@ def _run(
                     column=_column_of(kind.columns, field),
                     field=field,
                     message=error["msg"],
+                    type=error["type"],
                 )
             )
         return None, errors
     try:
-        return kind.create(session, principal, data), []
+        return kind.prepare(session, principal, data, **shared), []
     except AppError as exc:
         fallback = kind.forbidden_field if isinstance(exc, Forbidden) else None
         found: list[dict[str, Any]] = [dict(e) for e in exc.errors or ()] or [
@@ -176,6 +227,7 @@ def _run(
                 column=_column_of(kind.columns, e["field"]) if e.get("field") else None,
                 field=e.get("field"),
                 message=str(e["message"]),
+                type="rule",
             )
             for e in found
         ]
@@ -186,13 +238,14 @@ def _run_all(
     principal: Principal,
     kind: _Kind,
     bodies: Sequence[tuple[int, dict[str, Any]]],
-) -> tuple[list[Any], list[RowError]]:
-    made: list[Any] = []
+) -> tuple[list[dict[str, Any]], list[RowError]]:
+    shared = kind.shared(session)
+    made: list[dict[str, Any]] = []
     errors: list[RowError] = []
     for number, body in bodies:
-        row, row_errors = _run(session, principal, kind, number, body)
-        if row is not None:
-            made.append(row)
+        values, row_errors = _run(session, principal, kind, number, body, shared)
+        if values is not None:
+            made.append(values)
         errors += row_errors
     return made, errors
 
@@ -206,11 +259,7 @@ def preview(
     session.execute(delete(SpreadsheetImport).where(SpreadsheetImport.expires_at < now))
     table = read_table(content)
     bodies, errors = _bodies(table, kind.columns)
-    dry = session.begin_nested()
-    try:
-        _made, row_errors = _run_all(session, principal, kind, bodies)
-    finally:
-        dry.rollback()
+    _valid, row_errors = _run_all(session, principal, kind, bodies)
     errors = sorted(errors + row_errors, key=lambda e: (e.row, e.column or ""))
     row = SpreadsheetImport(
         token=secrets.token_urlsafe(32),
@@ -275,12 +324,12 @@ def commit(session: Session, principal: Principal, kind_name: Kind, import_id: s
     if row.errors:
         raise ImportFailed([RowError(**e) for e in row.errors])
     kind = KINDS[kind_name]
-    made, errors = _run_all(
+    valid, errors = _run_all(
         session, principal, kind, [(item["row"], item["body"]) for item in row.rows]
     )
     if errors:  # the data changed since the preview (a programme retired, …)
         raise ImportFailed(errors)
-    row.created_ids = [record.id for record in made]
+    row.created_ids = kind.create_many(session, principal, valid)
     row.committed_at = clock.utcnow()
     row.rows = []  # the personal data now lives in the records themselves
     session.flush()

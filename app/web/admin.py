@@ -40,7 +40,7 @@ router = APIRouter(
     dependencies=DESK_DEPENDENCIES,
 )
 Admin = Annotated[SignedIn, Depends(DeskRole("admin"))]
-INVITE_FIELDS = ["email", "role", "municipalities", "association_id"]
+INVITE_FIELDS = ["email", "role", "language", "municipalities", "association_id"]
 
 
 def role_names(_: Callable[[str], str]) -> dict[str, str]:
@@ -94,6 +94,7 @@ def _invite_page(
             "summary": errors.ordered(INVITE_FIELDS),
             "roles": [(role, names[role]) for role in ROLES],
             "municipalities": i18n.municipality_choices(),
+            "languages": [("da", "Dansk"), ("en", "English")],
             "associations": sorted(
                 _association_names(session, signed).items(), key=lambda pair: pair[1]
             ),
@@ -105,7 +106,13 @@ def _invite_page(
 @router.get("/invite")
 def invite_form(request: Request, session: SessionDep, signed: Admin) -> Response:
     """The form to invite a person."""
-    values = {"email": "", "role": "coordinator", "municipalities": [], "association_id": ""}
+    values = {
+        "email": "",
+        "role": "coordinator",
+        "language": "da",
+        "municipalities": [],
+        "association_id": "",
+    }
     return _invite_page(request, session, signed, values)
 
 
@@ -116,6 +123,7 @@ def invite(request: Request, session: SessionDep, signed: Admin, form: PostedFor
     values = {
         "email": forms.text(form, "email"),
         "role": forms.text(form, "role"),
+        "language": forms.text(form, "language") or "da",
         "municipalities": forms.chosen(form, "municipalities"),
         "association_id": forms.text(form, "association_id"),
     }
@@ -124,6 +132,7 @@ def invite(request: Request, session: SessionDep, signed: Admin, form: PostedFor
     body = {
         "email": values["email"],
         "role": role,
+        "language": values["language"],
         "municipalities": values["municipalities"] if role == "coordinator" else [],
         "association_id": association_id if role == "association" else None,
     }

@@ -47,7 +47,7 @@ router = APIRouter(
 )
 Admin = Annotated[SignedIn, Depends(DeskRole("admin"))]
 ProgrammeCode = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,49}$")]
-ASSOCIATION_FIELDS = ["name", "kind", "contact_email", "municipalities"]
+ASSOCIATION_FIELDS = ["name", "kind", "contact_email", "language", "municipalities"]
 PROGRAMME_FIELDS = [
     "code",
     "name",
@@ -130,9 +130,14 @@ def _association_page(
             "summary": errors.ordered(ASSOCIATION_FIELDS),
             "kinds": [(kind, names[kind]) for kind in KINDS],
             "municipalities": i18n.municipality_choices(),
+            "languages": NOTICE_LANGUAGES,
         },
         status=status,
     )
+
+
+#: The languages a notification is written in, each named in itself.
+NOTICE_LANGUAGES = [("da", "Dansk"), ("en", "English")]
 
 
 def _association_values(row: Any) -> dict[str, Any]:
@@ -140,6 +145,7 @@ def _association_values(row: Any) -> dict[str, Any]:
         "name": row.name,
         "kind": row.kind,
         "contact_email": row.contact_email or "",
+        "language": row.language or "da",
         "municipalities": list(row.municipalities),
     }
 
@@ -149,6 +155,7 @@ def _posted_association(form: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         "name": forms.text(form, "name"),
         "kind": forms.text(form, "kind"),
         "contact_email": forms.text(form, "contact_email"),
+        "language": forms.text(form, "language") or "da",
         "municipalities": forms.chosen(form, "municipalities"),
     }
     body = {**values, "contact_email": values["contact_email"] or None}
@@ -158,7 +165,7 @@ def _posted_association(form: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 @router.get("/associations/new")
 def association_new(request: Request, signed: Admin) -> Response:
     """The form to register an association."""
-    values = {"name": "", "kind": "", "contact_email": "", "municipalities": []}
+    values = {"name": "", "kind": "", "contact_email": "", "language": "da", "municipalities": []}
     return _association_page(request, values)
 
 

@@ -125,11 +125,17 @@ def signout(session: SessionDep, signed: CurrentUser, form: PostedForm) -> Respo
 
 
 @router.post("/language")
-def choose_language(request: Request, form: PostedForm) -> Response:
-    """Remember the chosen page language and go back to the page."""
+def choose_language(
+    request: Request, session: SessionDep, signed: OptionalUser, form: PostedForm
+) -> Response:
+    """Remember the chosen page language and go back to the page. Signed in, it is also the
+    account's own language: the notifications it receives (the digests, the follow-up
+    reminders) are written in it."""
     lang = forms.text(form, "lang")
     response = see_other(_local(forms.text(form, "next")) or "/")
     if lang in i18n.LANGUAGES:
+        if signed is not None:
+            service.set_language(session, signed.account, lang)
         response.set_cookie(
             i18n.LANGUAGE_COOKIE,
             lang,

@@ -118,6 +118,14 @@ def _value_error_message(raw: str, _: Callable[[str], str]) -> str:
     return text
 
 
+def error_message(kind: str, raw: str, gettext: Callable[[str], str]) -> str:
+    """A message of pydantic (by its error ``kind``) or of a service (``rule``: its text) in
+    the visitor's language; the text itself when no translation is known."""
+    if kind in {"value_error", "rule"}:
+        return _value_error_message(raw, gettext)
+    return _messages(gettext).get(kind, raw)
+
+
 def field_of(loc: tuple[int | str, ...], aliases: dict[str, str]) -> str:
     """The form field a schema location belongs to (``languages.1`` → ``languages_1``)."""
     dotted = ".".join(str(part) for part in loc)

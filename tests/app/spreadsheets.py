@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Sequence
 from datetime import date
@@ -45,9 +46,11 @@ def xlsx(header: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
 def csv_bytes(
     header: Sequence[str], rows: Sequence[Sequence[object]], encoding: str = "utf-8-sig"
 ) -> bytes:
-    """A ``;``-separated CSV, CRLF lines, as Danish Excel saves it."""
-    lines = [";".join(header)] + [
-        ";".join(v.strftime("%d-%m-%Y") if isinstance(v, date) else str(v) for v in row)
-        for row in rows
-    ]
-    return ("\r\n".join(lines) + "\r\n").encode(encoding)
+    """A ``;``-separated CSV, CRLF lines, as Danish Excel saves it (a cell holding ``;`` or a
+    quote is quoted)."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([v.strftime("%d-%m-%Y") if isinstance(v, date) else v for v in row])
+    return out.getvalue().encode(encoding)

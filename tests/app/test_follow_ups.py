@@ -93,7 +93,9 @@ def test_a_coordinator_records_check_ins_in_scope(
     association = keys.association(pairs["red_cross"].id)
     assert _check_in(client, association, a1, status="meeting").status_code == 403
     assert db.scalar(select(func.count()).select_from(CheckIn)) == 2
-    events = db.scalars(select(AuditEvent).where(AuditEvent.resource == "check_in")).all()
+    events = db.scalars(
+        select(AuditEvent).where(AuditEvent.resource == "check_in").order_by(AuditEvent.id)
+    ).all()
     assert [(e.action, e.record_id) for e in events] == [
         ("create", str(body["id"])),
         ("create", str(body["id"] + 1)),

@@ -349,3 +349,49 @@ def test_erasure_leaves_the_name_in_no_byte_of_the_sqlite_files(
 
     left = _sqlite_bytes(database_url).count(marker.encode())
     assert left == 0, f"{left} copies of the name left in the database file or its -wal"
+
+
+def test_purge_deletes_delivered_notifications_past_retention_and_keeps_the_rest(
+    db: Session,
+) -> None:
+    from app.models import Account, Notification
+
+    account = Account(email="kbh@kk.test", role="coordinator", municipalities=["101"])
+    db.add(account)
+    db.flush()
+
+    def note(status: str, *, created: int, sent: int | None = None) -> Notification:
+        row = Notification(
+            kind="follow_ups_due",
+            channel="email",
+            recipient=account.email,
+            language="da",
+            payload={} if status == "sent" else {"total": 1},
+            status=status,
+            created_at=_old(created),
+            sent_at=_old(sent) if sent is not None else None,
+            account_id=account.id,
+        )
+        db.add(row)
+        return row
+
+    rows = {
+        "delivered_old": note("sent", created=400, sent=399),
+        "delivered_new": note("sent", created=400, sent=10),  # delivered late: kept for now
+        "failed_old": note("failed", created=400),
+        "pending_old": note("pending", created=400),  # still to deliver: never purged
+        "sending_old": note("sending", created=400),
+    }
+    db.commit()
+    ids = {name: row.id for name, row in rows.items()}
+
+    counts = purge(db, (utcnow() - timedelta(days=365)).date())
+    db.commit()
+    db.expire_all()
+
+    assert counts.notifications == 2
+    assert "notifications: 2" in counts.lines()
+    left = set(db.scalars(select(Notification.id)))
+    db.rollback()
+    assert left == {ids["delivered_new"], ids["pending_old"], ids["sending_old"]}
+    assert ids["delivered_old"] not in left and ids["failed_old"] not in left

@@ -15,9 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -26,7 +28,7 @@ from app.config import Settings
 from app.main import create_app
 from app.matches import service
 from app.models import Account, Match, Notification
-from app.notify import webhook
+from app.notify import events, webhook
 from app.notify.sender import Sender
 from tests.app.conftest import Keys
 from tests.app.factories import make_association, make_mentor, make_newcomer
@@ -387,3 +389,84 @@ def test_two_senders_at_once_deliver_each_notification_once(
     sent = [i for r in results for i in r.sent]
     assert sorted(sent) == sorted({row.id for row in _outbox(db)})  # each by one sender
     assert Counter(Counter(mailbox.message_ids()).values()) == {1: 8}
+
+
+def test_follow_ups_due_remind_each_coordinator_once_a_day_in_their_language(
+    app: FastAPI, client: TestClient, keys: Keys, db: Session, database_url: str, mailbox: Mailbox
+) -> None:
+    club = make_association(db)
+    mentor = make_mentor(db, club, capacity=5)
+    month_ago = clock.utcnow() - timedelta(days=31)
+    due, people = [], []
+    for i in range(2):
+        newcomer = make_newcomer(db, first_name=f"Due{i}", last_name=LAST_NAME, birth_date=BIRTH)
+        people.append(newcomer)
+        due.append(make_match(db, newcomer.id, mentor.id, status="accepted", decided_at=month_ago))
+    recent = make_newcomer(db, first_name="Recent", last_name=LAST_NAME)
+    make_match(db, recent.id, mentor.id, status="accepted", decided_at=clock.utcnow())
+    aarhus = make_newcomer(db, municipality="751", first_name="Aarhusianer")
+    in_aarhus = make_match(db, aarhus.id, mentor.id, status="accepted", decided_at=month_ago)
+    db.add_all(
+        [
+            Account(email="kbh@kk.test", role="coordinator", municipalities=["101"], language="en"),
+            Account(email="aarhus@aak.test", role="coordinator", municipalities=["751"]),
+            Account(
+                email="off@kk.test",
+                role="coordinator",
+                municipalities=["101"],
+                disabled_at=clock.utcnow(),
+            ),
+            Account(email="admin@kk.test", role="admin"),
+        ]
+    )
+    db.commit()
+
+    sender = _sender(app, database_url, smtp_url=mailbox.url)
+    first = sender.run_pass()
+    assert (first.reminders, len(first.sent)) == (2, 2)
+    again = sender.run_pass()
+    assert (again.reminders, again.sent) == (0, [])  # the same day: nothing twice
+    by_recipient = {d.rcpt_tos[0]: d for d in mailbox.received}
+    assert set(by_recipient) == {"kbh@kk.test", "aarhus@aak.test"}
+    kbh = by_recipient["kbh@kk.test"]
+    assert kbh.message["Subject"] == "Follow-ups due: 2"
+    text = kbh.part("plain")
+    assert "København: 2" in text and f"Match {due[0].id}: mentor, 30 days" in text
+    assert "Aarhus" not in text
+    aarhus_mail = by_recipient["aarhus@aak.test"]
+    assert aarhus_mail.message["Subject"] == "Opfølgninger at tage: 1"
+    assert f"Match {in_aarhus.id}" in aarhus_mail.part("html")
+    for got in mailbox.received:
+        assert b"Due0" not in got.raw and b"Aarhusianer" not in got.raw  # no names at all
+        for secret in _personal(people[0]):
+            assert secret not in got.raw
+
+    # One key a day per account, backed by the database's unique index.
+    [(key, account_id)] = db.execute(
+        select(Notification.dedupe_key, Notification.account_id).where(
+            Notification.recipient == "kbh@kk.test"
+        )
+    ).all()
+    db.commit()  # end the read: on SQLite it holds the write lock
+    assert key == f"follow_ups_due:{account_id}:{clock.today()}"
+    with pytest.raises(IntegrityError), app.state.sessionmaker.begin() as session:
+        session.add(
+            Notification(
+                kind="follow_ups_due",
+                channel="email",
+                recipient="x@kk.test",
+                language="da",
+                payload={},
+                dedupe_key=key,
+            )
+        )
+
+    # The check-in is recorded: tomorrow that match is no longer in the reminder.
+    answer = client.post(
+        f"/api/v1/matches/{in_aarhus.id}/check-ins",
+        headers=keys.coordinator("751"),
+        json={"status": "meeting"},
+    )
+    assert answer.status_code == 201, answer.text
+    with app.state.sessionmaker.begin() as session:
+        assert events.follow_ups_due(session, clock.today() + timedelta(days=1)) == 1

@@ -9,7 +9,7 @@ printed as a table.
 
 ``MAKKER_BENCH_IMPORTS_RUNS`` sets the runs (default 3). PostgreSQL:
 ``MAKKER_BENCH_IMPORTS_URL`` (default
-``postgresql+psycopg://postgres@127.0.0.1:5432/makker_followup_bench_imports``; recreated).
+``postgresql+psycopg://postgres@127.0.0.1:5432/makker_bench_imports``; recreated).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.benchmark
 
 PG_URL = os.environ.get(
     "MAKKER_BENCH_IMPORTS_URL",
-    "postgresql+psycopg://postgres@127.0.0.1:5432/makker_followup_bench_imports",
+    "postgresql+psycopg://postgres@127.0.0.1:5432/makker_bench_imports",
 )
 ROWS = 10_000
 RUNS = int(os.environ.get("MAKKER_BENCH_IMPORTS_RUNS", "3"))
@@ -62,8 +62,9 @@ def _database(kind: str, workdir: Path) -> str | None:
 
 
 def _measure(url: str, files: dict[str, tuple[str, bytes]]) -> list[tuple[str, float, float]]:
+    # The default limits (MAKKER_MAX_IMPORT_BYTES for uploads); no sender thread competing.
     settings = Settings(
-        database_url=url, log_level="WARNING", embedded_worker=False, max_body_bytes=50_000_000
+        database_url=url, log_level="WARNING", embedded_worker=False, embedded_sender=False
     )
     app = create_app(settings)
     with app.state.sessionmaker.begin() as session:
