@@ -22,6 +22,7 @@ from app.models.notification import Channel, Notification
 MATCH_ACCEPTED = "match_accepted"
 MATCH_ENDED = "match_ended"
 PROPOSALS_WAITING = "proposals_waiting"
+SIGNUP_CONFIRMATION = "signup_confirmation"
 
 
 def enqueue(
@@ -146,6 +147,31 @@ def match_ended(session: Session, principal: Principal, match: Match) -> Notific
             "programme_name": facts["programme_name"],
             "coordinator_email": _deciding_account_email(session, principal),
         },
+    )
+
+
+def signup_confirmation(
+    session: Session, mentor: Mentor, *, link: str, language: str, hours: int
+) -> Notification | None:
+    """Mail a volunteer who signed up the one-time link that confirms their address (the
+    payload, link included, is emptied once it is delivered; erased with the mentor)."""
+    association = session.get(Association, mentor.association_id)
+    if mentor.email is None or association is None:
+        return None
+    return enqueue(
+        session,
+        kind=SIGNUP_CONFIRMATION,
+        channel=Channel.EMAIL,
+        recipient=mentor.email,
+        language=language,
+        payload={
+            "first_name": mentor.first_name,
+            "association_name": association.name,
+            "link": link,
+            "hours": hours,
+        },
+        mentor_id=mentor.id,
+        association_id=association.id,
     )
 
 

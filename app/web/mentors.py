@@ -71,8 +71,12 @@ def list_mentors(
     session: SessionDep,
     signed: Association,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    pending_cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    """The association's mentors, by id."""
+    """The association's confirmed sign-ups awaiting approval and its mentors, each paged by id."""
+    pending, next_pending = service.pending_signups(
+        session, signed.principal, PageParams(limit=PAGE_SIZE, cursor=pending_cursor or None)
+    )
     rows, next_cursor = service.list_mentors(
         session,
         signed.principal,
@@ -86,8 +90,12 @@ def list_mentors(
         request,
         "mentors/list.html",
         {
+            "pending": pending,
+            "next_pending": next_pending,
+            "pending_cursor": pending_cursor,
             "rows": rows,
             "next_cursor": next_cursor,
+            "cursor": cursor,
             "programme_names": programmes,
             "notice": request.query_params.get("done"),
         },
