@@ -1,6 +1,7 @@
 """desk: one run in flight per account (match_runs.requested_by_account); volunteers confirm
 their e-mail (mentors.signup_confirmed_at, signup_token_hash); sign-ups approved once
-(mentors.signup_approved_at); the sign-ups awaiting approval indexed
+(mentors.signup_approved_at); the sign-ups awaiting approval, and a municipality's newcomers
+by id, indexed
 
 Revision ID: a3d9c6e1f7b2
 Revises: 5f0c1a9e7d24
@@ -62,6 +63,8 @@ def upgrade() -> None:
             sqlite_where=sa.text(PENDING),
             postgresql_where=sa.text(PENDING),
         )
+    op.create_index("ix_newcomers_municipality_id", "newcomers", ["municipality", "id"])
+    op.drop_index("ix_newcomers_municipality", table_name="newcomers")
     # The sign-ups made before confirmation existed were shown to their association already;
     # an active one was approved (as the approval left no date, its last change stands for it).
     op.execute("UPDATE mentors SET signup_confirmed_at = consent_at WHERE signup")
@@ -69,6 +72,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.create_index("ix_newcomers_municipality", "newcomers", ["municipality"])
+    op.drop_index("ix_newcomers_municipality_id", table_name="newcomers")
     with op.batch_alter_table(
         "mentors", schema=None, table_kwargs={"sqlite_autoincrement": True}
     ) as batch_op:
