@@ -27,7 +27,6 @@ from starlette.datastructures import FormData
 from app.associations import service as associations
 from app.config import Settings
 from app.db import SessionDep
-from app.domain import GENDERS
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.mentors import service as mentors
 from app.mentors.schemas import MentorCreate
@@ -98,25 +97,18 @@ def _page(
     status: int = 200,
 ) -> Response:
     _ = translator(request)
-    lang = i18n.language_of(request)
-    errors = errors or forms.FormErrors()
-    held = [code for code in values["languages"] if code]
-    genders = choices.gender_names(_)
-    return render(
-        request,
-        "join.html",
-        {
-            "association": association,
-            "values": {**values, "languages": choices.language_slots(values["languages"])},
-            "errors": errors.by_field,
-            "summary": errors.ordered(FIELDS),
-            "municipalities": i18n.municipality_choices(),
-            "language_choices": i18n.language_choices(lang, also=held),
-            "programmes": choices.programme_options(session, values["programmes"], _, lang),
-            "genders": [("", _("I would rather not say"))] + [(g, genders[g]) for g in GENDERS],
-        },
-        status=status,
+    context = choices.person_form(
+        session,
+        values,
+        errors,
+        FIELDS,
+        municipalities=i18n.municipality_choices(),
+        no_gender=_("I would rather not say"),
+        gettext=_,
+        lang=i18n.language_of(request),
     )
+    context["association"] = association
+    return render(request, "join.html", context, status=status)
 
 
 @router.get("/confirm/{code}")

@@ -204,26 +204,19 @@ def _form_page(
     status: int = 200,
 ) -> Response:
     _ = translator(request)
-    lang = i18n.language_of(request)
-    errors = errors or forms.FormErrors()
-    held = [code for code in values["languages"] if code]
     genders = choices.gender_names(_)
-    return render(
-        request,
-        "mentors/form.html",
-        {
-            "row": row,
-            "values": {**values, "languages": choices.language_slots(values["languages"])},
-            "errors": errors.by_field,
-            "summary": errors.ordered(FIELDS),
-            "municipalities": choices.municipality_options(signed),
-            "language_choices": i18n.language_choices(lang, also=held),
-            "programmes": choices.programme_options(session, values["programmes"], _, lang),
-            "genders": [("", _("Not given"))] + [(g, genders[g]) for g in GENDERS],
-            "accepts": [(g, genders[g], "") for g in GENDERS],
-        },
-        status=status,
+    context = choices.person_form(
+        session,
+        values,
+        errors,
+        FIELDS,
+        municipalities=choices.municipality_options(signed),
+        no_gender=_("Not given"),
+        gettext=_,
+        lang=i18n.language_of(request),
     )
+    context |= {"row": row, "accepts": [(g, genders[g], "") for g in GENDERS]}
+    return render(request, "mentors/form.html", context, status=status)
 
 
 @router.get("/new")
