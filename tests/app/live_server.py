@@ -65,7 +65,7 @@ def running_server(
     if pids is not None:
         pids.append(process.pid)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a busy machine starts the process slowly
         while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
