@@ -7,7 +7,7 @@ PORT ?= 8000
 ASSETS := .build/npm
 NPM_PACKAGES := dkfds@11 axe-core@4
 
-.PHONY: run test bench lint clean messages
+.PHONY: run test bench lint clean messages screenshots
 
 $(BIN)/makker: pyproject.toml | $(ASSETS)/.installed
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ run: $(BIN)/makker | $(ASSETS)/.installed
 test: $(BIN)/makker | $(ASSETS)/.installed
 	@test -x /usr/bin/chromium || echo "Chromium is not installed: the browser tests are SKIPPED (apt-get install chromium)"
 	$(BIN)/pytest -q -n 2 -rs
+
+# The desk's main pages rendered by Chromium into screenshots/ (gitignored), on a fresh demo.
+screenshots: $(BIN)/makker | $(ASSETS)/.installed
+	$(BIN)/python -m tests.screenshots
 
 bench: $(BIN)/makker
 	$(BIN)/pytest -q -m benchmark -s tests/benchmarks

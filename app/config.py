@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     session_max_hours: int = 12
     invitation_ttl_hours: int = 72
     reset_ttl_hours: int = 2
+    #: A volunteer's link to confirm their sign-up's e-mail address works this long.
+    signup_confirm_ttl_hours: int = 72
     #: Failed sign-ins allowed per client address and per account (``limits`` notation).
     signin_limit_per_address: str = "20/15 minutes"
     signin_limit_per_account: str = "5/15 minutes"

@@ -15,7 +15,7 @@ from sqlalchemy import Select, and_, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
-from app.models import LIVE_STATUSES, Match, MatchStatus, Mentor, Newcomer
+from app.models import LIVE_STATUSES, Association, Match, MatchStatus, Mentor, Newcomer
 from app.pagination import PageParams, paginate
 from app.queries import one_or_not_found
 
@@ -87,6 +87,14 @@ def newcomers_by_id(session: Session, ids: set[int]) -> dict[int, Newcomer]:
         return {}
     rows = session.scalars(select(Newcomer).where(Newcomer.id.in_(sorted(ids))))
     return {row.id: row for row in rows}
+
+
+def association_names(session: Session, ids: set[int]) -> dict[int, str]:
+    """The names of the associations with these ids (of mentors already read in scope)."""
+    if not ids:
+        return {}
+    query = select(Association.id, Association.name).where(Association.id.in_(sorted(ids)))
+    return {row.id: row.name for row in session.execute(query)}
 
 
 def mentors_by_id(session: Session, ids: set[int]) -> dict[int, Mentor]:

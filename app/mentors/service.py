@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app import audit, clock
+from app.accounts.service import hash_token
 from app.associations.repository import exists_by_id, hold
 from app.auth import Principal
 from app.bulk import bulk_create
-from app.errors import Conflict, Forbidden, ValidationFailed
+from app.config import Settings
+from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.etag import check_if_match
 from app.gdpr.service import erase_traces
 from app.mentors import repository
 from app.mentors.schemas import MentorCreate, MentorUpdate
 from app.models import Mentor, Programme
+from app.notify import events
 from app.pagination import PageParams
 from app.programmes.service import check_codes
 from app.resources import apply_changes
@@ -89,37 +94,81 @@ def create_mentors(
     return bulk_create(session, principal, Mentor, RESOURCE, rows)
 
 
-def sign_up(session: Session, association_id: int, data: MentorCreate) -> Mentor:
+def sign_up(
+    session: Session, association_id: int, data: MentorCreate, *, language: str, settings: Settings
+) -> Mentor:
     """A volunteer registers themself with the association, consenting now: an inactive
-    mentor (same rules as any mentor) until the association approves them."""
-    volunteer = Principal(
-        key_id=None, role="association", association_id=association_id, label="volunteer"
-    )
+    mentor (same rules as any mentor) until the association approves them, and a one-time
+    link mailed to them (through the outbox, in this transaction) to confirm their address:
+    the association sees the sign-up only once it is confirmed."""
+    token = secrets.token_urlsafe(32)
     values = data.model_dump() | {
         "association_id": association_id,
         "active": False,
         "signup": True,
         "consent_at": clock.utcnow(),
+        "signup_token_hash": hash_token(token),
     }
     _hold_owner(session, association_id)
     _check(session, values, held_programmes=())
     row = Mentor(**values)
     session.add(row)
     session.flush()
-    audit.record(session, volunteer, "signup", RESOURCE, row.id)
+    audit.record(session, _volunteer(association_id), "signup", RESOURCE, row.id)
+    link = f"{settings.public_url.rstrip('/')}/join/confirm/{token}"
+    events.signup_confirmation(
+        session, row, link=link, language=language, hours=settings.signup_confirm_ttl_hours
+    )
     return row
+
+
+def signup_to_confirm(
+    session: Session, token: str, settings: Settings, *, lock: bool = False
+) -> Mentor | None:
+    """The unconfirmed sign-up a confirmation link names while it is valid; None otherwise."""
+    row = repository.by_signup_token_hash(session, hash_token(token), lock=lock)
+    expires = timedelta(hours=settings.signup_confirm_ttl_hours)
+    if row is None or row.created_at + expires <= clock.utcnow():
+        return None
+    return row
+
+
+def confirm_signup(session: Session, token: str, settings: Settings) -> Mentor:
+    """The volunteer confirms their e-mail address by the link (used once): the sign-up now
+    awaits the association's approval. 404 for a link used, expired or unknown."""
+    row = signup_to_confirm(session, token, settings, lock=True)
+    if row is None:
+        raise NotFound("The confirmation link is used, expired or unknown")
+    apply_changes(row, {"signup_confirmed_at": clock.utcnow(), "signup_token_hash": None})
+    session.flush()
+    audit.record(session, _volunteer(row.association_id), "confirm", RESOURCE, row.id)
+    return row
+
+
+def _volunteer(association_id: int) -> Principal:
+    return Principal(
+        key_id=None, role="association", association_id=association_id, label="volunteer"
+    )
+
+
+def pending_signups(
+    session: Session, principal: Principal, params: PageParams
+) -> tuple[Sequence[Mentor], str | None]:
+    """A page of the caller's confirmed sign-ups awaiting approval."""
+    return repository.pending_signups(session, principal, params)
 
 
 def approve_signup(
     session: Session, principal: Principal, mentor_id: int, if_match: str | None
 ) -> Mentor:
     """The association approves a volunteer's sign-up: the mentor becomes active (409 when
-    they are no sign-up awaiting approval, 412 when ``if_match`` is stale)."""
+    they are no sign-up awaiting approval, 412 when ``if_match`` is stale; an unconfirmed one
+    is out of the association's sight: 404)."""
     row = repository.get_scoped(session, principal, mentor_id, for_update=True)
     check_if_match(if_match, row.version)
-    if not row.signup or row.active:
+    if not row.signup or row.active or row.signup_approved_at is not None:
         raise Conflict(f"Mentor {mentor_id} is no sign-up awaiting approval")
-    apply_changes(row, {"active": True})
+    apply_changes(row, {"active": True, "signup_approved_at": clock.utcnow()})
     session.flush()
     audit.record(session, principal, "approve", RESOURCE, row.id)
     return row

@@ -2,9 +2,10 @@
 
 A run asked for through the API is a queue entry first: ``queued`` → ``running`` (with its
 ``phase``: read, solve, write) → ``succeeded`` | ``failed``. The nightly ``makker rematch``
-writes its row only with its outcome. ``requested_by`` is the API key that asked (``None`` for
-the nightly job); a key has at most one run in flight, and at most one writing run is in flight
-at all (both partial unique indexes).
+writes its row only with its outcome. ``requested_by`` is the API key that asked and
+``requested_by_account`` the desk account (both ``None`` for the nightly job); a key, and an
+account, has at most one run in flight, and at most one writing run is in flight at all
+(partial unique indexes).
 """
 
 from __future__ import annotations
@@ -54,6 +55,14 @@ class MatchRun(Base):
             sqlite_where=text(_IN_FLIGHT),
             postgresql_where=text(_IN_FLIGHT),
         ),
+        # And one per desk account: a person cannot queue dry runs back to back either.
+        Index(
+            "uq_match_runs_in_flight_per_account",
+            "requested_by_account",
+            unique=True,
+            sqlite_where=text(_IN_FLIGHT),
+            postgresql_where=text(_IN_FLIGHT),
+        ),
         # One writing run in flight: a second would find nothing left to do.
         Index(
             "uq_match_runs_one_writing_in_flight",
@@ -69,6 +78,10 @@ class MatchRun(Base):
     phase: Mapped[str | None] = mapped_column(String(20))
     dry_run: Mapped[bool] = mapped_column(default=False)
     requested_by: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
+    #: The desk account that asked (a run started on the desk's runs page).
+    requested_by_account: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL")
+    )
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]

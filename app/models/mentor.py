@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, false
+from sqlalchemy import ForeignKey, Index, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -13,6 +13,16 @@ from app.models._mixins import Timestamped
 
 class Mentor(Timestamped, Base):
     __tablename__ = "mentors"
+    __table_args__ = (
+        # The association's sign-ups awaiting approval, paged by id.
+        Index(
+            "ix_mentors_pending_signups",
+            "association_id",
+            "id",
+            sqlite_where=text("signup AND signup_approved_at IS NULL"),
+            postgresql_where=text("signup AND signup_approved_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     association_id: Mapped[int] = mapped_column(
@@ -39,3 +49,11 @@ class Mentor(Timestamped, Base):
     signup: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: When the volunteer consented to the processing of their data (sign-ups only).
     consent_at: Mapped[datetime | None]
+    #: When the volunteer confirmed their e-mail address by the link mailed to them; a sign-up
+    #: is shown to its association only then.
+    signup_confirmed_at: Mapped[datetime | None]
+    #: SHA-256 of the one-time confirmation link's token (None once it is used).
+    signup_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: When the association approved the sign-up (the mentor became active); a mentor who
+    #: stops later is not a sign-up awaiting approval again.
+    signup_approved_at: Mapped[datetime | None]

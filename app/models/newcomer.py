@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import String
+from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -13,9 +13,13 @@ from app.models._mixins import Timestamped
 
 class Newcomer(Timestamped, Base):
     __tablename__ = "newcomers"
+    __table_args__ = (
+        # A coordinator's newcomers, paged by id (also serves lookups by municipality alone).
+        Index("ix_newcomers_municipality_id", "municipality", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    municipality: Mapped[str] = mapped_column(String(3), index=True)
+    municipality: Mapped[str] = mapped_column(String(3))
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     birth_date: Mapped[date | None]

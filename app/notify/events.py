@@ -27,6 +27,7 @@ PROPOSALS_WAITING = "proposals_waiting"
 FOLLOW_UPS_DUE = "follow_ups_due"
 #: The follow-ups a reminder lists one by one (the counts cover them all).
 FOLLOW_UPS_LISTED = 50
+SIGNUP_CONFIRMATION = "signup_confirmation"
 
 
 def enqueue(
@@ -151,6 +152,31 @@ def match_ended(session: Session, principal: Principal, match: Match) -> Notific
             "programme_name": facts["programme_name"],
             "coordinator_email": _deciding_account_email(session, principal),
         },
+    )
+
+
+def signup_confirmation(
+    session: Session, mentor: Mentor, *, link: str, language: str, hours: int
+) -> Notification | None:
+    """Mail a volunteer who signed up the one-time link that confirms their address (the
+    payload, link included, is emptied once it is delivered; erased with the mentor)."""
+    association = session.get(Association, mentor.association_id)
+    if mentor.email is None or association is None:
+        return None
+    return enqueue(
+        session,
+        kind=SIGNUP_CONFIRMATION,
+        channel=Channel.EMAIL,
+        recipient=mentor.email,
+        language=language,
+        payload={
+            "first_name": mentor.first_name,
+            "association_name": association.name,
+            "link": link,
+            "hours": hours,
+        },
+        mentor_id=mentor.id,
+        association_id=association.id,
     )
 
 

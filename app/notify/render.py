@@ -134,11 +134,33 @@ def _follow_ups_due(p: dict[str, Any], c: Context) -> Text:
     )
 
 
+def _signup_confirmation(p: dict[str, Any], c: Context) -> Text:
+    return Text(
+        subject=c.gettext(
+            "Confirm your sign-up with %(association)s", association=p["association_name"]
+        ),
+        intro=c.gettext(
+            "Dear %(name)s, thank you for signing up as a volunteer with %(association)s. "
+            "Open the link below to confirm your e-mail address; the association sees your "
+            "sign-up once you have confirmed it.",
+            name=p["first_name"],
+            association=p["association_name"],
+        ),
+        facts=[(c.gettext("Confirmation link"), p["link"])],
+        outro=c.gettext(
+            "The link works for %(hours)s hours. If you did not sign up, ignore this e-mail: "
+            "the association never sees the sign-up.",
+            hours=p["hours"],
+        ),
+    )
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any], Context], Text]] = {
     events.MATCH_ACCEPTED: _match_accepted,
     events.MATCH_ENDED: _match_ended,
     events.PROPOSALS_WAITING: _proposals_waiting,
     events.FOLLOW_UPS_DUE: _follow_ups_due,
+    events.SIGNUP_CONFIRMATION: _signup_confirmation,
 }
 
 

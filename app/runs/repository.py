@@ -19,16 +19,23 @@ def get(session: Session, run_id: int) -> MatchRun | None:
 
 
 def in_flight(
-    session: Session, *, requested_by: int | None = None, writing: bool = False
+    session: Session,
+    *,
+    requested_by: int | None = None,
+    account: int | None = None,
+    writing: bool = False,
 ) -> int | None:
-    """The id of a queued or running run of this key (or, ``writing``, a writing one)."""
+    """The id of a queued or running run of this key, or of this desk ``account`` (or,
+    ``writing``, a writing one)."""
     query = select(MatchRun.id).where(MatchRun.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)))
     if writing:
         query = query.where(MatchRun.dry_run.is_(False))
-    else:
-        if requested_by is None:
-            return None
+    elif account is not None:
+        query = query.where(MatchRun.requested_by_account == account)
+    elif requested_by is not None:
         query = query.where(MatchRun.requested_by == requested_by)
+    else:
+        return None
     return session.scalar(query.order_by(MatchRun.id).limit(1))
 
 

@@ -22,17 +22,23 @@ def start(session: Session, principal: Principal, *, dry_run: bool) -> MatchRunR
     """Queue a run in the caller's transaction (audited with it); the queued run.
 
     A run that writes proposals changes every municipality's, so only admins (and the nightly
-    job) start one; a coordinator, scoped to some municipalities, may start dry runs. A key
-    has at most one run in flight (queued or running), and one writing run is in flight at
-    most: 409 otherwise (both backed by unique indexes, so concurrent requests cannot slip by).
+    job) start one; a coordinator, scoped to some municipalities, may start dry runs. A key, and
+    a desk account, has at most one run in flight (queued or running), and one writing run is
+    in flight at most: 409 otherwise (each backed by a unique index, so concurrent requests
+    cannot slip by).
     """
     if not dry_run and not principal.is_admin:
         raise Forbidden(
             "A run writes proposals in every municipality: a coordinator may start dry runs only"
         )
-    mine = repo.in_flight(session, requested_by=principal.key_id)
-    if mine is not None:
-        raise Conflict(f"This key already has a run in flight (run {mine}): wait for it to end")
+    if principal.account_id is not None:
+        mine = repo.in_flight(session, account=principal.account_id)
+        if mine is not None:
+            raise Conflict(f"You already have a run in flight (run {mine}): wait for it to end")
+    else:
+        mine = repo.in_flight(session, requested_by=principal.key_id)
+        if mine is not None:
+            raise Conflict(f"This key already has a run in flight (run {mine}): wait for it to end")
     if not dry_run:
         writing = repo.in_flight(session, writing=True)
         if writing is not None:
@@ -44,6 +50,7 @@ def start(session: Session, principal: Principal, *, dry_run: bool) -> MatchRunR
                 status=RunStatus.QUEUED,
                 dry_run=dry_run,
                 requested_by=principal.key_id,
+                requested_by_account=principal.account_id,
                 queued_at=utcnow(),
                 started_at=None,  # not the column's default: it starts when a worker claims it
                 stats={},
@@ -51,7 +58,9 @@ def start(session: Session, principal: Principal, *, dry_run: bool) -> MatchRunR
             .returning(MatchRun.id)
         ).scalar_one()
     except IntegrityError as exc:  # a concurrent request queued one first
-        raise Conflict("another run is in flight for this key, or another writing run") from exc
+        raise Conflict(
+            "another run is in flight for this key or account, or another writing run"
+        ) from exc
     audit.record(session, principal, "run", "match_run", run_id)
     return get_run(session, principal, run_id)
 

@@ -52,11 +52,26 @@ def role_names(_: Callable[[str], str]) -> dict[str, str]:
     }
 
 
-def _association_names(session: Session, signed: SignedIn) -> dict[int, str]:
+def association_names(session: Session, signed: SignedIn) -> dict[int, str]:
+    """The names of the associations, by id (an admin sees them all)."""
     rows, _cursor = associations.list_associations(
         session, signed.principal, PageParams(limit=MAX_LIMIT)
     )
     return {row.id: row.name for row in rows}
+
+
+def scope_choices(
+    session: Session, signed: SignedIn, _: Callable[[str], str]
+) -> dict[str, list[tuple[Any, str]]]:
+    """The role and scope choices of a form that makes an account or a key."""
+    names = role_names(_)
+    return {
+        "roles": [(role, names[role]) for role in ROLES],
+        "municipalities": i18n.municipality_choices(),
+        "associations": sorted(
+            association_names(session, signed).items(), key=lambda pair: pair[1]
+        ),
+    }
 
 
 @router.get("")
@@ -67,7 +82,7 @@ def admin_home(request: Request, session: SessionDep, signed: Admin) -> Response
         "admin.html",
         {
             "accounts": accounts.list_accounts(session, signed.principal),
-            "associations": _association_names(session, signed),
+            "associations": association_names(session, signed),
             "roles": role_names(translator(request)),
             "notice": request.query_params.get("done"),
         },
@@ -82,25 +97,10 @@ def _invite_page(
     errors: forms.FormErrors | None = None,
     status: int = 200,
 ) -> Response:
-    _ = translator(request)
-    errors = errors or forms.FormErrors()
-    names = role_names(_)
-    return render(
-        request,
-        "admin_invite.html",
-        {
-            "values": values,
-            "errors": errors.by_field,
-            "summary": errors.ordered(INVITE_FIELDS),
-            "roles": [(role, names[role]) for role in ROLES],
-            "municipalities": i18n.municipality_choices(),
-            "languages": [("da", "Dansk"), ("en", "English")],
-            "associations": sorted(
-                _association_names(session, signed).items(), key=lambda pair: pair[1]
-            ),
-        },
-        status,
-    )
+    context = forms.context(values, errors, INVITE_FIELDS)
+    context |= scope_choices(session, signed, translator(request))
+    context["languages"] = [("da", "Dansk"), ("en", "English")]
+    return render(request, "admin_invite.html", context, status)
 
 
 @router.get("/invite")

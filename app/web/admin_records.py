@@ -18,7 +18,6 @@ from app.api_keys import service as keys
 from app.api_keys.schemas import ApiKeyCreate
 from app.associations import service as associations
 from app.associations.schemas import AssociationCreate, AssociationUpdate
-from app.auth import ROLES
 from app.db import SessionDep
 from app.domain import AssociationKind
 from app.errors import Conflict, PreconditionFailed, ValidationFailed
@@ -28,7 +27,7 @@ from app.programmes import service as programmes
 from app.programmes.schemas import ProgrammeCreate, ProgrammeUpdate
 from app.resources import IdPath
 from app.web import choices, forms, i18n
-from app.web.admin import role_names
+from app.web.admin import association_names, role_names, scope_choices
 from app.web.pages import (
     DESK_DEPENDENCIES,
     DeskRole,
@@ -118,22 +117,14 @@ def _association_page(
     row: Any = None,
     status: int = 200,
 ) -> Response:
-    errors = errors or forms.FormErrors()
     names = kind_names(translator(request))
-    return render(
-        request,
-        "admin/association_form.html",
-        {
-            "row": row,
-            "values": values,
-            "errors": errors.by_field,
-            "summary": errors.ordered(ASSOCIATION_FIELDS),
-            "kinds": [(kind, names[kind]) for kind in KINDS],
-            "municipalities": i18n.municipality_choices(),
-            "languages": NOTICE_LANGUAGES,
-        },
-        status=status,
-    )
+    context = forms.context(values, errors, ASSOCIATION_FIELDS) | {
+        "row": row,
+        "kinds": [(kind, names[kind]) for kind in KINDS],
+        "municipalities": i18n.municipality_choices(),
+        "languages": NOTICE_LANGUAGES,
+    }
+    return render(request, "admin/association_form.html", context, status=status)
 
 
 #: The languages a notification is written in, each named in itself.
@@ -275,21 +266,12 @@ def _programme_page(
     row: Any = None,
     status: int = 200,
 ) -> Response:
-    errors = errors or forms.FormErrors()
-    lang = i18n.language_of(request)
     held = [values["requires_language"]] if values["requires_language"] else []
-    return render(
-        request,
-        "admin/programme_form.html",
-        {
-            "row": row,
-            "values": values,
-            "errors": errors.by_field,
-            "summary": errors.ordered(PROGRAMME_FIELDS),
-            "language_choices": i18n.language_choices(lang, also=held),
-        },
-        status=status,
-    )
+    context = forms.context(values, errors, PROGRAMME_FIELDS) | {
+        "row": row,
+        "language_choices": i18n.language_choices(i18n.language_of(request), also=held),
+    }
+    return render(request, "admin/programme_form.html", context, status=status)
 
 
 def _programme_values(row: Any) -> dict[str, Any]:
@@ -392,13 +374,6 @@ def programme_update(
 # --- API keys -----------------------------------------------------------------------------
 
 
-def _association_names(session: Session, signed: SignedIn) -> dict[int, str]:
-    rows, _cursor = associations.list_associations(
-        session, signed.principal, PageParams(limit=MAX_LIMIT)
-    )
-    return {row.id: row.name for row in rows}
-
-
 def _keys_page(
     request: Request,
     session: Session,
@@ -413,7 +388,7 @@ def _keys_page(
         {
             "rows": rows,
             "roles": role_names(translator(request)),
-            "associations": _association_names(session, signed),
+            "associations": association_names(session, signed),
             "refusal": refusal,
             "notice": request.query_params.get("done"),
         },
@@ -435,23 +410,9 @@ def _key_form(
     errors: forms.FormErrors | None = None,
     status: int = 200,
 ) -> Response:
-    errors = errors or forms.FormErrors()
-    names = role_names(translator(request))
-    return render(
-        request,
-        "admin/key_form.html",
-        {
-            "values": values,
-            "errors": errors.by_field,
-            "summary": errors.ordered(KEY_FIELDS),
-            "roles": [(role, names[role]) for role in ROLES],
-            "municipalities": i18n.municipality_choices(),
-            "associations": sorted(
-                _association_names(session, signed).items(), key=lambda pair: pair[1]
-            ),
-        },
-        status=status,
-    )
+    context = forms.context(values, errors, KEY_FIELDS)
+    context |= scope_choices(session, signed, translator(request))
+    return render(request, "admin/key_form.html", context, status=status)
 
 
 @router.get("/keys/new")

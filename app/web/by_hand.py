@@ -23,7 +23,7 @@ from app.errors import Conflict, ValidationFailed
 from app.matches import repository as matches
 from app.matches import service as match_service
 from app.matches.schemas import ABSOLUTE_RULES, OVERRIDABLE_RULES, MatchCreate
-from app.models import Association, Newcomer
+from app.models import Newcomer
 from app.newcomers import service as newcomers
 from app.resources import IdPath
 from app.suggestions import service as suggestions
@@ -60,12 +60,9 @@ def _blocks(
     found = suggestions.suggestions(session, signed.principal, newcomer.id, limit=SUGGESTIONS)
     mentor_ids = {c.mentor_id for b in found.items for c in b.candidates}
     mentors = matches.mentors_by_id(session, mentor_ids)
-    association_ids = {c.association_id for b in found.items for c in b.candidates}
-    names = {
-        a.id: a.name
-        for a in (session.get(Association, i) for i in sorted(association_ids))
-        if a is not None
-    }
+    names = matches.association_names(
+        session, {c.association_id for b in found.items for c in b.candidates}
+    )
     blocks = []
     for item in found.items:
         candidates = []

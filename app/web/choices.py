@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.accounts.service import SignedIn
+from app.domain import GENDERS
 from app.models import Programme
 from app.pagination import PageParams
 from app.programmes import repository as programmes_repository
@@ -21,6 +22,37 @@ OTHER_LANGUAGES = 3
 def gender_names(_: Callable[[str], str]) -> dict[str, str]:
     """The genders in words."""
     return {"female": _("Woman"), "male": _("Man"), "other": _("Other")}
+
+
+def gender_options(_: Callable[[str], str], blank: str) -> list[tuple[str, str]]:
+    """The genders to choose from, after ``blank`` (the empty choice, in words)."""
+    genders = gender_names(_)
+    return [("", blank)] + [(g, genders[g]) for g in GENDERS]
+
+
+def person_form(
+    session: Session,
+    values: dict[str, Any],
+    errors: forms.FormErrors | None,
+    fields: list[str],
+    *,
+    municipalities: list[tuple[str, str]],
+    no_gender: str,
+    gettext: Callable[[str], str],
+    lang: str,
+) -> dict[str, Any]:
+    """The context of a form about a person (a newcomer, a mentor, a volunteer signing up):
+    :func:`app.web.forms.context` with the language choosers filled in, the municipalities,
+    the languages in ``lang``, the programmes with their rules, and the genders."""
+    held = [code for code in values["languages"] if code]
+    typed = {**values, "languages": language_slots(values["languages"])}
+    return {
+        **forms.context(typed, errors, fields),
+        "municipalities": municipalities,
+        "language_choices": i18n.language_choices(lang, also=held),
+        "programmes": programme_options(session, values["programmes"], gettext, lang),
+        "genders": gender_options(gettext, no_gender),
+    }
 
 
 def programme_rule(programme: Programme, _: Callable[[str], str], lang: str) -> str:

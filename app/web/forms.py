@@ -43,6 +43,13 @@ class FormErrors:
         return known + rest
 
 
+def context(values: dict[str, Any], errors: FormErrors | None, fields: list[str]) -> dict[str, Any]:
+    """What every form page shows: the values as typed, each error beside its field, and the
+    errors summarised at the top in the form's order."""
+    shown = errors or FormErrors()
+    return {"values": values, "errors": shown.by_field, "summary": shown.ordered(fields)}
+
+
 @dataclass(frozen=True)
 class NotANumber:
     """What was typed in a number field when it is no number; :func:`parse` names the field."""

@@ -95,9 +95,18 @@ def _choosable_codes() -> tuple[str, ...]:
 
 def language_choices(lang: str, also: Iterable[str] = ()) -> list[tuple[str, str]]:
     """``(code, name)`` for every language a person may be given, sorted by name in ``lang``."""
-    codes = set(_choosable_codes()) | {c for c in also if language_problem(c) is None}
-    named = [(code, language_name(code, lang)) for code in codes]
+    extra = {c for c in also if language_problem(c) is None} - set(_choosable_codes())
+    if not extra:
+        return list(_sorted_languages(lang))
+    named = [*_sorted_languages(lang), *((code, language_name(code, lang)) for code in extra)]
     return sorted(named, key=lambda pair: _collation_key(pair[1]))
+
+
+@cache
+def _sorted_languages(lang: str) -> tuple[tuple[str, str], ...]:
+    # Sorted once per language: every form shows them, and the list never changes.
+    named = [(code, language_name(code, lang)) for code in _choosable_codes()]
+    return tuple(sorted(named, key=lambda pair: _collation_key(pair[1])))
 
 
 def municipality_name(code: str) -> str:
@@ -108,5 +117,10 @@ def municipality_name(code: str) -> str:
 
 def municipality_choices() -> list[tuple[str, str]]:
     """``(code, name)`` of the 98 municipalities, by name."""
+    return list(_sorted_municipalities())
+
+
+@cache
+def _sorted_municipalities() -> tuple[tuple[str, str], ...]:
     pairs = [(code, m.name) for code, m in municipalities().items()]
-    return sorted(pairs, key=lambda pair: _collation_key(pair[1]))
+    return tuple(sorted(pairs, key=lambda pair: _collation_key(pair[1])))

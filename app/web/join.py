@@ -3,10 +3,12 @@
 The association is named by its unguessable sign-up token, never by its id, so the links
 cannot be enumerated. A volunteer gives what matching needs and how to reach them, and
 consents to the processing; the form is validated by the API's own mentor schema and saved by
-the mentors service (:func:`app.mentors.service.sign_up`) as an inactive mentor whom the
-association approves on its mentors page. Against spam: posts are limited per client address
-(``limits``), and a honeypot field that people never see answers a filled-in form like
-success and writes nothing. Invalid input writes nothing either.
+the mentors service (:func:`app.mentors.service.sign_up`) as an inactive mentor, and a
+one-time link is mailed to them: once they confirm their address by it (``/join/confirm/…``,
+a page with a button, so a mail scanner opening the link confirms nothing), the association
+sees the sign-up on its mentors page and approves it. Against spam: posts are limited per
+client address (``limits``), and a honeypot field that people never see answers a filled-in
+form like success and writes nothing. Invalid input writes nothing either.
 """
 
 from __future__ import annotations
@@ -25,8 +27,7 @@ from starlette.datastructures import FormData
 from app.associations import service as associations
 from app.config import Settings
 from app.db import SessionDep
-from app.domain import GENDERS
-from app.errors import Conflict, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.mentors import service as mentors
 from app.mentors.schemas import MentorCreate
 from app.models import Association
@@ -37,6 +38,7 @@ from app.web.pages import (
     PostedForm,
     render,
     see_other,
+    settings_of,
     translator,
 )
 
@@ -48,6 +50,7 @@ router = APIRouter(
     dependencies=DESK_DEPENDENCIES,
 )
 SignupToken = Annotated[str, Path(min_length=20, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+ConfirmToken = Annotated[str, Path(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
 #: The honeypot: a field hidden from people (and labelled to leave it empty), filled by bots.
 HONEYPOT = "website"
 FIELDS = [
@@ -94,25 +97,42 @@ def _page(
     status: int = 200,
 ) -> Response:
     _ = translator(request)
-    lang = i18n.language_of(request)
-    errors = errors or forms.FormErrors()
-    held = [code for code in values["languages"] if code]
-    genders = choices.gender_names(_)
-    return render(
-        request,
-        "join.html",
-        {
-            "association": association,
-            "values": {**values, "languages": choices.language_slots(values["languages"])},
-            "errors": errors.by_field,
-            "summary": errors.ordered(FIELDS),
-            "municipalities": i18n.municipality_choices(),
-            "language_choices": i18n.language_choices(lang, also=held),
-            "programmes": choices.programme_options(session, values["programmes"], _, lang),
-            "genders": [("", _("I would rather not say"))] + [(g, genders[g]) for g in GENDERS],
-        },
-        status=status,
+    context = choices.person_form(
+        session,
+        values,
+        errors,
+        FIELDS,
+        municipalities=i18n.municipality_choices(),
+        no_gender=_("I would rather not say"),
+        gettext=_,
+        lang=i18n.language_of(request),
     )
+    context["association"] = association
+    return render(request, "join.html", context, status=status)
+
+
+@router.get("/confirm/{code}")
+def confirm_page(request: Request, session: SessionDep, code: ConfirmToken) -> Response:
+    """The confirmation link's page: a button that confirms (a GET only reads)."""
+    row = mentors.signup_to_confirm(session, code, settings_of(request))
+    if row is None:
+        return render(request, "join_confirm.html", {"invalid": True}, status=404)
+    association = session.get(Association, row.association_id)
+    return render(request, "join_confirm.html", {"invalid": False, "association": association})
+
+
+@router.post("/confirm/{code}")
+def confirm(
+    request: Request, session: SessionDep, form: PostedForm, code: ConfirmToken
+) -> Response:
+    """Confirm the volunteer's address (the link is used up): the association sees them now."""
+    try:
+        row = mentors.confirm_signup(session, code, settings_of(request))
+    except NotFound:
+        return render(request, "join_confirm.html", {"invalid": True}, status=404)
+    association = session.get(Association, row.association_id)
+    assert association is not None  # held by its mentor (RESTRICT)
+    return see_other(f"/join/{association.signup_token}/confirmed")
 
 
 @router.get("/{token}")
@@ -181,7 +201,13 @@ def sign_up(
         data = None
     if data is not None:
         try:
-            mentors.sign_up(session, association.id, data)
+            mentors.sign_up(
+                session,
+                association.id,
+                data,
+                language=i18n.language_of(request),
+                settings=settings_of(request),
+            )
         except ValidationFailed as exc:
             errors = forms.service_errors(exc, _, aliases=aliases)
         except Conflict:
@@ -195,4 +221,12 @@ def sign_up(
 def thanks(request: Request, session: SessionDep, token: SignupToken) -> Response:
     """The answer to a sign-up (the same whether or not the honeypot caught it)."""
     association = associations.by_signup_token(session, token)
-    return render(request, "join_thanks.html", {"association": association})
+    hours = settings_of(request).signup_confirm_ttl_hours
+    return render(request, "join_thanks.html", {"association": association, "hours": hours})
+
+
+@router.get("/{token}/confirmed")
+def confirmed(request: Request, session: SessionDep, token: SignupToken) -> Response:
+    """The answer to a confirmation."""
+    association = associations.by_signup_token(session, token)
+    return render(request, "join_confirmed.html", {"association": association})

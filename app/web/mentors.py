@@ -71,8 +71,12 @@ def list_mentors(
     session: SessionDep,
     signed: Association,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    pending_cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    """The association's mentors, by id."""
+    """The association's confirmed sign-ups awaiting approval and its mentors, each paged by id."""
+    pending, next_pending = service.pending_signups(
+        session, signed.principal, PageParams(limit=PAGE_SIZE, cursor=pending_cursor or None)
+    )
     rows, next_cursor = service.list_mentors(
         session,
         signed.principal,
@@ -86,8 +90,12 @@ def list_mentors(
         request,
         "mentors/list.html",
         {
+            "pending": pending,
+            "next_pending": next_pending,
+            "pending_cursor": pending_cursor,
             "rows": rows,
             "next_cursor": next_cursor,
+            "cursor": cursor,
             "programme_names": programmes,
             "notice": request.query_params.get("done"),
         },
@@ -196,26 +204,19 @@ def _form_page(
     status: int = 200,
 ) -> Response:
     _ = translator(request)
-    lang = i18n.language_of(request)
-    errors = errors or forms.FormErrors()
-    held = [code for code in values["languages"] if code]
     genders = choices.gender_names(_)
-    return render(
-        request,
-        "mentors/form.html",
-        {
-            "row": row,
-            "values": {**values, "languages": choices.language_slots(values["languages"])},
-            "errors": errors.by_field,
-            "summary": errors.ordered(FIELDS),
-            "municipalities": choices.municipality_options(signed),
-            "language_choices": i18n.language_choices(lang, also=held),
-            "programmes": choices.programme_options(session, values["programmes"], _, lang),
-            "genders": [("", _("Not given"))] + [(g, genders[g]) for g in GENDERS],
-            "accepts": [(g, genders[g], "") for g in GENDERS],
-        },
-        status=status,
+    context = choices.person_form(
+        session,
+        values,
+        errors,
+        FIELDS,
+        municipalities=choices.municipality_options(signed),
+        no_gender=_("Not given"),
+        gettext=_,
+        lang=i18n.language_of(request),
     )
+    context |= {"row": row, "accepts": [(g, genders[g], "") for g in GENDERS]}
+    return render(request, "mentors/form.html", context, status=status)
 
 
 @router.get("/new")

@@ -20,7 +20,6 @@ from starlette.datastructures import FormData
 
 from app.accounts.service import SignedIn
 from app.db import SessionDep, writes
-from app.domain import GENDERS
 from app.errors import Forbidden, PreconditionFailed, ValidationFailed
 from app.etag import etag_of
 from app.gdpr import service as gdpr
@@ -246,28 +245,22 @@ def _form_page(
     status: int = 200,
 ) -> Response:
     _ = translator(request)
-    lang = i18n.language_of(request)
-    errors = errors or forms.FormErrors()
-    held = [code for code in values["languages"] if code]
-    languages = choices.language_slots(values["languages"])
-    genders = choices.gender_names(_)
-    return render(
-        request,
-        "newcomers/form.html",
-        {
-            "row": row,
-            "version": version,
-            "values": {**values, "languages": languages},
-            "errors": errors.by_field,
-            "summary": errors.ordered(FIELDS),
-            "municipalities": choices.municipality_options(signed),
-            "language_choices": i18n.language_choices(lang, also=held),
-            "programmes": choices.programme_options(session, values["programmes"], _, lang),
-            "genders": [("", _("Not given"))] + [(g, genders[g]) for g in GENDERS],
-            "mentor_genders": [("", _("No wish"))] + [(g, genders[g]) for g in GENDERS],
-        },
-        status=status,
+    context = choices.person_form(
+        session,
+        values,
+        errors,
+        FIELDS,
+        municipalities=choices.municipality_options(signed),
+        no_gender=_("Not given"),
+        gettext=_,
+        lang=i18n.language_of(request),
     )
+    context |= {
+        "row": row,
+        "version": version,
+        "mentor_genders": choices.gender_options(_, _("No wish")),
+    }
+    return render(request, "newcomers/form.html", context, status=status)
 
 
 def _empty_values(signed: SignedIn) -> dict[str, Any]:

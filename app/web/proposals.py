@@ -25,7 +25,7 @@ from app.etag import etag_of
 from app.matches import repository as matches
 from app.matches import service
 from app.matches.schemas import MatchDecision
-from app.models import Association, Match, MatchStatus
+from app.models import Match, MatchStatus
 from app.pagination import PageParams
 from app.programmes import repository as programmes
 from app.resources import IdPath
@@ -60,12 +60,7 @@ def cards(
     today = clock.today()
     newcomers = matches.newcomers_by_id(session, {m.newcomer_id for m in rows})
     mentors = matches.mentors_by_id(session, {m.mentor_id for m in rows})
-    association_ids = {mentor.association_id for mentor in mentors.values()}
-    names = {
-        a.id: a.name
-        for a in (session.get(Association, i) for i in sorted(association_ids))
-        if a is not None
-    }
+    names = matches.association_names(session, {m.association_id for m in mentors.values()})
     known = programmes.by_codes(session, {m.programme for m in rows})
     # Audited apart when the page only reads (no write lock for a page of proposals).
     audit.record_reads(session, signed.principal, "list", "newcomer", sorted(newcomers))

@@ -20,7 +20,7 @@ from app.db import SessionDep
 from app.errors import Conflict
 from app.matches import repository as matches
 from app.resources import IdPath
-from app.runs import service
+from app.runs import repository, service
 from app.web import choices, i18n
 from app.web.explain import rule_name, why_nobody
 from app.web.pages import (
@@ -66,6 +66,7 @@ def list_runs(request: Request, session: SessionDep, signed: Staff) -> Response:
             "runs": service.latest_runs(session, LATEST),
             "names": status_names(translator(request)),
             "message": None,
+            "in_flight": None,
         },
     )
 
@@ -84,11 +85,19 @@ def start_dry_run(
         run = service.start(session, signed.principal, dry_run=True)
     except Conflict:
         session.rollback()
-        message = _("A run is already in progress. Wait for it to finish, then start another.")
+        mine = repository.in_flight(session, account=signed.principal.account_id)
+        if mine is not None:
+            message = _(
+                "You already have a run in progress (run %(run)s). Wait for it to finish, "
+                "then start another."
+            ) % {"run": mine}
+        else:
+            message = _("A run is already in progress. Wait for it to finish, then start another.")
         context = {
             "runs": service.latest_runs(session, LATEST),
             "names": status_names(_),
             "message": message,
+            "in_flight": mine,
         }
         return render(request, "runs/list.html", context, status=409)
     worker = getattr(request.app.state, "run_worker", None)

@@ -34,10 +34,15 @@ def _free_port() -> int:
 
 @contextmanager
 def running_server(
-    database_url: str, env: Mapping[str, str] | None = None, *, unset: Sequence[str] = ()
+    database_url: str,
+    env: Mapping[str, str] | None = None,
+    *,
+    unset: Sequence[str] = (),
+    pids: list[int] | None = None,
 ) -> Iterator[str]:
     """``makker serve`` on ``database_url`` in its own process, with ``env`` set and the
-    variables in ``unset`` removed; its base URL once ``/healthz`` answers. Stopped on exit."""
+    variables in ``unset`` removed; its base URL once ``/healthz`` answers (its process id
+    appended to ``pids``, when given). Stopped on exit."""
     port = _free_port()
     environment = {
         **os.environ,
@@ -57,9 +62,10 @@ def running_server(
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
+    if pids is not None:
+        pids.append(process.pid)
     try:
-        # Generous: on a loaded machine a process starts (and first answers) slowly.
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # a busy machine starts the process slowly
         while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:

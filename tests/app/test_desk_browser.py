@@ -190,7 +190,7 @@ def test_a_coordinator_reads_a_proposals_explanation_and_accepts_it(
     check_accessibility(page)
 
 
-def _wait_for_text(page: Any, text: str, *, seconds: float = 60) -> None:
+def wait_for_text(page: Any, text: str, *, seconds: float = 60) -> None:
     """Reload the page until it shows ``text`` (a run's page, as a person would)."""
     deadline = time.monotonic() + seconds
     while text not in page.content():
@@ -245,7 +245,7 @@ def test_a_coordinator_starts_a_dry_run_and_reads_its_unmatched_requests(
     page.get_by_role("button", name="Start en prøvekørsel").click()
     page.wait_for_url(re.compile(r"/runs/\d+$"))
     check_accessibility(page)  # queued or running: the page says to reload
-    _wait_for_text(page, "Færdig")
+    wait_for_text(page, "Færdig")
     table = page.get_by_role("table", name="Anmodninger uden mentor i dine kommuner")
     assert "0 mentorer i ordningen" in table.inner_text()
     check_accessibility(page)

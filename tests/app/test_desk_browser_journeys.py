@@ -1,26 +1,106 @@
 """More journeys in real headless Chromium (the set-up, skips and axe-core check of
-:mod:`tests.app.test_desk_browser`): an association registers a mentor; a volunteer signs up
-and the association approves them; a coordinator rejects a proposal with a reason; a second
-tab's stale decision is refused in words."""
+:mod:`tests.app.test_desk_browser`): a coordinator's whole day, from signing in to finding the
+accepted match; an association registers a mentor; a volunteer signs up, confirms their
+address, and the association approves them; a coordinator rejects a proposal with a reason;
+a second tab's stale decision is refused in words."""
 
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Mentor
+from app.models import Mentor, Notification
 from tests.app import test_desk_browser as shared
+from tests.app.conftest import Keys
 from tests.app.desk import PASSWORD, Desk, make_proposal
-from tests.app.factories import make_association
-from tests.app.test_desk_browser import check_accessibility, screenshot, sign_in
+from tests.app.factories import make_association, make_mentor
+from tests.app.test_desk_browser import check_accessibility, screenshot, sign_in, wait_for_text
 
 pytestmark = pytest.mark.browser
 # The browser, the server and a fresh tab: the same fixtures as the first journeys.
 browser, server, page = shared.browser, shared.server, shared.page
+
+
+def _nightly_run(server: str, keys: Keys) -> None:
+    """The run that writes proposals (an admin's key, as the nightly job), to its end."""
+    headers = keys.admin()
+    queued = httpx.post(f"{server}/api/v1/match-runs", headers=headers, json={})
+    assert queued.status_code == 202, queued.text
+    deadline = time.monotonic() + 60
+    while (
+        httpx.get(f"{server}{queued.headers['location']}", headers=headers).json()["status"]
+        != "succeeded"
+    ):
+        assert time.monotonic() < deadline, "the run did not finish"
+        time.sleep(0.3)
+
+
+def test_a_coordinators_whole_journey_from_sign_in_to_the_accepted_match(
+    page: Any, desk: Desk, db: Session, server: str, keys: Keys
+) -> None:
+    make_mentor(
+        db,
+        make_association(db, name="Røde Kors Rejseby"),
+        first_name="Karen",
+        languages=["da", "ar"],
+        interests=["cooking"],
+    )
+    coordinator = desk.account("coordinator", municipalities=["101"])
+    sign_in(page, coordinator.email, PASSWORD)
+    page.wait_for_url(re.compile(r"/newcomers$"))
+    check_accessibility(page)
+
+    # Register a newcomer through the form.
+    page.get_by_role("link", name="Registrér en nyankommen").click()
+    page.wait_for_url(re.compile(r"/newcomers/new$"))
+    page.get_by_label("Fornavn").fill("Amal")
+    page.get_by_label("Efternavn").fill("Rejseprøve")
+    page.get_by_label("Kommune", exact=True).select_option("101")
+    page.get_by_label("Førstesprog", exact=True).select_option(label="Arabisk")
+    page.get_by_label("Interesser").fill("cooking, chess")
+    page.get_by_label("Mentorordning").check()
+    page.get_by_role("button", name="Registrér").click()
+    page.wait_for_url(re.compile(r"/newcomers/\d+\?done=created$"))
+    check_accessibility(page)
+
+    # A dry run: Amal would find a mentor, and nothing is proposed yet.
+    page.get_by_role("link", name="Kørsler").click()
+    page.get_by_role("button", name="Start en prøvekørsel").click()
+    page.wait_for_url(re.compile(r"/runs/\d+$"))
+    wait_for_text(page, "Færdig")
+    assert "Alle anmodninger i dine kommuner fandt en mentor." in page.content()
+    check_accessibility(page)
+    page.get_by_role("link", name="Forslag til beslutning").click()
+    assert "Der er ingen forslag at beslutte." in page.content()
+
+    # The run that writes proposals (the coordinator's desk has dry runs only: an admin's).
+    _nightly_run(server, keys)
+    page.reload()
+    card = page.locator(".desk-card", has_text="Amal")
+    assert "Karen, Røde Kors Rejseby" in card.inner_text()
+    explanation = card.locator(".desk-explanation").inner_text()
+    assert explanation.startswith("taler arabisk, førstesproget · "), explanation
+    assert "deler cooking" in explanation
+    check_accessibility(page)
+    screenshot(page, "journey-a-proposal-explained")
+    page.get_by_role("button", name="Acceptér Amal \u2013 Karen").click()
+    page.wait_for_url(re.compile(r"/proposals\?done=accepted$"))
+    assert "Forslaget er accepteret." in page.content()
+
+    # ... and finds it under Matches.
+    page.get_by_role("link", name="Match", exact=True).click()
+    page.wait_for_url(re.compile(r"/matches"))
+    accepted = page.locator(".desk-card", has_text="Amal")
+    assert "Karen, Røde Kors Rejseby" in accepted.inner_text()
+    assert "Accepteret" in accepted.inner_text()
+    check_accessibility(page)
+    screenshot(page, "journey-the-match")
 
 
 def _association_signs_in(page: Any, desk: Desk, association_id: int) -> None:
@@ -78,7 +158,18 @@ def test_a_volunteer_signs_up_and_the_association_approves_them(
     check_accessibility(page)
     row = db.scalar(select(Mentor).where(Mentor.last_name == "Browsertilmeldt"))
     assert row is not None and row.active is False and row.consent_at is not None
+    # The link of the e-mail the outbox holds for them (delivery: tests/app/test_desk_join.py).
+    mailed = db.scalar(
+        select(Notification.payload["link"].as_string()).where(Notification.mentor_id == row.id)
+    )
     db.rollback()
+    assert mailed is not None
+    page.goto(mailed.removeprefix("http://127.0.0.1:8000"))
+    check_accessibility(page)
+    page.get_by_role("button", name="Bekræft min tilmelding").click()
+    page.wait_for_url(re.compile(r"/confirmed$"))
+    assert page.get_by_role("heading", name="Din tilmelding er bekræftet").is_visible()
+    check_accessibility(page)
 
     _association_signs_in(page, desk, association_id)
     assert link in page.content()  # the association's page shows its sign-up link

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Match, MatchRun
+from tests.app.conftest import Keys
 from tests.app.desk import Desk
 from tests.app.factories import make_association, make_mentor, make_newcomer
 from tests.app.runs import work_off
@@ -61,3 +62,31 @@ def test_an_association_has_no_runs_page(client: TestClient, desk: Desk, db: Ses
     account = desk.account("association", association_id=association.id)
     desk.sign_in(account.email)
     assert client.get("/runs").status_code == 403
+
+
+def test_one_dry_run_in_flight_per_person_a_second_is_refused_in_words(
+    app: FastAPI, client: TestClient, desk: Desk, db: Session, keys: Keys
+) -> None:
+    token = desk.coordinator("101")
+    first = client.post("/runs", data={"csrf_token": token}, follow_redirects=False)
+    assert first.status_code == 303
+    run_id = int(first.headers["location"].rsplit("/", 1)[1])
+    second = client.post("/runs", data={"csrf_token": token})
+    assert second.status_code == 409
+    assert f"Du har allerede en kørsel i gang (kørsel {run_id})" in second.text
+    assert f'href="/runs/{run_id}"' in second.text
+    assert db.scalar(select(func.count()).select_from(MatchRun)) == 1  # nothing written
+    db.rollback()
+    # Another person may start their own; the API's keys keep their own rule beside it.
+    other = Desk(app, TestClient(app))
+    theirs = other.client.post(
+        "/runs", data={"csrf_token": other.coordinator("147")}, follow_redirects=False
+    )
+    assert theirs.status_code == 303
+    headers = keys.coordinator("101")
+    body = {"dry_run": True}
+    assert client.post("/api/v1/match-runs", headers=headers, json=body).status_code == 202
+    assert client.post("/api/v1/match-runs", headers=headers, json=body).status_code == 409
+    work_off(app)
+    again = client.post("/runs", data={"csrf_token": token}, follow_redirects=False)
+    assert again.status_code == 303  # the first ended: a new one may start

@@ -11,11 +11,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Association, Match, Mentor, Programme
+from app.models import Association, Match, MatchRun, Mentor, Programme
 from tests.app import bodies
 from tests.app.conftest import Keys
+from tests.app.desk import PASSWORD, Desk, token_of
 from tests.app.factories import make_association, make_mentor, make_newcomer
-from tests.app.live_server import Call, concurrently
+from tests.app.live_server import Call, concurrently, running_server
 from tests.app.test_rematch_process import start, wait_for_pause
 
 ROUNDS = 8
@@ -180,3 +181,30 @@ def test_a_run_writes_around_a_manual_proposal_made_while_it_solved(
         select(func.count()).select_from(Match).where(Match.newcomer_id == newcomer.id),
     )
     assert rows == 1
+
+
+def test_one_persons_dry_runs_started_at_once_queue_one(
+    database_url: str, db: Session, desk: Desk
+) -> None:
+    # The worker is off, so the run queued first stays in flight while the others race it.
+    account = desk.account("coordinator", municipalities=["101"])
+    with running_server(database_url, {"MAKKER_EMBEDDED_WORKER": "false"}) as base:
+        with httpx.Client(base_url=base) as browser:
+            token = token_of(browser.get("/signin"))
+            form = {"csrf_token": token, "email": account.email, "password": PASSWORD}
+            assert browser.post("/signin", data=form).status_code == 303
+            token = token_of(browser.get("/runs"))
+            cookie = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+
+        def start_run(c: httpx.Client) -> int:
+            return c.post("/runs", data={"csrf_token": token}).status_code
+
+        codes = concurrently(base, {"Cookie": cookie}, [start_run] * 10)
+    assert sorted(codes) == [303] + [409] * 9, codes
+    runs = _scalar(
+        db,
+        select(func.count())
+        .select_from(MatchRun)
+        .where(MatchRun.requested_by_account == account.id),
+    )
+    assert runs == 1
