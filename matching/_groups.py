@@ -11,14 +11,16 @@ never-twice rule) is a max flow of minimum cost: an upper bound, and when its so
 every group at 0 or at least its minimum and nobody twice with one trainer, it is the exact
 optimum. Otherwise each connected part of the candidate graph whose relaxed solution breaks a
 rule is solved by CP-SAT (one worker: deterministic), hinted with the relaxed solution less
-its too-small groups, bounded by the relaxation, under a time limit; a stop before the proof
-reports ``optimal=False`` and the relative gap of the lexicographic objective.
+its too-small groups, bounded by the relaxation, under a deterministic time limit, twice: the
+most participants, then with that count fixed the largest weight. A stop before the proof
+reports ``optimal=False`` and the relative gap: of the participant count when the count is
+not proven, else of the weight sum.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -27,7 +29,8 @@ from ortools.sat.python import cp_model
 from matching._index import Bool, Int32, Int64
 from matching.errors import MatchingError
 
-#: Seconds CP-SAT may spend over all parts of one solve before it stops with the best found.
+#: CP-SAT's deterministic time (its work units, about seconds here) over all parts of one
+#: solve before it stops with the best found (``optimal=False``, the gap reported).
 TIME_LIMIT_S = 60.0
 
 
@@ -154,34 +157,69 @@ def solve_groups(arcs: GroupArcs, time_limit: float = TIME_LIMIT_S) -> GroupResu
     if not _broken(arcs, relaxed, everything):
         return GroupResult(used=relaxed, optimal=True, gap=0.0)
     used = relaxed.copy()
-    optimal = True
-    bound_total = found_total = 0.0
-    deadline = time.monotonic() + time_limit
+    budget = _Budget(time_limit)
+    counts, weights = _Tally(), _Tally()
     for part in _components(arcs):
         if not _broken(arcs, relaxed, part):
             continue
-        chosen, proven, bound, found = _solve_part(
-            arcs, part, relaxed, max(0.0, deadline - time.monotonic())
-        )
-        used[part] = chosen
-        optimal &= proven
-        bound_total += bound
-        found_total += found
-    gap = 0.0 if optimal else (bound_total - found_total) / max(1.0, bound_total)
+        used[part] = _solve_part(arcs, part, relaxed, budget, counts, weights)
+    optimal = counts.proven and weights.proven
+    gap = 0.0 if optimal else (counts if not counts.proven else weights).gap()
     return GroupResult(used=used, optimal=optimal, gap=gap)
 
 
+@dataclass(slots=True)
+class _Budget:
+    """CP-SAT's deterministic time left (its work units, about seconds): the same input
+    stops at the same point whatever the machine's load, so the output stays the same."""
+
+    left: float
+
+    def spend(self, solver: cp_model.CpSolver) -> None:
+        self.left = max(0.0, self.left - solver.deterministic_time)
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Bounds and values of one objective over the parts."""
+
+    bound: float = 0.0
+    found: float = 0.0
+    proven: bool = True
+
+    def add(self, bound: float, found: float, proven: bool) -> None:
+        self.bound += bound
+        self.found += found
+        self.proven &= proven
+
+    def gap(self) -> float:
+        return (self.bound - self.found) / max(1.0, abs(self.bound))
+
+
+def _run(model: cp_model.CpModel, budget: _Budget) -> tuple[cp_model.CpSolver, Any]:
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1  # one worker: deterministic
+    solver.parameters.random_seed = 0
+    solver.parameters.linearization_level = 2  # measured: proofs in seconds, not minutes
+    solver.parameters.max_deterministic_time = max(budget.left, 0.01)
+    status = solver.solve(model)
+    budget.spend(solver)
+    return solver, status
+
+
 def _solve_part(
-    arcs: GroupArcs, part: Int64, relaxed: Bool, seconds: float
-) -> tuple[Bool, bool, float, float]:
-    """CP-SAT on one part: (chosen arcs of ``part``, proven, bound, found) with the bound and
-    the value in the model's lexicographic units."""
-    weight = arcs.weight[part]
-    big = int(weight.sum()) + 1  # one more participant outweighs any sum of weights
-    gain = (big + weight).tolist()
+    arcs: GroupArcs,
+    part: Int64,
+    relaxed: Bool,
+    budget: _Budget,
+    counts: _Tally,
+    weights: _Tally,
+) -> Bool:
+    """CP-SAT on one part, lexicographic in two solves: the most participants, then (that
+    many fixed) the largest weight. Returns the chosen arcs of ``part``."""
+    weight = arcs.weight[part].tolist()
     model = cp_model.CpModel()
     x = [model.new_bool_var(f"x{i}") for i in range(len(part))]
-    local = {int(a): j for j, a in enumerate(part.tolist())}
     by_req: dict[int, list[int]] = {}
     by_pair: dict[tuple[int, int], list[int]] = {}
     by_group: dict[int, list[int]] = {}
@@ -205,27 +243,50 @@ def _solve_part(
                 model.add_implication(x[j], y)
         elif len(members) > cap:
             model.add(size <= cap)
-    objective = sum(gain[j] * x[j] for j in range(len(part)))
-    upper = sum(gain[local[int(a)]] for a in part[relaxed[part]].tolist())
-    model.add(objective <= upper)  # the relaxation bounds the optimum
-    model.maximize(objective)
-    hint = _feasible_hint(arcs, relaxed, part)
-    for j, a in enumerate(part.tolist()):
-        model.add_hint(x[j], bool(hint[a]))
-    hinted_groups = {int(arcs.group[a]) for a in part[hint[part]].tolist()}
-    for g, y in runs.items():
-        model.add_hint(y, g in hinted_groups)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = 0
-    solver.parameters.max_time_in_seconds = max(seconds, 0.01)
-    status = solver.solve(model)
-    hinted_value = float(sum(gain[local[int(a)]] for a in part[hint[part]].tolist()))
-    if status == cp_model.OPTIMAL:
-        chosen = np.array([solver.boolean_value(v) for v in x], dtype=np.bool_)
-        return chosen, True, float(solver.objective_value), float(solver.objective_value)
-    bound = min(float(upper), float(solver.best_objective_bound))
-    if status == cp_model.FEASIBLE and solver.objective_value >= hinted_value:
-        chosen = np.array([solver.boolean_value(v) for v in x], dtype=np.bool_)
-        return chosen, False, bound, float(solver.objective_value)
-    return hint[part], False, bound, hinted_value
+    hint = _feasible_hint(arcs, relaxed, part)[part]
+    relaxed_count = int(relaxed[part].sum())
+    count = sum(x)
+    model.add(count <= relaxed_count)  # the relaxation bounds the count
+
+    def hinted(values: list[bool]) -> None:
+        model.clear_hints()  # type: ignore[no-untyped-call]
+        for var, value in zip(x, values, strict=True):
+            model.add_hint(var, value)
+        chosen_groups = {
+            int(arcs.group[a]) for a, v in zip(part.tolist(), values, strict=True) if v
+        }
+        for g, y in runs.items():
+            model.add_hint(y, g in chosen_groups)
+
+    best = hint.tolist()
+    hinted(best)
+    model.maximize(count)
+    solver, status = _run(model, budget)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.objective_value >= sum(best):
+        best = [bool(solver.boolean_value(v)) for v in x]
+    proven = status == cp_model.OPTIMAL
+    bound = (
+        relaxed_count
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        else min(relaxed_count, round(solver.best_objective_bound))
+    )
+    counts.add(float(bound), float(sum(best)), proven)
+    total = sum(w for w, v in zip(weight, best, strict=True) if v)
+    if not proven:
+        weights.add(float(total), float(total), False)
+        return np.array(best, dtype=np.bool_)
+    model.add(count == sum(best))
+    hinted(best)
+    model.maximize(sum(w * v for w, v in zip(weight, x, strict=True)))
+    solver, status = _run(model, budget)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.objective_value >= total:
+        best = [bool(solver.boolean_value(v)) for v in x]
+        total = round(solver.objective_value)
+    found_weight = float(total)
+    w_bound = (
+        float(solver.best_objective_bound)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        else float(sum(weight))
+    )
+    weights.add(max(w_bound, found_weight), found_weight, status == cp_model.OPTIMAL)
+    return np.array(best, dtype=np.bool_)
