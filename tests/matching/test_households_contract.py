@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
+from dataclasses import replace
+from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -10,10 +14,21 @@ import pytest
 from matching import (
     DEFAULT_PROGRAMMES,
     RULES,
+    Group,
+    GroupShortfall,
     Household,
     ProblemError,
+    Solution,
+    Stats,
+    Unmatched,
     problem_from_dict,
     problem_to_dict,
+    run_solve,
+    solution_from_dict,
+    solution_from_json,
+    solution_to_dict,
+    solution_to_json,
+    solve,
     validate,
 )
 
@@ -112,3 +127,71 @@ def test_fixed_group_participants_use_the_group_not_the_capacity() -> None:
     one_more = {"newcomer": "f9", "mentor": "m1", "programme": "mindspring"}
     error = refused({**PROBLEM, "fixed": [*fixed, one_more]})
     assert (error.record, error.field) == ('mentor "m1"', "programmes")
+
+
+def test_the_solution_file_names_households_groups_and_shortfalls(tmp_path: Path) -> None:
+    data = {
+        **PROBLEM,
+        "mentors": [{**PROBLEM["mentors"][0], "child_certificate": True}],
+        "newcomers": [
+            *PROBLEM["newcomers"],
+            {"id": "n4", "languages": ["ar"], "municipality": "101", "age": 30,
+             "programmes": ["mindspring"]},
+        ],
+    }  # fmt: skip
+    source, target = tmp_path / "problem.json", tmp_path / "solution.json"
+    source.write_text(json.dumps(data))
+    err = io.StringIO()
+    assert run_solve(str(source), str(target), stderr=err) == 0
+    text = target.read_text()
+    solution = json.loads(text)
+    household = [m for m in solution["matches"] if "household" in m]
+    assert [(m["newcomer"], m["programme"], m["household"]) for m in household] == [
+        ("n1", "network_family", "h1")]  # fmt: skip
+    # n1 may not have m1 twice (the household has it): n1 and n4 are one short of a group.
+    shortfalls = {u["newcomer"]: u.get("group") for u in solution["unmatched"]}
+    assert shortfalls["n4"] == {"waiting": 1, "group_min": 2}
+    assert solution["groups"] == [] and "gap" not in solution["stats"]
+    assert solution_from_json(text) == replace(
+        solution_from_dict(solution), stats=solution_from_dict(solution).stats
+    )
+    assert "0 groups" in err.getvalue()
+
+
+def test_a_solution_without_households_or_groups_has_only_the_groups_key_more() -> None:
+    problem = problem_from_dict({k: PROBLEM[k] for k in ("mentors",)} | {
+        "newcomers": [PROBLEM["newcomers"][2]]})  # fmt: skip
+    out = solution_to_dict(solve(problem))
+    assert list(out) == ["matches", "unmatched", "groups", "stats"]
+    assert out["groups"] == []
+    assert all("household" not in m for m in out["matches"])
+    assert all("group" not in u for u in out["unmatched"])
+    assert "gap" not in out["stats"]
+
+
+def test_gap_and_group_are_written_and_read_back() -> None:
+    solution = Solution(
+        matches=(),
+        unmatched=(
+            Unmatched("n1", "mindspring", "group_size",
+                      MappingProxyType({"programme": 1, "group_size": 0}),
+                      GroupShortfall(4, 6)),
+        ),
+        stats=Stats(requests=1, mentors=1, candidates=1, matched=0, objective=0.0,
+                    optimal=False, seconds=0.0, gap=0.125),
+        groups=(Group("mindspring", "m1", ("a", "b")),),
+    )  # fmt: skip
+    out = json.loads(solution_to_json(solution))
+    assert out["stats"]["gap"] == 0.125
+    assert out["unmatched"][0]["group"] == {"waiting": 4, "group_min": 6}
+    assert out["groups"] == [{"programme": "mindspring", "mentor": "m1", "members": ["a", "b"]}]
+    assert solution_from_dict(out) == solution
+
+
+def test_bad_households_exit_2_naming_the_field(tmp_path: Path) -> None:
+    source, target = tmp_path / "problem.json", tmp_path / "solution.json"
+    source.write_text(json.dumps({**PROBLEM, "households": [{"id": "h1", "members": ["n9"]}]}))
+    err = io.StringIO()
+    assert run_solve(str(source), str(target), stderr=err) == 2
+    assert not target.exists()
+    assert "household \"h1\", field 'members[0]': unknown newcomer 'n9'" in err.getvalue()
