@@ -245,8 +245,20 @@ def problem_from_json(text: str) -> Problem:
 
 def problem_to_dict(problem: Problem) -> dict[str, Any]:
     """The file contract's JSON object of a problem (the inverse of :func:`problem_from_dict`)."""
-    data = asdict(problem)
-    return cast(dict[str, Any], _lists(data))
+    data = cast(dict[str, Any], _lists(asdict(problem)))
+    # Left out at their defaults, so a problem without households or groups is written as
+    # before (and read by earlier versions).
+    if not data["households"]:
+        del data["households"]
+    for programme in data["programmes"]:
+        if (programme["unit"], programme["group_min"], programme["group_max"]) == (
+            "person",
+            None,
+            None,
+        ):
+            for key in ("unit", "group_min", "group_max"):
+                del programme[key]
+    return data
 
 
 def _lists(value: Any) -> Any:

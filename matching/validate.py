@@ -170,11 +170,12 @@ def _check_households(problem: Problem, newcomers: set[str]) -> None:
                     field=field,
                 )
             member_of[member] = household.id
+    contacts = {h.id: h.members[0] for h in problem.households}
     for newcomer in problem.newcomers:
         household_id = member_of.get(newcomer.id)
         if household_id is None:
             continue
-        contact = next(h for h in problem.households if h.id == household_id).members[0]
+        contact = contacts[household_id]
         if newcomer.id == contact:
             continue
         for k, code in enumerate(newcomer.programmes):
