@@ -20,11 +20,13 @@ not proven, else of the weight sum.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
-from ortools.sat.python import cp_model
+
+if TYPE_CHECKING:  # imported where CP-SAT runs: it costs 0.4 s at import, rarely needed
+    from ortools.sat.python import cp_model
 
 from matching._index import Bool, Int32, Int64
 from matching.errors import MatchingError
@@ -197,6 +199,8 @@ class _Tally:
 
 
 def _run(model: cp_model.CpModel, budget: _Budget) -> tuple[cp_model.CpSolver, Any]:
+    from ortools.sat.python import cp_model
+
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1  # one worker: deterministic
     solver.parameters.random_seed = 0
@@ -217,6 +221,8 @@ def _solve_part(
 ) -> Bool:
     """CP-SAT on one part, lexicographic in two solves: the most participants, then (that
     many fixed) the largest weight. Returns the chosen arcs of ``part``."""
+    from ortools.sat.python import cp_model
+
     weight = arcs.weight[part].tolist()
     model = cp_model.CpModel()
     x = [model.new_bool_var(f"x{i}") for i in range(len(part))]
