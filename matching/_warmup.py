@@ -3,7 +3,8 @@
 numba caches compiled code on disk (see :mod:`matching._jit`); the first solve after an
 install would otherwise spend several seconds compiling, inside whatever command or request
 came first. A tiny problem reaches every kernel: the candidate pass and the flow (``solve``),
-one request against every mentor (``suggest``) and one pair (``check_pair``).
+one request against every mentor (``suggest``) and one pair (``check_pair``); a household
+and a group request come along.
 """
 
 from __future__ import annotations
@@ -27,7 +28,11 @@ _PROBLEM = {
          "age": 30, "gender": "female", "interests": ["football"], "waiting_days": 10},
         {"id": "n2", "languages": ["ti", "da"], "municipality": "751", "lat": 56.1,
          "lon": 10.1, "programmes": ["mentor", "homework_help"], "age": 12},
+        {"id": "n3", "languages": ["ar"], "municipality": "101",
+         "programmes": ["network_family", "mindspring"], "age": 35},
+        {"id": "n4", "languages": ["ar"], "municipality": "101", "programmes": [], "age": 6},
     ],
+    "households": [{"id": "h1", "members": ["n3", "n4"]}],
     "previous": [{"newcomer": "n1", "mentor": "m1", "programme": "mentor"}],
 }  # fmt: skip
 

@@ -22,6 +22,7 @@ import numpy.typing as npt
 from matching import scoring
 from matching._index import (
     ACCEPTS_ANY,
+    GENDER_UNKNOWN,
     Arrays,
     Float64,
     Index,
@@ -34,13 +35,13 @@ from matching._index import (
 from matching._jit import jit, pair_jit
 from matching.errors import ProblemError
 from matching.geo import DISTANCE_EPS_KM, EARTH_RADIUS_KM, haversine_pair_km, unit_vectors
-from matching.model import RULES, Components, Problem
+from matching.model import PAIR_RULES, Components, Newcomer, Problem
 from matching.validate import validate
 
 npt_int8 = np.ndarray[tuple[int], np.dtype[np.int8]]
 
 #: Number of rules; a pair's stage ``PASSED`` means it passed all of them.
-PASSED = len(RULES)
+PASSED = len(PAIR_RULES)
 
 
 # The compiled rules (and the score) read the arrays they need from ``a`` into locals before
@@ -85,23 +86,23 @@ def _distance(a: Arrays, r: int, m: int, dist: float) -> bool:
 @pair_jit
 def _gender(a: Arrays, r: int, m: int, dist: float) -> bool:
     n = a.req_newcomer[r]
-    wish, gender, accepts = a.wish[n], a.n_gender[n], a.accepts[m]
+    wish, genders, accepts = a.wish[n], a.n_genders[n], a.accepts[m]
     mentor_gender = a.m_gender[m]
     if wish >= 0:
         if wish != mentor_gender:
             return False
     if accepts & ACCEPTS_ANY:
         return True
-    if gender < 0:
+    if genders & GENDER_UNKNOWN:
         return False
-    accepted: bool = (accepts >> gender) & 1 == 1
+    accepted: bool = (genders & accepts) == genders
     return accepted
 
 
 @pair_jit
 def _child_safety(a: Arrays, r: int, m: int, dist: float) -> bool:
-    age, below, certified = a.n_age[a.req_newcomer[r]], a.child_below, a.child_certificate
-    if age >= below:  # false for NaN: an unknown age needs the certificate
+    needs, certified = a.needs_certificate[a.req_newcomer[r]], a.child_certificate
+    if not needs:
         return True
     has: bool = certified[m] != 0
     return has
@@ -109,8 +110,14 @@ def _child_safety(a: Arrays, r: int, m: int, dist: float) -> bool:
 
 @pair_jit
 def _forbidden(a: Arrays, r: int, m: int, dist: float) -> bool:
-    n = a.req_newcomer[r]
-    listed, keys, n_mentors = a.has_forbidden[n], a.forbidden_keys, a.n_mentors
+    n, p = a.req_newcomer[r], a.req_programme[r]
+    group, n_mentors = a.prog_group[p], a.n_mentors
+    listed, keys = a.has_forbidden[n], a.forbidden_keys
+    group_listed, group_keys = a.group_has_forbidden[n], a.group_forbidden_keys
+    if group:
+        if not group_listed:
+            return True
+        return not contains(group_keys, n * n_mentors + m)
     if not listed:
         return True
     return not contains(keys, n * n_mentors + m)
@@ -118,11 +125,12 @@ def _forbidden(a: Arrays, r: int, m: int, dist: float) -> bool:
 
 @pair_jit
 def _capacity(a: Arrays, r: int, m: int, dist: float) -> bool:
-    left: bool = a.residual[m] > 0
+    places, p = a.places, a.req_programme[r]
+    left: bool = places[m, p] > 0
     return left
 
 
-#: The rule functions, in the contract's order (names in :data:`matching.model.RULES`).
+#: The rule functions, in the contract's order (names in :data:`matching.model.PAIR_RULES`).
 RULE_FUNCTIONS: tuple[Callable[[Arrays, int, int, float], bool], ...] = (
     _programme,
     _language,
@@ -132,7 +140,7 @@ RULE_FUNCTIONS: tuple[Callable[[Arrays, int, int, float], bool], ...] = (
     _forbidden,
     _capacity,
 )
-_DISTANCE = RULES.index("distance")
+_DISTANCE = PAIR_RULES.index("distance")
 
 
 @pair_jit
@@ -144,7 +152,7 @@ def pair_distance(a: Arrays, r: int, m: int) -> float:
 
 @pair_jit
 def first_failed(a: Arrays, r: int, m: int, known: int) -> tuple[int, float]:
-    """(index in RULES of the first rule the pair fails, or ``PASSED``; its distance in km,
+    """(index in PAIR_RULES of the first rule the pair fails, or ``PASSED``; its distance in km,
     NaN when it failed before the distance rule). Rules below ``known`` are taken as held."""
     if known <= 0:
         if not _programme(a, r, m, 0.0):
@@ -176,7 +184,7 @@ def _stages(a: Arrays, req: Int32, men: Int32) -> tuple[npt_int8, Float64]:
 
 
 def first_failed_rule(index: Index, req: Int32, men: Int32) -> tuple[npt_int8, Float64]:
-    """Per pair, the index in :data:`RULES` of the first rule it fails (``PASSED``: none),
+    """Per pair, the index in :data:`PAIR_RULES` of the first rule it fails (``PASSED``: none),
     and the distances (NaN where a rule before distance failed)."""
     r = np.ascontiguousarray(req, dtype=np.int32)
     m = np.ascontiguousarray(men, dtype=np.int32)
@@ -320,7 +328,7 @@ def candidate_arcs(index: Index) -> Arcs:
     Deterministic: programme by programme, requests in grid order, mentors in grid order.
     """
     a = index.arrays
-    stages = np.zeros((index.n_requests, len(RULES) + 1), dtype=np.int64)
+    stages = np.zeros((index.n_requests, len(PAIR_RULES) + 1), dtype=np.int64)
     out_req = np.empty(0, dtype=np.int32)
     out_men = np.empty(0, dtype=np.int32)
     out_cost = np.empty(0, dtype=np.int64)
@@ -393,7 +401,7 @@ def passed_counts(stage: npt_int8) -> tuple[str | None, dict[str, int]]:
     counts run up to and including that rule, or over all rules.
     """
     passed: dict[str, int] = {}
-    for k, rule in enumerate(RULES):
+    for k, rule in enumerate(PAIR_RULES):
         left = int(np.count_nonzero(stage > k))
         passed[rule] = left
         if left == 0:
@@ -435,16 +443,31 @@ def explain(
     out: list[tuple[str, dict[str, int]]] = []
     for i in range(len(requests)):
         counts = [int(in_programme[i]), int(language_count[i])]
-        counts += [int(left_after[i, k + 1]) for k in range(_DISTANCE, len(RULES))]
+        counts += [int(left_after[i, k + 1]) for k in range(_DISTANCE, len(PAIR_RULES))]
         passed: dict[str, int] = {}
         reason = "capacity"
-        for rule, left in zip(RULES, counts, strict=True):
+        for rule, left in zip(PAIR_RULES, counts, strict=True):
             passed[rule] = left
             if left == 0:
                 reason = rule
                 break
         out.append((reason, passed))
     return out
+
+
+def _one_request(problem: Problem, person: Newcomer, programme: str) -> Problem:
+    """``problem`` with only the request (person, programme): the person's household comes
+    along (its members read together for a household programme, and their fixed matches
+    are household-wide), the members asking for nothing else."""
+    asked = replace(person, programmes=(programme,))
+    household = next((h for h in problem.households if person.id in h.members), None)
+    if household is None:
+        return replace(problem, newcomers=(asked,), households=())
+    by_id = {x.id: x for x in problem.newcomers}
+    members = tuple(
+        asked if x == person.id else replace(by_id[x], programmes=()) for x in household.members
+    )
+    return replace(problem, newcomers=members, households=(household,))
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,15 +507,13 @@ def suggest(problem: Problem, newcomer: str, programme: str, limit: int = 5) -> 
         raise ProblemError(
             f"unknown {programme!r}", record=f'newcomer "{newcomer}"', field="programme"
         )
-    if programme not in person.programmes:
-        person = replace(person, programmes=(*person.programmes, programme))
-    index = build_index(replace(problem, newcomers=(person,)))
+    index = build_index(_one_request(problem, person, programme))
     request = next(r for r in range(index.n_requests) if index.request_label(r)[1] == programme)
     men = np.arange(len(index.mentors), dtype=np.int32)
     req = np.full(len(men), request, dtype=np.int32)
     stage, dist = first_failed_rule(index, req, men)
     reason, passed = passed_counts(stage)
-    ok = np.flatnonzero(stage == len(RULES)).astype(np.int32)
+    ok = np.flatnonzero(stage == len(PAIR_RULES)).astype(np.int32)
     parts = scoring.components(index, req[ok], men[ok], dist[ok])
     scores = scoring.score(index, parts)
     ids = [index.m.ids[int(m)] for m in men[ok]]
@@ -548,16 +569,16 @@ def check_pair(problem: Problem, newcomer: str, mentor: str, programme: str) -> 
         raise ProblemError(
             f"unknown {programme!r}", record=f'newcomer "{newcomer}"', field="programme"
         )
-    if programme not in person.programmes:
-        person = replace(person, programmes=(*person.programmes, programme))
-    index = build_index(replace(problem, newcomers=(person,)))
+    index = build_index(_one_request(problem, person, programme))
     request = next(r for r in range(index.n_requests) if index.request_label(r)[1] == programme)
     req = np.array([request], dtype=np.int32)
     men = np.array([index.m.ids.index(mentor)], dtype=np.int32)
     dist = pair_distance_km(index, req, men)
     arrays, r, m, d = index.arrays, int(req[0]), int(men[0]), float(dist[0])
     failed = tuple(
-        name for name, rule in zip(RULES, RULE_FUNCTIONS, strict=True) if not rule(arrays, r, m, d)
+        name
+        for name, rule in zip(PAIR_RULES, RULE_FUNCTIONS, strict=True)
+        if not rule(arrays, r, m, d)
     )
     parts = scoring.components(index, req, men, dist)
     return PairCheck(

@@ -9,11 +9,18 @@ or ``make bench``. Cases (default: all but ``own-100k``):
 - ``own-30k``: the same people, every one giving their own coordinates;
 - ``city-10k``: 10,000 newcomers and 5,000 mentors all inside Copenhagen, own coordinates
   (nearly everyone within everyone's limit: the densest candidate graph);
-- ``own-100k``: 100,000 x 50,000, every one giving their own coordinates.
+- ``own-100k``: 100,000 x 50,000, every one giving their own coordinates;
+- ``households-30k``: ``generator-30k``'s people with 40 % of the newcomers in households
+  of 2-6, 5 % asking for MindSpring (groups of 6-10) and 300 trainers
+  (:func:`tests.benchmarks.generator.with_households`), solved side by side with the same
+  instance without households and groups (``households-30k-plain``, every programme
+  ``unit: person``); a last line gives the ratio of the two and whether the group stage was
+  proven optimal (else its gap). Not in the default set.
 
 Columns: the phases from the command's summary line (read: parse and check the JSON; build:
 validation, arrays, and the one compiled pass that applies the rules, counts the reasons and
-scores every candidate pair; flow: the exact min-cost flow; finish: the matches' scores and
+scores every candidate pair; flow: the exact min-cost flow; groups: the group stage (0 for
+code without one); finish: the matches' scores and
 the unmatched requests' reasons; write: the JSON output), then the wall time of the whole
 ``makker solve`` process (interpreter start and imports included), its user + system CPU
 time, and its peak memory (maximum resident set size). Figures are medians of ``--runs``
@@ -38,11 +45,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from matching import Problem, problem_to_dict
-from tests.benchmarks.generator import dense_city, generate
+from tests.benchmarks.generator import dense_city, generate, with_households
 
 RUNS = 3
-_FIELDS = re.compile(r"(read|build|flow|finish|write|total) ([0-9.]+) s")
-PHASES = ("read", "build", "flow", "finish", "write")
+_FIELDS = re.compile(r"(read|build|flow|groups|finish|write|total) ([0-9.]+) s")
+PHASES = ("read", "build", "flow", "groups", "finish", "write")
 
 
 def _generator(size: int, share: float) -> Callable[[], Problem]:
@@ -56,7 +63,11 @@ CASES: dict[str, tuple[int, Callable[[], Problem]]] = {
     "own-30k": (30_000, _generator(30_000, 1.0)),
     "city-10k": (10_000, lambda: dense_city(10_000, seed=10_000)),
     "own-100k": (100_000, _generator(100_000, 1.0)),
+    "households-30k": (30_000, lambda: with_households(30_000, seed=30_000)[0]),
+    "households-30k-plain": (30_000, lambda: with_households(30_000, seed=30_000)[1]),
 }
+#: A case solved side by side with its twin (runs interleaved), and the ratio printed.
+TWINS = {"households-30k": "households-30k-plain"}
 DEFAULT = ("generator-2k", "generator-30k", "own-30k", "city-10k")
 
 
@@ -72,6 +83,9 @@ class Run:
     matched: int
     requests: int
     objective: float
+    optimal: bool
+    gap: float
+    groups: int
 
 
 def command(old: Path | None) -> tuple[list[str], dict[str, str]]:
@@ -104,16 +118,20 @@ def run_once(problem: Path, output: Path, old: Path | None = None) -> Run:
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"makker solve failed: {summary}")
     fields = dict(_FIELDS.findall(summary))
-    stats = json.loads(output.read_text(encoding="utf-8"))["stats"]
+    solution = json.loads(output.read_text(encoding="utf-8"))
+    stats = solution["stats"]
     return Run(
         seconds=elapsed,
         cpu=usage.ru_utime + usage.ru_stime,
-        phases={k: float(fields[k]) for k in PHASES},
+        phases={k: float(fields.get(k, 0.0)) for k in PHASES},
         peak_mb=usage.ru_maxrss / 1024,
         candidates=stats["candidates"],
         matched=stats["matched"],
         requests=stats["requests"],
         objective=stats["objective"],
+        optimal=bool(stats["optimal"]),
+        gap=float(stats.get("gap", 0.0)),
+        groups=len(solution.get("groups", [])),
     )
 
 
@@ -130,8 +148,42 @@ def _cells(runs: list[Run]) -> list[float]:
     ]
 
 
+def _row(name: str, size: int, mentors: int, new_runs: list[Run], old_runs: list[Run]) -> str:
+    first = new_runs[0]
+    assert all(r.matched == first.matched for r in new_runs + old_runs)
+    new = _cells(new_runs)
+    if not old_runs:
+        shown = [f"{x:,.0f}" if i == len(new) - 1 else f"{x:.2f}" for i, x in enumerate(new)]
+    else:
+        prior = _cells(old_runs)
+        shown = [
+            (f"{o:,.0f} / {x:,.0f}" if i == len(new) - 1 else f"{o:.2f} / {x:.2f}")
+            + (f" ({o / x:.1f}x)" if x > 0 else "")
+            for i, (o, x) in enumerate(zip(prior, new, strict=True))
+        ]
+    return (
+        f"| {name} | {size:,} | {mentors:,} | {first.requests:,} "
+        f"| {first.candidates:,} | "
+        + " | ".join(shown)
+        + f" | {first.matched:,} | {first.objective:,.1f} |"
+    )
+
+
+def _twin_line(name: str, twin: str, runs: list[Run], twin_runs: list[Run]) -> str:
+    """The ratio of a case to its twin, and how its group stage ended."""
+    wall = _median(runs, lambda r: r.seconds) / _median(twin_runs, lambda r: r.seconds)
+    cpu = _median(runs, lambda r: r.cpu) / _median(twin_runs, lambda r: r.cpu)
+    first = runs[0]
+    proof = "proven optimal" if first.optimal else f"NOT proven, gap {first.gap:.4%}"
+    return (
+        f"{name} / {twin}: process {wall:.2f}x, CPU {cpu:.2f}x; "
+        f"group stage {proof}, {first.groups:,} groups, "
+        f"{_median(runs, lambda r: r.phases['groups']):.2f} s"
+    )
+
+
 def bench(cases: tuple[str, ...] = DEFAULT, runs: int = RUNS, old: Path | None = None) -> list[str]:
-    """Run the benchmark and return the table's lines (Markdown)."""
+    """Run the benchmark and return the table's lines (Markdown), then one line per twin."""
     names = [*PHASES, "process", "CPU", "peak MB"]
     lines = [
         "| case | newcomers | mentors | requests | candidates | "
@@ -139,39 +191,33 @@ def bench(cases: tuple[str, ...] = DEFAULT, runs: int = RUNS, old: Path | None =
         + " | matched | objective |",
         "| --- | " + " | ".join("---:" for _ in range(len(names) + 6)) + " |",
     ]
+    notes: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in cases:
-            size, build = CASES[name]
-            problem = Path(tmp) / f"{name}.json"
-            problem.write_text(json.dumps(problem_to_dict(build())))
-            out = Path(tmp) / f"{name}.solution.json"
-            new_runs, old_runs = [], []
-            for _ in range(runs):  # interleaved, so both see the same machine load
-                new_runs.append(run_once(problem, out))
-                if old is not None:
-                    old_runs.append(run_once(problem, out, old))
-            first = new_runs[0]
-            assert all(r.matched == first.matched for r in new_runs + old_runs)
-            new = _cells(new_runs)
-            if old is None:
-                shown = [
-                    f"{x:,.0f}" if i == len(new) - 1 else f"{x:.2f}" for i, x in enumerate(new)
-                ]
-            else:
-                prior = _cells(old_runs)
-                shown = [
-                    (f"{o:,.0f} / {x:,.0f}" if i == len(new) - 1 else f"{o:.2f} / {x:.2f}")
-                    + (f" ({o / x:.1f}x)" if x > 0 else "")
-                    for i, (o, x) in enumerate(zip(prior, new, strict=True))
-                ]
-            lines.append(
-                f"| {name} | {size:,} | {size // 2:,} | {first.requests:,} "
-                f"| {first.candidates:,} | "
-                + " | ".join(shown)
-                + f" | {first.matched:,} | {first.objective:,.1f} |"
-            )
-            print(lines[-1], file=sys.stderr, flush=True)
-    return lines
+            group = [name, TWINS[name]] if name in TWINS else [name]
+            files, results = [], {}
+            for case in group:
+                size, build = CASES[case]
+                problem = build()
+                path = Path(tmp) / f"{case}.json"
+                path.write_text(json.dumps(problem_to_dict(problem)))
+                files.append((case, size, len(problem.mentors), path))
+                results[case] = ([], [])
+            for _ in range(runs):  # interleaved, so all see the same machine load
+                for case, _, _, path in files:
+                    out = Path(tmp) / f"{case}.solution.json"
+                    results[case][0].append(run_once(path, out))
+                    if old is not None:
+                        results[case][1].append(run_once(path, out, old))
+            for case, size, mentors, _ in files:
+                lines.append(_row(case, size, mentors, *results[case]))
+                print(lines[-1], file=sys.stderr, flush=True)
+            if name in TWINS:
+                notes.append(
+                    _twin_line(name, TWINS[name], results[name][0], results[TWINS[name]][0])
+                )
+                print(notes[-1], file=sys.stderr, flush=True)
+    return lines + (["", *notes] if notes else [])
 
 
 def main(argv: list[str]) -> None:

@@ -19,6 +19,7 @@ from matching import (
     DEFAULT_PROGRAMMES,
     Assignment,
     ForbiddenPair,
+    Household,
     Mentor,
     Newcomer,
     Problem,
@@ -77,3 +78,89 @@ def dense_city(newcomers: int, seed: int = 0, *, mentors: int | None = None) -> 
         newcomers=tuple(moved(n) for n in base.newcomers),
         mentors=tuple(moved(m) for m in base.mentors),
     )
+
+
+def with_households(
+    newcomers: int,
+    seed: int = 0,
+    *,
+    trainers: int = 300,
+    household_share: float = 0.4,
+    mindspring_share: float = 0.05,
+) -> tuple[Problem, Problem]:
+    """:func:`generate` with households and MindSpring groups, and the same instance
+    without them (no households, every programme ``unit: person``).
+
+    ``household_share`` of the newcomers live in households of 2-6 (members at the contact
+    person's point, sharing their first language, many of them children; half the contact
+    persons ask for a network family); exactly ``mindspring_share`` of the newcomers ask for
+    MindSpring, led by ``trainers`` trainers speaking Danish and a participant's first
+    language, near them.
+    """
+    base = generate(newcomers, seed)
+    rng = random.Random(f"households-{seed}")
+    people = list(base.newcomers)
+    asking = set(rng.sample(range(len(people)), int(mindspring_share * len(people))))
+    for i, person in enumerate(people):
+        codes = tuple(c for c in person.programmes if c != "mindspring")
+        people[i] = replace(person, programmes=codes + (("mindspring",) if i in asking else ()))
+    order = rng.sample(range(len(people)), len(people))
+    target, at = int(household_share * len(people)), 0
+    homes: list[Household] = []
+    while target - at >= 2:
+        size = min(rng.randint(2, 6), target - at)
+        rows = order[at : at + size]
+        at += size
+        contact = people[rows[0]]
+        age = contact.age if contact.age is not None and contact.age >= 18 else rng.randint(25, 55)
+        codes = tuple(c for c in contact.programmes if c != "network_family")
+        if rng.random() < 0.5:
+            codes += ("network_family",)
+        people[rows[0]] = replace(contact, age=age, programmes=codes)
+        for i in rows[1:]:
+            member = people[i]
+            child = rng.random() < 0.6
+            people[i] = replace(
+                member,
+                municipality=contact.municipality,
+                lat=contact.lat,
+                lon=contact.lon,
+                languages=tuple(dict.fromkeys((contact.languages[0], *member.languages))),
+                age=rng.randint(0, 17) if child else rng.randint(18, 70),
+                programmes=tuple(c for c in member.programmes if c != "network_family"),
+            )
+        homes.append(Household(f"h{len(homes):06d}", tuple(people[i].id for i in rows)))
+    participants = [people[i] for i in sorted(asking)]
+    leaders = []
+    for t in range(trainers):
+        near = rng.choice(participants)
+        leaders.append(
+            Mentor(
+                id=f"t{t:04d}",
+                languages=tuple(dict.fromkeys(("da", near.languages[0]))),
+                municipality=near.municipality,
+                programmes=("mindspring",),
+                capacity=1,
+                age=rng.randint(25, 65),
+                child_certificate=rng.random() < 0.5,
+            )
+        )
+    volunteers = tuple(
+        replace(m, programmes=tuple(c for c in m.programmes if c != "mindspring") or ("mentor",))
+        for m in base.mentors
+    )
+    grouped = replace(
+        base,
+        mentors=volunteers + tuple(leaders),
+        newcomers=tuple(people),
+        fixed=tuple(a for a in base.fixed if a.programme != "mindspring"),
+        households=tuple(homes),
+    )
+    plain = replace(
+        grouped,
+        households=(),
+        programmes=tuple(
+            replace(p, unit="person", group_min=None, group_max=None) for p in grouped.programmes
+        ),
+    )
+    return grouped, plain

@@ -1,0 +1,298 @@
+"""The group stage: trainers' groups in ``unit: group`` programmes, solved exactly.
+
+After the flow, each group request (newcomer, programme) may join one candidate trainer's
+group. A trainer leads at most one group per programme, of at most ``group_max``
+participants (fixed ones included); a group without fixed participants runs only with at
+least ``group_min``; a newcomer never gets one trainer in two group programmes. Objective,
+lexicographic as the flow's: the most participants, then the largest sum of weights.
+
+The minimum makes this no flow. The relaxation without it (and without the cross-programme
+never-twice rule) is a max flow of minimum cost: an upper bound, and when its solution keeps
+every group at 0 or at least its minimum and nobody twice with one trainer, it is the exact
+optimum. Otherwise each connected part of the candidate graph whose relaxed solution breaks a
+rule is solved by CP-SAT (one worker: deterministic), hinted with the relaxed solution less
+its too-small groups, bounded by the relaxation, under a deterministic time limit, twice: the
+most participants, then with that count fixed the largest weight. A stop before the proof
+reports ``optimal=False`` and the relative gap: of the participant count when the count is
+not proven, else of the weight sum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+if TYPE_CHECKING:  # imported where CP-SAT runs: it costs 0.4 s at import, rarely needed
+    from ortools.sat.python import cp_model
+
+from matching._index import Bool, Int32, Int64
+from matching.errors import MatchingError
+
+#: CP-SAT's deterministic time (its work units, about seconds here) over all parts of one
+#: solve before it stops with the best found (``optimal=False``, the gap reported).
+TIME_LIMIT_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class GroupResult:
+    """Which group arcs are chosen; whether proven optimal; the relative gap if not."""
+
+    used: Bool
+    optimal: bool
+    gap: float
+
+
+@dataclass(frozen=True, slots=True)
+class GroupArcs:
+    """Candidate arcs of group requests: request ``req[i]`` joins group ``group[i]`` (a
+    trainer's group in one programme) for ``weight[i]`` (integer, >= 0); ``person[i]`` is the
+    newcomer (never twice with trainer ``mentor[i]``). Group g has ``cap[g]`` places left and
+    needs ``need[g]`` participants to run (0: it runs already, or any size will do)."""
+
+    req: Int32
+    group: Int64
+    mentor: Int32
+    person: Int32
+    weight: Int64
+    cap: Int64
+    need: Int64
+
+
+def _relaxation(arcs: GroupArcs) -> Bool:
+    """Max flow of minimum cost without the minimum and the cross-programme rule."""
+    k = len(arcs.req)
+    requests, req_node = np.unique(arcs.req, return_inverse=True)
+    n_req, n_groups = len(requests), len(arcs.cap)
+    req_node = req_node.reshape(-1).astype(np.int64) + 2
+    group_node = 2 + n_req + np.arange(n_groups, dtype=np.int64)
+    tails = np.concatenate([np.zeros(n_req, np.int64), req_node, group_node])
+    heads = np.concatenate([2 + np.arange(n_req), group_node[arcs.group], np.ones(n_groups)])
+    caps = np.concatenate([np.ones(n_req + k, np.int64), arcs.cap])
+    costs = np.concatenate([np.zeros(n_req, np.int64), -arcs.weight, np.zeros(n_groups)])
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(
+        tails.astype(np.int32),
+        heads.astype(np.int32),
+        caps.astype(np.int64),
+        costs.astype(np.int64),
+    )
+    flow.set_node_supply(0, n_req)
+    flow.set_node_supply(1, -n_req)
+    status = flow.solve_max_flow_with_min_cost()
+    if status != flow.OPTIMAL:
+        raise MatchingError(f"group relaxation failed with status {status}")
+    flows = np.asarray(flow.flows(np.arange(n_req, n_req + k, dtype=np.int32)))
+    return np.asarray(flows > 0, dtype=np.bool_)
+
+
+def _broken(arcs: GroupArcs, used: Bool, subset: Int64) -> bool:
+    """Whether ``used`` (restricted to arcs ``subset``) leaves a group below its need or a
+    newcomer twice with one trainer."""
+    chosen = subset[used[subset]]
+    load = np.bincount(arcs.group[chosen], minlength=len(arcs.cap))
+    if np.any((load > 0) & (load < arcs.need)):
+        return True
+    pairs = (
+        arcs.person[chosen].astype(np.int64) * (int(arcs.mentor.max()) + 1) + arcs.mentor[chosen]
+    )
+    return len(np.unique(pairs)) < len(pairs)
+
+
+def _components(arcs: GroupArcs) -> list[Int64]:
+    """Arc sets of the parts of the candidate graph that cannot interact (requests, groups
+    and a newcomer's pairs with one trainer joined), in order of their first arc."""
+    k = len(arcs.req)
+    parent = list(range(k))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for keys in (
+        arcs.req.astype(np.int64),
+        arcs.group,
+        arcs.person.astype(np.int64) * (int(arcs.mentor.max()) + 1) + arcs.mentor,
+    ):
+        first: dict[int, int] = {}
+        for i, key in enumerate(keys.tolist()):
+            j = first.setdefault(key, i)
+            if j != i:
+                a, b = find(i), find(j)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    roots = np.array([find(i) for i in range(k)], dtype=np.int64)
+    order = np.argsort(roots, kind="stable")
+    cuts = np.flatnonzero(np.diff(roots[order])) + 1
+    return list(np.split(order, cuts))
+
+
+def _feasible_hint(arcs: GroupArcs, used: Bool, subset: Int64) -> Bool:
+    """``used`` on ``subset`` made feasible: twice-with-one-trainer pairs keep their first
+    arc, then groups below their need are emptied."""
+    hint = np.zeros(len(used), dtype=np.bool_)
+    chosen = subset[used[subset]]
+    seen: set[tuple[int, int]] = set()
+    for i in chosen.tolist():
+        key = (int(arcs.person[i]), int(arcs.mentor[i]))
+        if key not in seen:
+            seen.add(key)
+            hint[i] = True
+    picked = np.flatnonzero(hint)
+    load = np.bincount(arcs.group[picked], minlength=len(arcs.cap))
+    small = (load > 0) & (load < arcs.need)
+    hint[picked[small[arcs.group[picked]]]] = False
+    return hint
+
+
+def solve_groups(arcs: GroupArcs, time_limit: float = TIME_LIMIT_S) -> GroupResult:
+    """The exact group stage (see the module docstring)."""
+    k = len(arcs.req)
+    if k == 0:
+        return GroupResult(used=np.zeros(0, dtype=np.bool_), optimal=True, gap=0.0)
+    relaxed = _relaxation(arcs)
+    everything = np.arange(k, dtype=np.int64)
+    if not _broken(arcs, relaxed, everything):
+        return GroupResult(used=relaxed, optimal=True, gap=0.0)
+    used = relaxed.copy()
+    budget = _Budget(time_limit)
+    counts, weights = _Tally(), _Tally()
+    for part in _components(arcs):
+        if not _broken(arcs, relaxed, part):
+            continue
+        used[part] = _solve_part(arcs, part, relaxed, budget, counts, weights)
+    optimal = counts.proven and weights.proven
+    gap = 0.0 if optimal else (counts if not counts.proven else weights).gap()
+    return GroupResult(used=used, optimal=optimal, gap=gap)
+
+
+@dataclass(slots=True)
+class _Budget:
+    """CP-SAT's deterministic time left (its work units, about seconds): the same input
+    stops at the same point whatever the machine's load, so the output stays the same."""
+
+    left: float
+
+    def spend(self, solver: cp_model.CpSolver) -> None:
+        self.left = max(0.0, self.left - solver.deterministic_time)
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Bounds and values of one objective over the parts."""
+
+    bound: float = 0.0
+    found: float = 0.0
+    proven: bool = True
+
+    def add(self, bound: float, found: float, proven: bool) -> None:
+        self.bound += bound
+        self.found += found
+        self.proven &= proven
+
+    def gap(self) -> float:
+        return (self.bound - self.found) / max(1.0, abs(self.bound))
+
+
+def _run(model: cp_model.CpModel, budget: _Budget) -> tuple[cp_model.CpSolver, Any]:
+    from ortools.sat.python import cp_model
+
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1  # one worker: deterministic
+    solver.parameters.random_seed = 0
+    solver.parameters.linearization_level = 2  # measured: proofs in seconds, not minutes
+    solver.parameters.max_deterministic_time = max(budget.left, 0.01)
+    status = solver.solve(model)
+    budget.spend(solver)
+    return solver, status
+
+
+def _solve_part(
+    arcs: GroupArcs,
+    part: Int64,
+    relaxed: Bool,
+    budget: _Budget,
+    counts: _Tally,
+    weights: _Tally,
+) -> Bool:
+    """CP-SAT on one part, lexicographic in two solves: the most participants, then (that
+    many fixed) the largest weight. Returns the chosen arcs of ``part``."""
+    from ortools.sat.python import cp_model
+
+    weight = arcs.weight[part].tolist()
+    model = cp_model.CpModel()
+    x = [model.new_bool_var(f"x{i}") for i in range(len(part))]
+    by_req: dict[int, list[int]] = {}
+    by_pair: dict[tuple[int, int], list[int]] = {}
+    by_group: dict[int, list[int]] = {}
+    for j, a in enumerate(part.tolist()):
+        by_req.setdefault(int(arcs.req[a]), []).append(j)
+        by_pair.setdefault((int(arcs.person[a]), int(arcs.mentor[a])), []).append(j)
+        by_group.setdefault(int(arcs.group[a]), []).append(j)
+    for members in (*by_req.values(), *by_pair.values()):
+        if len(members) > 1:
+            model.add_at_most_one(x[j] for j in members)
+    runs: dict[int, cp_model.IntVar] = {}
+    for g, members in by_group.items():
+        cap, need = int(arcs.cap[g]), int(arcs.need[g])
+        size = sum(x[j] for j in members)
+        if need > 0:
+            y = model.new_bool_var(f"y{g}")
+            runs[g] = y
+            model.add(size <= cap * y)
+            model.add(size >= need * y)
+            for j in members:
+                model.add_implication(x[j], y)
+        elif len(members) > cap:
+            model.add(size <= cap)
+    hint = _feasible_hint(arcs, relaxed, part)[part]
+    relaxed_count = int(relaxed[part].sum())
+    count = sum(x)
+    model.add(count <= relaxed_count)  # the relaxation bounds the count
+
+    def hinted(values: list[bool]) -> None:
+        model.clear_hints()  # type: ignore[no-untyped-call]
+        for var, value in zip(x, values, strict=True):
+            model.add_hint(var, value)
+        chosen_groups = {
+            int(arcs.group[a]) for a, v in zip(part.tolist(), values, strict=True) if v
+        }
+        for g, y in runs.items():
+            model.add_hint(y, g in chosen_groups)
+
+    best = hint.tolist()
+    hinted(best)
+    model.maximize(count)
+    solver, status = _run(model, budget)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.objective_value >= sum(best):
+        best = [bool(solver.boolean_value(v)) for v in x]
+    proven = status == cp_model.OPTIMAL
+    bound = (
+        relaxed_count
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        else min(relaxed_count, round(solver.best_objective_bound))
+    )
+    counts.add(float(bound), float(sum(best)), proven)
+    total = sum(w for w, v in zip(weight, best, strict=True) if v)
+    if not proven:
+        weights.add(float(total), float(total), False)
+        return np.array(best, dtype=np.bool_)
+    model.add(count == sum(best))
+    hinted(best)
+    model.maximize(sum(w * v for w, v in zip(weight, x, strict=True)))
+    solver, status = _run(model, budget)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.objective_value >= total:
+        best = [bool(solver.boolean_value(v)) for v in x]
+        total = round(solver.objective_value)
+    found_weight = float(total)
+    w_bound = (
+        float(solver.best_objective_bound)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        else float(sum(weight))
+    )
+    weights.add(max(w_bound, found_weight), found_weight, status == cp_model.OPTIMAL)
+    return np.array(best, dtype=np.bool_)
