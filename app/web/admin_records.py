@@ -56,6 +56,9 @@ PROGRAMME_FIELDS = [
     "max_age",
     "requires_language",
     "requires_first_language",
+    "unit",
+    "group_min",
+    "group_max",
     "active",
 ]
 KEY_FIELDS = ["name", "role", "municipalities", "association_id"]
@@ -280,6 +283,7 @@ def _programme_page(
             "errors": errors.by_field,
             "summary": errors.ordered(PROGRAMME_FIELDS),
             "language_choices": i18n.language_choices(lang, also=held),
+            "unit_choices": choices.unit_options(translator(request)),
         },
         status=status,
     )
@@ -294,6 +298,9 @@ def _programme_values(row: Any) -> dict[str, Any]:
         "max_age": "" if row.max_age is None else str(row.max_age),
         "requires_language": row.requires_language or "",
         "requires_first_language": row.requires_first_language,
+        "unit": row.unit,
+        "group_min": "" if row.group_min is None else str(row.group_min),
+        "group_max": "" if row.group_max is None else str(row.group_max),
         "active": row.active,
     }
 
@@ -301,7 +308,17 @@ def _programme_values(row: Any) -> dict[str, Any]:
 def _posted_programme(form: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     values: dict[str, Any] = {
         name: forms.text(form, name)
-        for name in ("code", "name", "description", "min_age", "max_age", "requires_language")
+        for name in (
+            "code",
+            "name",
+            "description",
+            "min_age",
+            "max_age",
+            "requires_language",
+            "unit",
+            "group_min",
+            "group_max",
+        )
     }
     values["requires_first_language"] = form.get("requires_first_language") == "yes"
     values["active"] = form.get("active") == "yes"
@@ -310,6 +327,9 @@ def _posted_programme(form: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         "min_age": forms.whole(values["min_age"]),
         "max_age": forms.whole(values["max_age"]),
         "requires_language": values["requires_language"] or None,
+        "unit": values["unit"] or "person",
+        "group_min": forms.whole(values["group_min"]),
+        "group_max": forms.whole(values["group_max"]),
     }
     return values, body
 
@@ -318,7 +338,7 @@ def _posted_programme(form: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 def programme_new(request: Request, signed: Admin) -> Response:
     """The form to add a programme."""
     values: dict[str, Any] = {name: "" for name in PROGRAMME_FIELDS}
-    values |= {"requires_first_language": False, "active": True}
+    values |= {"requires_first_language": False, "active": True, "unit": "person"}
     return _programme_page(request, values)
 
 
