@@ -34,13 +34,13 @@ from matching._index import (
 from matching._jit import jit, pair_jit
 from matching.errors import ProblemError
 from matching.geo import DISTANCE_EPS_KM, EARTH_RADIUS_KM, haversine_pair_km, unit_vectors
-from matching.model import RULES, Components, Problem
+from matching.model import PAIR_RULES, Components, Problem
 from matching.validate import validate
 
 npt_int8 = np.ndarray[tuple[int], np.dtype[np.int8]]
 
 #: Number of rules; a pair's stage ``PASSED`` means it passed all of them.
-PASSED = len(RULES)
+PASSED = len(PAIR_RULES)
 
 
 # The compiled rules (and the score) read the arrays they need from ``a`` into locals before
@@ -122,7 +122,7 @@ def _capacity(a: Arrays, r: int, m: int, dist: float) -> bool:
     return left
 
 
-#: The rule functions, in the contract's order (names in :data:`matching.model.RULES`).
+#: The rule functions, in the contract's order (names in :data:`matching.model.PAIR_RULES`).
 RULE_FUNCTIONS: tuple[Callable[[Arrays, int, int, float], bool], ...] = (
     _programme,
     _language,
@@ -132,7 +132,7 @@ RULE_FUNCTIONS: tuple[Callable[[Arrays, int, int, float], bool], ...] = (
     _forbidden,
     _capacity,
 )
-_DISTANCE = RULES.index("distance")
+_DISTANCE = PAIR_RULES.index("distance")
 
 
 @pair_jit
@@ -144,7 +144,7 @@ def pair_distance(a: Arrays, r: int, m: int) -> float:
 
 @pair_jit
 def first_failed(a: Arrays, r: int, m: int, known: int) -> tuple[int, float]:
-    """(index in RULES of the first rule the pair fails, or ``PASSED``; its distance in km,
+    """(index in PAIR_RULES of the first rule the pair fails, or ``PASSED``; its distance in km,
     NaN when it failed before the distance rule). Rules below ``known`` are taken as held."""
     if known <= 0:
         if not _programme(a, r, m, 0.0):
@@ -176,7 +176,7 @@ def _stages(a: Arrays, req: Int32, men: Int32) -> tuple[npt_int8, Float64]:
 
 
 def first_failed_rule(index: Index, req: Int32, men: Int32) -> tuple[npt_int8, Float64]:
-    """Per pair, the index in :data:`RULES` of the first rule it fails (``PASSED``: none),
+    """Per pair, the index in :data:`PAIR_RULES` of the first rule it fails (``PASSED``: none),
     and the distances (NaN where a rule before distance failed)."""
     r = np.ascontiguousarray(req, dtype=np.int32)
     m = np.ascontiguousarray(men, dtype=np.int32)
@@ -320,7 +320,7 @@ def candidate_arcs(index: Index) -> Arcs:
     Deterministic: programme by programme, requests in grid order, mentors in grid order.
     """
     a = index.arrays
-    stages = np.zeros((index.n_requests, len(RULES) + 1), dtype=np.int64)
+    stages = np.zeros((index.n_requests, len(PAIR_RULES) + 1), dtype=np.int64)
     out_req = np.empty(0, dtype=np.int32)
     out_men = np.empty(0, dtype=np.int32)
     out_cost = np.empty(0, dtype=np.int64)
@@ -393,7 +393,7 @@ def passed_counts(stage: npt_int8) -> tuple[str | None, dict[str, int]]:
     counts run up to and including that rule, or over all rules.
     """
     passed: dict[str, int] = {}
-    for k, rule in enumerate(RULES):
+    for k, rule in enumerate(PAIR_RULES):
         left = int(np.count_nonzero(stage > k))
         passed[rule] = left
         if left == 0:
@@ -435,10 +435,10 @@ def explain(
     out: list[tuple[str, dict[str, int]]] = []
     for i in range(len(requests)):
         counts = [int(in_programme[i]), int(language_count[i])]
-        counts += [int(left_after[i, k + 1]) for k in range(_DISTANCE, len(RULES))]
+        counts += [int(left_after[i, k + 1]) for k in range(_DISTANCE, len(PAIR_RULES))]
         passed: dict[str, int] = {}
         reason = "capacity"
-        for rule, left in zip(RULES, counts, strict=True):
+        for rule, left in zip(PAIR_RULES, counts, strict=True):
             passed[rule] = left
             if left == 0:
                 reason = rule
@@ -492,7 +492,7 @@ def suggest(problem: Problem, newcomer: str, programme: str, limit: int = 5) -> 
     req = np.full(len(men), request, dtype=np.int32)
     stage, dist = first_failed_rule(index, req, men)
     reason, passed = passed_counts(stage)
-    ok = np.flatnonzero(stage == len(RULES)).astype(np.int32)
+    ok = np.flatnonzero(stage == len(PAIR_RULES)).astype(np.int32)
     parts = scoring.components(index, req[ok], men[ok], dist[ok])
     scores = scoring.score(index, parts)
     ids = [index.m.ids[int(m)] for m in men[ok]]
@@ -557,7 +557,9 @@ def check_pair(problem: Problem, newcomer: str, mentor: str, programme: str) -> 
     dist = pair_distance_km(index, req, men)
     arrays, r, m, d = index.arrays, int(req[0]), int(men[0]), float(dist[0])
     failed = tuple(
-        name for name, rule in zip(RULES, RULE_FUNCTIONS, strict=True) if not rule(arrays, r, m, d)
+        name
+        for name, rule in zip(PAIR_RULES, RULE_FUNCTIONS, strict=True)
+        if not rule(arrays, r, m, d)
     )
     parts = scoring.components(index, req, men, dist)
     return PairCheck(

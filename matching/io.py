@@ -15,20 +15,28 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TextIO, cast
 
 from matching.errors import ProblemError
 from matching.model import (
     DEFAULT_PROGRAMMES,
     Assignment,
+    Components,
     ForbiddenPair,
     Gender,
+    Group,
+    GroupShortfall,
+    Household,
+    Match,
     Mentor,
     Newcomer,
     Policy,
     Problem,
     Programme,
     Solution,
+    Stats,
+    Unmatched,
     Weights,
 )
 from matching.solve import solve_with_timings
@@ -150,7 +158,11 @@ _PROGRAMME: Spec = {
     "max_age": (_opt_int, None),
     "requires_language": (_opt_str, None),
     "requires_first_language": (_bool, False),
+    "unit": (_str, "person"),
+    "group_min": (_opt_int, None),
+    "group_max": (_opt_int, None),
 }
+_HOUSEHOLD: Spec = {"id": (_str, _REQUIRED), "members": (_strings, _REQUIRED)}
 _WEIGHTS = {k: (_number, None) for k in ("language", "distance", "interests", "age")}
 _POLICY: Spec = {
     "default_max_distance_km": (_number, None),
@@ -163,7 +175,16 @@ _ASSIGNMENT = {k: (_str, _REQUIRED) for k in ("newcomer", "mentor", "programme")
 _PAIR = {k: (_str, _REQUIRED) for k in ("newcomer", "mentor")}
 _TOP: Spec = {
     key: (lambda r, f, v: v, _REQUIRED if key in ("mentors", "newcomers") else None)
-    for key in ("policy", "programmes", "mentors", "newcomers", "fixed", "previous", "forbidden")
+    for key in (
+        "policy",
+        "programmes",
+        "mentors",
+        "newcomers",
+        "fixed",
+        "previous",
+        "forbidden",
+        "households",
+    )
 }
 
 
@@ -193,6 +214,10 @@ def problem_from_dict(data: Any) -> Problem:
         items = _list(key, top.get(key) or [])
         return [_fields(f"{key}[{i}]", x, spec) for i, x in enumerate(items)]
 
+    households = tuple(
+        Household(**_fields(_name("household", "households", i, x), x, _HOUSEHOLD))
+        for i, x in enumerate(_list("households", top.get("households") or []))
+    )
     return Problem(
         mentors=mentors,
         newcomers=newcomers,
@@ -201,6 +226,7 @@ def problem_from_dict(data: Any) -> Problem:
         fixed=tuple(Assignment(**f) for f in entries("fixed", _ASSIGNMENT)),
         previous=tuple(Assignment(**f) for f in entries("previous", _ASSIGNMENT)),
         forbidden=tuple(ForbiddenPair(**f) for f in entries("forbidden", _PAIR)),
+        households=households,
     )
 
 
@@ -231,36 +257,99 @@ def _lists(value: Any) -> Any:
     return value
 
 
-def solution_to_dict(solution: Solution) -> dict[str, Any]:
-    """The file contract's JSON object of a solution (floats rounded for reading)."""
-    return {
-        "matches": [
-            {
-                "newcomer": m.newcomer,
-                "programme": m.programme,
-                "mentor": m.mentor,
-                "score": round(m.score, 4),
-                "distance_km": round(m.distance_km, 3),
-                "components": {k: round(v, 4) for k, v in asdict(m.components).items()},
-                "kept": m.kept,
-            }
-            for m in solution.matches
-        ],
-        "unmatched": [
-            {
-                "newcomer": u.newcomer,
-                "programme": u.programme,
-                "reason": u.reason,
-                "passed": dict(u.passed),
-            }
-            for u in solution.unmatched
-        ],
-        "stats": {
-            **asdict(solution.stats),
-            "objective": round(solution.stats.objective, 4),
-            "seconds": round(solution.stats.seconds, 3),
-        },
+def _match_dict(m: Match) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "newcomer": m.newcomer,
+        "programme": m.programme,
+        "mentor": m.mentor,
+        "score": round(m.score, 4),
+        "distance_km": round(m.distance_km, 3),
+        "components": {k: round(v, 4) for k, v in asdict(m.components).items()},
+        "kept": m.kept,
     }
+    if m.household is not None:
+        out["household"] = m.household
+    return out
+
+
+def _unmatched_dict(u: Unmatched) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "newcomer": u.newcomer,
+        "programme": u.programme,
+        "reason": u.reason,
+        "passed": dict(u.passed),
+    }
+    if u.group is not None:
+        out["group"] = {"waiting": u.group.waiting, "group_min": u.group.group_min}
+    return out
+
+
+def solution_to_dict(solution: Solution) -> dict[str, Any]:
+    """The file contract's JSON object of a solution (floats rounded for reading).
+
+    ``household`` appears only on household matches, ``group`` only on ``group_size``
+    reasons and ``stats.gap`` only when non-zero; ``groups`` is always present.
+    """
+    stats = {
+        **asdict(solution.stats),
+        "objective": round(solution.stats.objective, 4),
+        "seconds": round(solution.stats.seconds, 3),
+    }
+    if solution.stats.gap:
+        stats["gap"] = round(solution.stats.gap, 6)
+    else:
+        del stats["gap"]
+    return {
+        "matches": [_match_dict(m) for m in solution.matches],
+        "unmatched": [_unmatched_dict(u) for u in solution.unmatched],
+        "groups": [
+            {"programme": g.programme, "mentor": g.mentor, "members": list(g.members)}
+            for g in solution.groups
+        ],
+        "stats": stats,
+    }
+
+
+def solution_from_dict(data: Any) -> Solution:
+    """A :class:`Solution` from the JSON object :func:`solution_to_dict` writes (for the
+    service, which stores runs as JSON; rounded floats stay rounded)."""
+    top = data if isinstance(data, dict) else {}
+    stats = dict(top.get("stats") or {})
+    return Solution(
+        matches=tuple(
+            Match(
+                newcomer=m["newcomer"],
+                programme=m["programme"],
+                mentor=m["mentor"],
+                score=float(m["score"]),
+                distance_km=float(m["distance_km"]),
+                components=Components(**m["components"]),
+                kept=bool(m["kept"]),
+                household=m.get("household"),
+            )
+            for m in top.get("matches") or []
+        ),
+        unmatched=tuple(
+            Unmatched(
+                newcomer=u["newcomer"],
+                programme=u["programme"],
+                reason=u["reason"],
+                passed=MappingProxyType(dict(u["passed"])),
+                group=None if u.get("group") is None else GroupShortfall(**u["group"]),
+            )
+            for u in top.get("unmatched") or []
+        ),
+        stats=Stats(**{**stats, "gap": float(stats.get("gap", 0.0))}),
+        groups=tuple(
+            Group(programme=g["programme"], mentor=g["mentor"], members=tuple(g["members"]))
+            for g in top.get("groups") or []
+        ),
+    )
+
+
+def solution_from_json(text: str) -> Solution:
+    """A :class:`Solution` from the JSON text :func:`solution_to_json` writes."""
+    return solution_from_dict(json.loads(text))
 
 
 def solution_to_json(solution: Solution) -> str:
@@ -273,7 +362,8 @@ def solution_to_json(solution: Solution) -> str:
         return f'  "{key}": [\n    {rows}\n  ]' if rows else f'  "{key}": []'
 
     stats = dump(data["stats"], ensure_ascii=False)
-    return "{\n" + block("matches") + ",\n" + block("unmatched") + f',\n  "stats": {stats}\n}}\n'
+    body = ",\n".join(block(key) for key in ("matches", "unmatched", "groups"))
+    return "{\n" + body + f',\n  "stats": {stats}\n}}\n'
 
 
 def _write_atomically(path: str, text: str) -> None:

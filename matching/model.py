@@ -10,6 +10,8 @@ from types import MappingProxyType
 from typing import Literal
 
 Gender = Literal["female", "male", "other"]
+Unit = Literal["person", "household", "group"]
+UNITS: tuple[str, ...] = ("person", "household", "group")
 
 #: The hard rules, in the contract's order; also the names of unmatched reasons.
 RULES: tuple[str, ...] = (
@@ -20,7 +22,11 @@ RULES: tuple[str, ...] = (
     "child_safety",
     "forbidden",
     "capacity",
+    "group_size",
 )
+
+#: The rules every request is held to; ``group_size`` is a reason of group programmes only.
+PAIR_RULES: tuple[str, ...] = RULES[:-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,16 +59,21 @@ class Programme:
     max_age: int | None = None
     requires_language: str | None = None
     requires_first_language: bool = False
+    #: ``person``: one newcomer, one mentor; ``household``: one request per household;
+    #: ``group``: a trainer leads one group of ``group_min``..``group_max`` participants.
+    unit: Unit = "person"
+    group_min: int | None = None  # set iff unit == "group"
+    group_max: int | None = None  # set iff unit == "group"
 
 
 DEFAULT_PROGRAMMES: tuple[Programme, ...] = (
     Programme("mentor"),
     Programme("lets_network", max_age=24),
     Programme("language_buddy", requires_language="da"),
-    Programme("network_family"),
+    Programme("network_family", unit="household"),
     Programme("homework_help"),
     Programme("leisure_guide"),
-    Programme("mindspring", requires_first_language=True),
+    Programme("mindspring", requires_first_language=True, unit="group", group_min=6, group_max=10),
 )
 
 
@@ -121,6 +132,16 @@ class ForbiddenPair:
 
 
 @dataclass(frozen=True, slots=True)
+class Household:
+    """Newcomers who live together; ``members[0]`` is the contact person, who lists the
+    household's ``unit: household`` programmes. A newcomer in no household is a household of
+    one."""
+
+    id: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Problem:
     """One solver input: open requests, mentors, and what is already decided."""
 
@@ -131,6 +152,7 @@ class Problem:
     fixed: tuple[Assignment, ...] = ()
     previous: tuple[Assignment, ...] = ()
     forbidden: tuple[ForbiddenPair, ...] = ()
+    households: tuple[Household, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +176,26 @@ class Match:
     distance_km: float
     components: Components
     kept: bool
+    household: str | None = None  # the household of a household-programme match
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A trainer's group in a group programme: ``members`` are newcomer ids, sorted, fixed
+    participants included."""
+
+    programme: str
+    mentor: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupShortfall:
+    """Why a group request found no group: the most participants any one of its candidate
+    trainers could have had (fixed ones included), and the programme's minimum."""
+
+    waiting: int
+    group_min: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +206,7 @@ class Unmatched:
     programme: str
     reason: str
     passed: MappingProxyType[str, int]
+    group: GroupShortfall | None = None  # set for reason "group_size"
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,12 +220,15 @@ class Stats:
     objective: float
     optimal: bool
     seconds: float
+    gap: float = 0.0  # relative gap of the group stage when its time limit stopped the proof
 
 
 @dataclass(frozen=True, slots=True)
 class Solution:
-    """The solver's output: matches and unmatched requests, both in a deterministic order."""
+    """The solver's output: matches, unmatched requests and groups, in a deterministic order
+    (groups by programme, mentor)."""
 
     matches: tuple[Match, ...]
     unmatched: tuple[Unmatched, ...]
     stats: Stats
+    groups: tuple[Group, ...] = ()

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from matching.errors import ProblemError
 from matching.geo import municipalities
 from matching.languages import language_problem
-from matching.model import Mentor, Newcomer, Problem
+from matching.model import UNITS, Mentor, Newcomer, Problem, Programme
 
 GENDERS = ("female", "male", "other")
 WEIGHT_TOLERANCE = 1e-6
@@ -119,7 +119,72 @@ def _check_programmes(problem: Problem) -> set[str]:
             problem_text = language_problem(programme.requires_language)
             if problem_text is not None:
                 raise ProblemError(problem_text, record=record, field="requires_language")
+        _check_unit(record, programme)
     return seen
+
+
+def _check_unit(record: str, programme: Programme) -> None:
+    unit = programme.unit
+    if unit not in UNITS:
+        raise ProblemError(f"must be one of {', '.join(UNITS)}", record=record, field="unit")
+    for name in ("group_min", "group_max"):
+        value = getattr(programme, name)
+        if unit != "group":
+            if value is not None:
+                raise ProblemError(
+                    "is set only for a unit: group programme", record=record, field=name
+                )
+        elif not _is_int(value) or value < 1:
+            raise ProblemError(
+                "must be a whole number, at least 1, for a group programme",
+                record=record,
+                field=name,
+            )
+    if unit == "group" and (programme.group_min or 0) > (programme.group_max or 0):
+        raise ProblemError("must not exceed group_max", record=record, field="group_min")
+
+
+def _check_households(problem: Problem, newcomers: set[str]) -> None:
+    """Unique ids, members known newcomers, each newcomer in at most one household, and only
+    the contact person lists the household's ``unit: household`` programmes."""
+    seen: set[str] = set()
+    member_of: dict[str, str] = {}
+    household_programmes = {p.code for p in problem.programmes if p.unit == "household"}
+    for i, household in enumerate(problem.households):
+        if not isinstance(household.id, str) or not household.id:
+            raise ProblemError("must be a non-empty string", record=f"households[{i}]", field="id")
+        record = f'household "{household.id}"'
+        if household.id in seen:
+            raise ProblemError("duplicate household id", record=record, field="id")
+        seen.add(household.id)
+        if not household.members:
+            raise ProblemError("must list at least one newcomer", record=record, field="members")
+        for j, member in enumerate(household.members):
+            field = f"members[{j}]"
+            if member not in newcomers:
+                raise ProblemError(f"unknown newcomer {member!r}", record=record, field=field)
+            if member in member_of:
+                raise ProblemError(
+                    f"newcomer {member!r} is already a member of household {member_of[member]!r}",
+                    record=record,
+                    field=field,
+                )
+            member_of[member] = household.id
+    for newcomer in problem.newcomers:
+        household_id = member_of.get(newcomer.id)
+        if household_id is None:
+            continue
+        contact = next(h for h in problem.households if h.id == household_id).members[0]
+        if newcomer.id == contact:
+            continue
+        for k, code in enumerate(newcomer.programmes):
+            if code in household_programmes:
+                raise ProblemError(
+                    f"{code!r} is a household programme: the contact person {contact!r} of "
+                    f"household {household_id!r} asks for it",
+                    record=f'newcomer "{newcomer.id}"',
+                    field=f"programmes[{k}]",
+                )
 
 
 def validate(problem: Problem) -> None:
@@ -127,7 +192,9 @@ def validate(problem: Problem) -> None:
 
     Checks: known municipalities and programmes, ISO 639 languages, capacity at least 1,
     unique ids, weights summing to 1, ``fixed``/``previous``/``forbidden`` naming known
-    mentors and programmes, and no mentor's ``fixed`` load above its capacity.
+    mentors and programmes, no mentor's ``fixed`` load above its capacity (group
+    programmes: above ``group_max``), programme units with consistent group sizes, and
+    households (:func:`_check_households`).
     """
     _check_policy(problem)
     programmes = _check_programmes(problem)
@@ -172,7 +239,10 @@ def validate(problem: Problem) -> None:
             raise ProblemError(
                 "must be a whole number, at least 0", record=record, field="waiting_days"
             )
+    _check_households(problem, seen_newcomers)
+    groups = {p.code: p for p in problem.programmes if p.unit == "group"}
     load: Counter[str] = Counter()
+    group_load: Counter[tuple[str, str]] = Counter()
     pairs: list[tuple[str, int, str, str, str | None]] = [
         ("fixed", i, a.newcomer, a.mentor, a.programme) for i, a in enumerate(problem.fixed)
     ]
@@ -193,11 +263,22 @@ def validate(problem: Problem) -> None:
             if (newcomer_id, mentor_id, programme) in seen_fixed:
                 raise ProblemError("duplicate fixed match", record=record, field=None)
             seen_fixed.add((newcomer_id, mentor_id, programme))
-            load[mentor_id] += 1
+            if programme in groups:
+                group_load[(mentor_id, programme)] += 1
+            else:
+                load[mentor_id] += 1
     for mentor_id, count in sorted(load.items()):
         if count > mentor_capacity[mentor_id]:
             raise ProblemError(
                 f"{count} fixed matches exceed capacity {mentor_capacity[mentor_id]}",
                 record=f'mentor "{mentor_id}"',
                 field="capacity",
+            )
+    for (mentor_id, code), count in sorted(group_load.items()):
+        group_max = groups[code].group_max or 0
+        if count > group_max:
+            raise ProblemError(
+                f"{count} fixed participants in {code!r} exceed its group_max {group_max}",
+                record=f'mentor "{mentor_id}"',
+                field="programmes",
             )

@@ -121,10 +121,10 @@ def _counted_over_all(block: matching.Suggestions, counts: Counts) -> matching.S
     """
     age_fits = block.passed.get("programme", 0) > 0
     left = [counts.in_programme if age_fits else 0, counts.speaking]
-    left += [block.passed.get(rule, 0) for rule in matching.RULES[2:]]
+    left += [block.passed.get(rule, 0) for rule in matching.PAIR_RULES[2:]]
     passed: dict[str, int] = {}
     reason: str | None = None
-    for rule, count in zip(matching.RULES, left, strict=True):
+    for rule, count in zip(matching.PAIR_RULES, left, strict=True):
         passed[rule] = count
         if count == 0:
             reason = rule

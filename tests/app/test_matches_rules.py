@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.matches.schemas import ABSOLUTE_RULES, OVERRIDABLE_RULES
 from app.models import AuditEvent, Match, Mentor, Newcomer
-from matching import RULES
+from matching import PAIR_RULES
 from tests.app.conftest import Keys
 from tests.app.factories import make_association, make_mentor, make_newcomer
 
@@ -47,7 +47,7 @@ def body_of(newcomer: Newcomer, mentor: Mentor, programme: str, **extra: Any) ->
 
 
 def test_the_rule_names_cover_the_contract() -> None:
-    assert set(ABSOLUTE_RULES) | set(OVERRIDABLE_RULES) | {"capacity"} == set(RULES)
+    assert set(ABSOLUTE_RULES) | set(OVERRIDABLE_RULES) | {"capacity"} == set(PAIR_RULES)
 
 
 def test_a_child_with_an_uncertified_mentor_is_refused_like_the_suggestions(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 
-from matching import RULES, ForbiddenPair, Problem, ProblemError, check_pair
+from matching import PAIR_RULES as RULES
+from matching import ForbiddenPair, Problem, ProblemError, check_pair
 from tests.matching import oracle
 from tests.matching.factories import mentor, newcomer, problem
 from tests.matching.test_oracle import SETTINGS, problems

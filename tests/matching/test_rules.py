@@ -198,6 +198,6 @@ def test_one_newcomer_never_gets_one_mentor_twice() -> None:
 
 def test_one_rule_function_per_contract_rule() -> None:
     from matching.candidates import RULE_FUNCTIONS
-    from matching.model import RULES
+    from matching.model import PAIR_RULES as RULES
 
     assert [f.__name__.strip("_") for f in RULE_FUNCTIONS] == list(RULES)
