@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -273,3 +274,50 @@ def member_ids(session: Session, household_ids: Collection[int]) -> dict[int, li
     for household_id, newcomer_id in rows:
         found.setdefault(household_id, []).append(newcomer_id)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    """A household member as the desk shows them (``row`` None: outside the caller's scope)."""
+
+    newcomer_id: int
+    contact: bool
+    row: Newcomer | None
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdView:
+    """A newcomer's household for the desk: its members and its matches, newest first."""
+
+    id: int
+    members: list[MemberView]
+    matches: list[Match]
+
+
+def desk_view(session: Session, principal: Principal, newcomer_id: int) -> HouseholdView | None:
+    """The household of a newcomer the caller sees, with the members the caller may see
+    (each an audited read) and the household's matches; None when in no household."""
+    household = repository.household_of(session, newcomer_id)
+    if household is None:
+        return None
+    ids = household.member_ids
+    visible = {
+        n.id: n for n in session.scalars(newcomers.scoped(principal).where(Newcomer.id.in_(ids)))
+    }
+    audit.record_many(
+        session,
+        principal,
+        "read",
+        "newcomer",
+        [i for i in ids if i in visible and i != newcomer_id],
+    )
+    matches = list(
+        session.scalars(
+            select(Match).where(Match.household_id == household.id).order_by(Match.id.desc())
+        )
+    )
+    return HouseholdView(
+        id=household.id,
+        members=[MemberView(i, position == 0, visible.get(i)) for position, i in enumerate(ids)],
+        matches=matches,
+    )
