@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from matching._jit import pair_jit
 from matching.geo import municipalities
-from matching.model import Mentor, Newcomer, Policy, Problem, Programme
+from matching.model import Household, Mentor, Newcomer, Policy, Problem, Programme
 
 Int32 = npt.NDArray[np.int32]
 Int64 = npt.NDArray[np.int64]
@@ -27,6 +27,13 @@ Bool = npt.NDArray[np.bool_]
 GENDER_CODES = {"female": 0, "male": 1, "other": 2}
 #: Bit 3 of a mentor's ``accepts`` mask: no ``accepts_genders`` listed, any newcomer is fine.
 ACCEPTS_ANY = 0b1000
+#: Bit 3 of a newcomer row's ``genders`` mask: someone whose gender the rule reads is unknown.
+GENDER_UNKNOWN = 0b1000
+#: A household member of at least this age is an adult (the language and gender rules).
+ADULT_AGE = 18
+#: Programme units as integers (``prog_unit``).
+PERSON, HOUSEHOLD, GROUP = 0, 1, 2
+_UNIT_CODES = {"person": PERSON, "household": HOUSEHOLD, "group": GROUP}
 
 
 def _bitsets(sets: Sequence[Iterable[str]], vocabulary: dict[str, int]) -> UInt64:
@@ -132,17 +139,20 @@ class Arrays(NamedTuple):
     n_limit: Float64
     m_limit: Float64
     wish: npt.NDArray[np.int8]
-    n_gender: npt.NDArray[np.int8]
+    n_genders: npt.NDArray[np.uint8]
     m_gender: npt.NDArray[np.int8]
     accepts: npt.NDArray[np.uint8]
     n_age: Float64
     m_age: Float64
-    child_below: float
+    needs_certificate: Bool
     child_certificate: Bool
     has_forbidden: Bool
     forbidden_keys: Int64
+    prog_group: Bool
+    group_has_forbidden: Bool
+    group_forbidden_keys: Int64
     n_mentors: int
-    residual: Int32
+    places: Int32
     n_interests: UInt64
     m_interests: UInt64
     w_language: float
@@ -158,29 +168,48 @@ class Arrays(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Index:
-    """Arrays of a validated problem; requests are (newcomer, programme) in id, code order."""
+    """Arrays of a validated problem; requests are (newcomer, programme) in id, code order.
+
+    Newcomer rows are the newcomers in id order, then one row per household of two or more
+    whose contact person asks for a ``unit: household`` programme: that row reads the
+    members together (MATCHING.md, "Households and groups") and is the row of the
+    household's requests. ``row_unit`` joins every row of one household under one key (the
+    flow's (household, mentor) middle node); other rows are their own unit.
+    """
 
     policy: Policy
     programmes: tuple[Programme, ...]
     newcomers: tuple[Newcomer, ...]
     mentors: tuple[Mentor, ...]
+    households: tuple[Household, ...]  # in id order
     n: Side
     m: Side
-    first_language: Int32  # newcomer -> index in the language vocabulary
+    first_language: Int32  # newcomer row -> index in the language vocabulary
     newcomer_requests: Int32  # newcomer -> number of requests
-    mentor_gender_wish: npt.NDArray[np.int8]  # newcomer -> wanted mentor gender, -1 none
+    mentor_gender_wish: npt.NDArray[np.int8]  # newcomer row -> wanted mentor gender, -1 none
+    genders: npt.NDArray[np.uint8]  # newcomer row -> genders the accepts rule reads (mask)
+    needs_certificate: Bool  # newcomer row -> a child or someone of unknown age is in it
     waiting_days: Float64
     child_certificate: Bool  # mentor
     accepts: npt.NDArray[np.uint8]  # mentor -> gender bitmask
-    residual: Int32  # mentor capacity left after fixed
+    residual: Int32  # mentor capacity left after fixed (group programmes' fixed excluded)
+    places: Int32  # (mentors, programmes): residual, or group places left for group ones
     mentor_programmes: Bool  # (mentors, programmes)
-    req_newcomer: Int32
+    req_newcomer: Int32  # request -> newcomer row
     req_programme: Int32
-    req_age_ok: Bool  # newcomer's age inside the programme's bounds
+    req_age_ok: Bool  # every age the request reads inside the programme's bounds
+    req_household: Int32  # request -> household index of a household request, -1 none
+    row_unit: Int32  # newcomer row -> never-twice unit (household-wide)
+    row_newcomer: Int32  # newcomer row -> the newcomer (a household row: its contact)
+    prog_unit: npt.NDArray[np.int8]  # PERSON, HOUSEHOLD or GROUP
+    prog_group: Bool
     prog_language: Int32  # programme -> required language index, -1 none
     prog_first_language: Bool
-    forbidden_keys: Int64  # sorted newcomer * M + mentor, incl. fixed pairs
-    has_forbidden: Bool  # newcomer
+    forbidden_keys: Int64  # sorted row * M + mentor, incl. fixed pairs
+    has_forbidden: Bool  # newcomer row
+    group_forbidden_keys: Int64  # the same for group requests (see _forbidden_keys)
+    group_has_forbidden: Bool
+    group_fixed: dict[tuple[int, int], tuple[str, ...]]  # (mentor, programme) -> fixed ids
     previous_mentor: Int32  # request -> last run's mentor, -1 none
     previous_extra: Int64  # sorted request * M + mentor for further previous entries
     arrays: Arrays  # the same, for the compiled kernels
@@ -191,36 +220,127 @@ class Index:
         return len(self.req_newcomer)
 
     def request_label(self, request: int) -> tuple[str, str]:
-        """(newcomer id, programme code) of a request."""
+        """(newcomer id, programme code) of a request (a household's: its contact person)."""
         newcomer = self.n.ids[int(self.req_newcomer[request])]
         return newcomer, self.programmes[int(self.req_programme[request])].code
+
+    def request_household(self, request: int) -> str | None:
+        """The household id of a household request, else None."""
+        k = int(self.req_household[request])
+        return None if k < 0 else self.households[k].id
+
+
+def _household_row(members: Sequence[Newcomer]) -> Newcomer:
+    """The newcomer row of a household request: the contact person's point, limits, wishes
+    and age; the adults' languages (everyone's when no adult's age is known); everyone's
+    interests; the longest waiting."""
+    contact = members[0]
+    return replace(
+        contact,
+        languages=tuple(dict.fromkeys(c for x in _adults(members) for c in x.languages)),
+        interests=tuple(sorted({i for x in members for i in x.interests})),
+        waiting_days=max(x.waiting_days for x in members),
+        programmes=(),
+    )
+
+
+def _adults(members: Sequence[Newcomer]) -> Sequence[Newcomer]:
+    """The members of 18 or older, or all of them when no adult's age is known."""
+    adults = [x for x in members if x.age is not None and x.age >= ADULT_AGE]
+    return adults or members
+
+
+def _genders(people: Sequence[Newcomer]) -> int:
+    """The ``genders`` mask of people (bit per gender, GENDER_UNKNOWN for an unknown one)."""
+    mask = 0
+    for x in people:
+        mask |= GENDER_UNKNOWN if x.gender is None else 1 << GENDER_CODES[x.gender]
+    return mask
+
+
+def _needs_certificate(people: Sequence[Newcomer], below: int) -> bool:
+    return any(x.age is None or x.age < below for x in people)
+
+
+def _ages(people: Sequence[Newcomer]) -> tuple[float, float]:
+    """Youngest and oldest age (NaN when any is unknown: outside any set bound)."""
+    if any(x.age is None for x in people):
+        return np.nan, np.nan
+    ages = [float(x.age) for x in people if x.age is not None]
+    return min(ages), max(ages)
+
+
+def _keys(rows: Sequence[set[int]], n_mentors: int) -> tuple[Int64, Bool]:
+    """Sorted ``row * n_mentors + mentor`` keys of per-row mentor sets, and which rows have any."""
+    keys = sorted(row * n_mentors + m for row, mentors in enumerate(rows) for m in mentors)
+    has = np.array([bool(m) for m in rows], dtype=np.bool_)
+    return np.array(keys, dtype=np.int64), has
 
 
 def build_index(problem: Problem) -> Index:
     """Arrays of a problem already validated by :func:`matching.validate`."""
     policy = problem.policy
+    below = policy.child_certificate_below_age
     newcomers = tuple(sorted(problem.newcomers, key=lambda x: x.id))
     mentors = tuple(sorted(problem.mentors, key=lambda x: x.id))
+    households = tuple(sorted(problem.households, key=lambda h: h.id))
     programmes = problem.programmes
     prog_pos = {p.code: i for i, p in enumerate(programmes)}
+    prog_unit = np.array([_UNIT_CODES[p.unit] for p in programmes], dtype=np.int8)
+    n_pos = {x.id: i for i, x in enumerate(newcomers)}
+    m_pos = {x.id: i for i, x in enumerate(mentors)}
+    n_mentors = len(mentors)
+
+    # Households: which newcomer is in which; a row of its own for a household of two or
+    # more whose contact person asks for a household programme.
+    household_of = np.full(len(newcomers), -1, dtype=np.int32)
+    member_rows: list[list[int]] = []
+    for k, h in enumerate(households):
+        member_rows.append([n_pos[x] for x in h.members])
+        household_of[member_rows[-1]] = k
+    contact_of = {rows[0]: k for k, rows in enumerate(member_rows)}
+    row_of_household: dict[int, int] = {}
+    extra_rows: list[Newcomer] = []
+    for k, rows in enumerate(member_rows):
+        contact = newcomers[rows[0]]
+        if len(rows) >= 2 and any(prog_unit[prog_pos[c]] == HOUSEHOLD for c in contact.programmes):
+            row_of_household[k] = len(newcomers) + len(extra_rows)
+            extra_rows.append(_household_row([newcomers[i] for i in rows]))
+    rows_people: tuple[Newcomer, ...] = (*newcomers, *extra_rows)
+    row_members: list[list[int]] = [[i] for i in range(len(newcomers))]
+    row_members += [member_rows[k] for k in row_of_household]
+    row_newcomer = np.array([members[0] for members in row_members], dtype=np.int32)
+
     people: tuple[Mentor | Newcomer, ...] = (*newcomers, *mentors)
     lang_codes = {c for x in people for c in x.languages}
     lang_codes |= {p.requires_language for p in programmes if p.requires_language}
     lang = {c: i for i, c in enumerate(sorted(lang_codes))}
     interest_words = {c for x in people for c in x.interests}
     interests = {c: i for i, c in enumerate(sorted(interest_words))}
-    n_side = _side(newcomers, policy, lang, interests)
+    n_side = _side(rows_people, policy, lang, interests)
     m_side = _side(mentors, policy, lang, interests)
-    n_pos = {x.id: i for i, x in enumerate(newcomers)}
-    m_pos = {x.id: i for i, x in enumerate(mentors)}
 
     req_pairs = sorted(
         ((i, code) for i, x in enumerate(newcomers) for code in x.programmes),
     )
-    req_newcomer = np.array([i for i, _ in req_pairs], dtype=np.int32)
     req_programme = np.array([prog_pos[c] for _, c in req_pairs], dtype=np.int32)
+    req_household = np.full(len(req_pairs), -1, dtype=np.int32)
+    req_rows = []
+    for r, (i, code) in enumerate(req_pairs):
+        k = contact_of.get(i, -1)
+        if k >= 0 and prog_unit[prog_pos[code]] == HOUSEHOLD:
+            req_household[r] = k
+            req_rows.append(row_of_household.get(k, i))
+        else:
+            req_rows.append(i)
+    req_newcomer = np.array(req_rows, dtype=np.int32)
     req_pos = {(i, c): r for r, (i, c) in enumerate(req_pairs)}
-    ages = n_side.age[req_newcomer]
+    if extra_rows:
+        bounds = [_ages([rows_people[i] for i in members]) for members in row_members]
+        youngest = np.array([b[0] for b in bounds], dtype=np.float64)[req_newcomer]
+        oldest = np.array([b[1] for b in bounds], dtype=np.float64)[req_newcomer]
+    else:
+        youngest = oldest = n_side.age[req_newcomer]
     min_age = np.array(
         [-np.inf if p.min_age is None else p.min_age for p in programmes], dtype=np.float64
     )
@@ -230,33 +350,62 @@ def build_index(problem: Problem) -> Index:
     has_bound = np.array([p.min_age is not None or p.max_age is not None for p in programmes])
     lo, hi, bounded = min_age[req_programme], max_age[req_programme], has_bound[req_programme]
     # NaN compares false: an unknown age is outside any set bound.
-    req_age_ok = ~bounded | ((ages >= lo) & (ages <= hi))
+    req_age_ok = ~bounded | ((youngest >= lo) & (oldest <= hi))
 
     mentor_programmes = np.zeros((len(mentors), len(programmes)), dtype=np.bool_)
     for i, x in enumerate(mentors):
         for code in x.programmes:
             mentor_programmes[i, prog_pos[code]] = True
     load = np.zeros(len(mentors), dtype=np.int32)
-    forbidden: set[int] = set()
-    n_mentors = len(mentors)
+    group_fixed_lists: defaultdict[tuple[int, int], list[str]] = defaultdict(list)
+    # Per newcomer: rejected mentors; mentors of fixed matches (all, and outside groups).
+    rejected: list[set[int]] = [set() for _ in newcomers]
+    fixed_all: list[set[int]] = [set() for _ in newcomers]
+    fixed_person: list[set[int]] = [set() for _ in newcomers]
     for a in problem.fixed:
-        load[m_pos[a.mentor]] += 1
+        m, p = m_pos[a.mentor], prog_pos[a.programme]
+        if prog_unit[p] == GROUP:
+            group_fixed_lists[(m, p)].append(a.newcomer)
+        else:
+            load[m] += 1
         if a.newcomer in n_pos:
-            forbidden.add(n_pos[a.newcomer] * n_mentors + m_pos[a.mentor])
+            fixed_all[n_pos[a.newcomer]].add(m)
+            if prog_unit[p] != GROUP:
+                fixed_person[n_pos[a.newcomer]].add(m)
     for f in problem.forbidden:
         if f.newcomer in n_pos:
-            forbidden.add(n_pos[f.newcomer] * n_mentors + m_pos[f.mentor])
-    forbidden_keys = np.array(sorted(forbidden), dtype=np.int64)
-    has_forbidden = np.zeros(len(newcomers), dtype=np.bool_)
-    if n_mentors:
-        has_forbidden[forbidden_keys // n_mentors] = True
+            rejected[n_pos[f.newcomer]].add(m_pos[f.mentor])
+    forbidden_rows, group_rows = _forbidden_sets(
+        row_members, household_of, member_rows, rejected, fixed_all, fixed_person
+    )
+    forbidden_keys, has_forbidden = _keys(forbidden_rows, n_mentors)
+    if group_rows is forbidden_rows:
+        group_keys, group_has = forbidden_keys, has_forbidden
+    else:
+        group_keys, group_has = _keys(group_rows, n_mentors)
+    residual = np.array([x.capacity for x in mentors], dtype=np.int32) - load
+    places = np.repeat(residual[:, None], len(programmes), axis=1).astype(np.int32)
+    for p, programme in enumerate(programmes):
+        if programme.unit == "group":
+            places[:, p] = programme.group_max or 0
+    for (m, p), ids in group_fixed_lists.items():
+        places[m, p] -= len(ids)
+
+    # The never-twice unit: one per household (all its rows), else the row itself.
+    n_rows = len(rows_people)
+    row_unit = np.arange(n_rows, dtype=np.int32)
+    for row, members in enumerate(row_members):
+        k = int(household_of[members[0]])
+        if k >= 0:
+            row_unit[row] = n_rows + k
 
     previous_mentor = np.full(len(req_pairs), -1, dtype=np.int32)
     extra: list[int] = []
     for a in sorted(problem.previous, key=lambda a: (a.newcomer, a.programme, a.mentor)):
-        r = req_pos.get((n_pos.get(a.newcomer, -1), a.programme))
-        if r is None:
+        found = req_pos.get((n_pos.get(a.newcomer, -1), a.programme))
+        if found is None:
             continue
+        r = found
         if previous_mentor[r] < 0:
             previous_mentor[r] = m_pos[a.mentor]
         else:
@@ -270,16 +419,28 @@ def build_index(problem: Problem) -> Index:
         programmes=programmes,
         newcomers=newcomers,
         mentors=mentors,
+        households=households,
         n=n_side,
         m=m_side,
-        first_language=np.array([lang[x.languages[0]] for x in newcomers], dtype=np.int32),
+        first_language=np.array(
+            [lang[newcomers[members[0]].languages[0]] for members in row_members],
+            dtype=np.int32,
+        ),
         newcomer_requests=np.array(
             [requests_per_newcomer[i] for i in range(len(newcomers))], dtype=np.int32
         ),
         mentor_gender_wish=np.array(
-            [GENDER_CODES.get(x.mentor_gender or "", -1) for x in newcomers], dtype=np.int8
+            [GENDER_CODES.get(x.mentor_gender or "", -1) for x in rows_people], dtype=np.int8
         ),
-        waiting_days=np.array([x.waiting_days for x in newcomers], dtype=np.float64),
+        genders=np.array(
+            [_genders(_adults([newcomers[i] for i in members])) for members in row_members],
+            dtype=np.uint8,
+        ),
+        needs_certificate=np.array(
+            [_needs_certificate([newcomers[i] for i in members], below) for members in row_members],
+            dtype=np.bool_,
+        ),
+        waiting_days=np.array([x.waiting_days for x in rows_people], dtype=np.float64),
         child_certificate=np.array([x.child_certificate for x in mentors], dtype=np.bool_),
         accepts=np.array(
             [
@@ -290,11 +451,17 @@ def build_index(problem: Problem) -> Index:
             ],
             dtype=np.uint8,
         ),
-        residual=np.array([x.capacity for x in mentors], dtype=np.int32) - load,
+        residual=residual,
+        places=places,
         mentor_programmes=mentor_programmes,
         req_newcomer=req_newcomer,
         req_programme=req_programme,
         req_age_ok=np.asarray(req_age_ok, dtype=np.bool_),
+        req_household=req_household,
+        row_unit=row_unit,
+        row_newcomer=row_newcomer,
+        prog_unit=prog_unit,
+        prog_group=prog_unit == GROUP,
         prog_language=np.array(
             [-1 if p.requires_language is None else lang[p.requires_language] for p in programmes],
             dtype=np.int32,
@@ -304,12 +471,57 @@ def build_index(problem: Problem) -> Index:
         ),
         forbidden_keys=forbidden_keys,
         has_forbidden=has_forbidden,
+        group_forbidden_keys=group_keys,
+        group_has_forbidden=group_has,
+        group_fixed={key: tuple(sorted(ids)) for key, ids in sorted(group_fixed_lists.items())},
         previous_mentor=previous_mentor,
         previous_extra=np.array(sorted(extra), dtype=np.int64),
         arrays=None,  # type: ignore[arg-type]
     )
     object.__setattr__(index, "arrays", _arrays(index))
     return index
+
+
+def _forbidden_sets(
+    row_members: list[list[int]],
+    household_of: Int32,
+    member_rows: list[list[int]],
+    rejected: list[set[int]],
+    fixed_all: list[set[int]],
+    fixed_person: list[set[int]],
+) -> tuple[list[set[int]], list[set[int]]]:
+    """Per newcomer row, the mentors rule 6 removes, for person and household requests and
+    for group requests.
+
+    Rejections are personal (a household row: any member's). A fixed match makes its mentor
+    "already their mentor" for every request of every member of the household; only for a
+    group request does another member's fixed place in a group not count (two members may
+    join one group). Without households both lists are the same object.
+    """
+    n = len(rejected)
+    if not member_rows:
+        rows = [rejected[i] | fixed_all[i] for i in range(n)]
+        return rows, rows
+    person: list[set[int]] = []
+    group: list[set[int]] = []
+    for members in row_members:
+        k = int(household_of[members[0]])
+        if k < 0:
+            own = rejected[members[0]] | fixed_all[members[0]]
+            person.append(own)
+            group.append(own)
+            continue
+        household = member_rows[k]
+        fixed = set().union(*(fixed_all[i] for i in household))
+        blocked = set().union(*(rejected[i] for i in members))
+        person.append(blocked | fixed)
+        if len(members) == 1:
+            i = members[0]
+            others = set().union(*(fixed_person[j] for j in household if j != i))
+            group.append(rejected[i] | fixed_all[i] | others)
+        else:
+            group.append(blocked | fixed)
+    return person, group
 
 
 def _arrays(index: Index) -> Arrays:
@@ -332,17 +544,20 @@ def _arrays(index: Index) -> Arrays:
         n_limit=c(index.n.limit_km, dtype=np.float64),
         m_limit=c(index.m.limit_km, dtype=np.float64),
         wish=c(index.mentor_gender_wish, dtype=np.int8),
-        n_gender=c(index.n.gender, dtype=np.int8),
+        n_genders=c(index.genders, dtype=np.uint8),
         m_gender=c(index.m.gender, dtype=np.int8),
         accepts=c(index.accepts, dtype=np.uint8),
         n_age=c(index.n.age, dtype=np.float64),
         m_age=c(index.m.age, dtype=np.float64),
-        child_below=float(index.policy.child_certificate_below_age),
+        needs_certificate=c(index.needs_certificate, dtype=np.bool_),
         child_certificate=c(index.child_certificate, dtype=np.bool_),
         has_forbidden=c(index.has_forbidden, dtype=np.bool_),
         forbidden_keys=c(index.forbidden_keys, dtype=np.int64),
+        prog_group=c(index.prog_group, dtype=np.bool_),
+        group_has_forbidden=c(index.group_has_forbidden, dtype=np.bool_),
+        group_forbidden_keys=c(index.group_forbidden_keys, dtype=np.int64),
         n_mentors=len(index.mentors),
-        residual=c(index.residual, dtype=np.int32),
+        places=c(index.places, dtype=np.int32),
         n_interests=c(index.n.interests, dtype=np.uint64),
         m_interests=c(index.m.interests, dtype=np.uint64),
         w_language=float(w.language),

@@ -22,6 +22,7 @@ import numpy.typing as npt
 from matching import scoring
 from matching._index import (
     ACCEPTS_ANY,
+    GENDER_UNKNOWN,
     Arrays,
     Float64,
     Index,
@@ -34,7 +35,7 @@ from matching._index import (
 from matching._jit import jit, pair_jit
 from matching.errors import ProblemError
 from matching.geo import DISTANCE_EPS_KM, EARTH_RADIUS_KM, haversine_pair_km, unit_vectors
-from matching.model import PAIR_RULES, Components, Problem
+from matching.model import PAIR_RULES, Components, Newcomer, Problem
 from matching.validate import validate
 
 npt_int8 = np.ndarray[tuple[int], np.dtype[np.int8]]
@@ -85,23 +86,23 @@ def _distance(a: Arrays, r: int, m: int, dist: float) -> bool:
 @pair_jit
 def _gender(a: Arrays, r: int, m: int, dist: float) -> bool:
     n = a.req_newcomer[r]
-    wish, gender, accepts = a.wish[n], a.n_gender[n], a.accepts[m]
+    wish, genders, accepts = a.wish[n], a.n_genders[n], a.accepts[m]
     mentor_gender = a.m_gender[m]
     if wish >= 0:
         if wish != mentor_gender:
             return False
     if accepts & ACCEPTS_ANY:
         return True
-    if gender < 0:
+    if genders & GENDER_UNKNOWN:
         return False
-    accepted: bool = (accepts >> gender) & 1 == 1
+    accepted: bool = (genders & accepts) == genders
     return accepted
 
 
 @pair_jit
 def _child_safety(a: Arrays, r: int, m: int, dist: float) -> bool:
-    age, below, certified = a.n_age[a.req_newcomer[r]], a.child_below, a.child_certificate
-    if age >= below:  # false for NaN: an unknown age needs the certificate
+    needs, certified = a.needs_certificate[a.req_newcomer[r]], a.child_certificate
+    if not needs:
         return True
     has: bool = certified[m] != 0
     return has
@@ -109,8 +110,14 @@ def _child_safety(a: Arrays, r: int, m: int, dist: float) -> bool:
 
 @pair_jit
 def _forbidden(a: Arrays, r: int, m: int, dist: float) -> bool:
-    n = a.req_newcomer[r]
-    listed, keys, n_mentors = a.has_forbidden[n], a.forbidden_keys, a.n_mentors
+    n, p = a.req_newcomer[r], a.req_programme[r]
+    group, n_mentors = a.prog_group[p], a.n_mentors
+    listed, keys = a.has_forbidden[n], a.forbidden_keys
+    group_listed, group_keys = a.group_has_forbidden[n], a.group_forbidden_keys
+    if group:
+        if not group_listed:
+            return True
+        return not contains(group_keys, n * n_mentors + m)
     if not listed:
         return True
     return not contains(keys, n * n_mentors + m)
@@ -118,7 +125,8 @@ def _forbidden(a: Arrays, r: int, m: int, dist: float) -> bool:
 
 @pair_jit
 def _capacity(a: Arrays, r: int, m: int, dist: float) -> bool:
-    left: bool = a.residual[m] > 0
+    places, p = a.places, a.req_programme[r]
+    left: bool = places[m, p] > 0
     return left
 
 
@@ -447,6 +455,21 @@ def explain(
     return out
 
 
+def _one_request(problem: Problem, person: Newcomer, programme: str) -> Problem:
+    """``problem`` with only the request (person, programme): the person's household comes
+    along (its members read together for a household programme, and their fixed matches
+    are household-wide), the members asking for nothing else."""
+    asked = replace(person, programmes=(programme,))
+    household = next((h for h in problem.households if person.id in h.members), None)
+    if household is None:
+        return replace(problem, newcomers=(asked,), households=())
+    by_id = {x.id: x for x in problem.newcomers}
+    members = tuple(
+        asked if x == person.id else replace(by_id[x], programmes=()) for x in household.members
+    )
+    return replace(problem, newcomers=members, households=(household,))
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A mentor a coordinator could choose for a request, with its score explained."""
@@ -484,9 +507,7 @@ def suggest(problem: Problem, newcomer: str, programme: str, limit: int = 5) -> 
         raise ProblemError(
             f"unknown {programme!r}", record=f'newcomer "{newcomer}"', field="programme"
         )
-    if programme not in person.programmes:
-        person = replace(person, programmes=(*person.programmes, programme))
-    index = build_index(replace(problem, newcomers=(person,)))
+    index = build_index(_one_request(problem, person, programme))
     request = next(r for r in range(index.n_requests) if index.request_label(r)[1] == programme)
     men = np.arange(len(index.mentors), dtype=np.int32)
     req = np.full(len(men), request, dtype=np.int32)
@@ -548,9 +569,7 @@ def check_pair(problem: Problem, newcomer: str, mentor: str, programme: str) -> 
         raise ProblemError(
             f"unknown {programme!r}", record=f'newcomer "{newcomer}"', field="programme"
         )
-    if programme not in person.programmes:
-        person = replace(person, programmes=(*person.programmes, programme))
-    index = build_index(replace(problem, newcomers=(person,)))
+    index = build_index(_one_request(problem, person, programme))
     request = next(r for r in range(index.n_requests) if index.request_label(r)[1] == programme)
     req = np.array([request], dtype=np.int32)
     men = np.array([index.m.ids.index(mentor)], dtype=np.int32)

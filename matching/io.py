@@ -422,9 +422,11 @@ def run_solve(
         f"makker solve: matched {s.matched}/{s.requests} requests "
         f"({len(solution.unmatched)} unmatched), {s.mentors} mentors, "
         f"{s.candidates} candidates, objective {s.objective:.4f}, "
-        f"{'optimal' if s.optimal else 'NOT optimal'}; "
+        f"{'optimal' if s.optimal else f'NOT optimal (group gap {s.gap:.4%})'}, "
+        f"{len(solution.groups)} groups; "
         f"read {read - started:.3f} s, build {timings.build:.3f} s, "
-        f"flow {timings.flow:.3f} s, finish {timings.finish:.3f} s, "
+        f"flow {timings.flow:.3f} s, groups {timings.groups:.3f} s, "
+        f"finish {timings.finish:.3f} s, "
         f"write {done - read - s.seconds:.3f} s, "
         f"total {done - started:.3f} s",
         file=err,

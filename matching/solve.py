@@ -11,9 +11,11 @@ import numpy as np
 
 from matching import scoring
 from matching._flow import max_flow_min_cost
+from matching._groups import TIME_LIMIT_S
 from matching._index import build_index
+from matching._stage import group_stage
 from matching.candidates import candidate_arcs, explain, pair_distance_km
-from matching.model import Match, Problem, Solution, Stats, Unmatched
+from matching.model import Group, GroupShortfall, Match, Problem, Solution, Stats, Unmatched
 from matching.validate import validate
 
 
@@ -24,16 +26,25 @@ class Timings:
     build: float  # validation, arrays, candidate pairs and their costs
     flow: float  # the min-cost flow
     finish: float  # scores of the matches, reasons of the unmatched
+    groups: float = 0.0  # the group stage (CP-SAT where the relaxation is not enough)
 
 
-def solve_with_timings(problem: Problem) -> tuple[Solution, Timings]:
+def solve_with_timings(
+    problem: Problem, *, group_time_limit: float = TIME_LIMIT_S
+) -> tuple[Solution, Timings]:
     """:func:`solve`, also returning where the time went."""
     started = time.perf_counter()
     validate(problem)
     index = build_index(problem)
     arcs = candidate_arcs(index)
     req, men, cost, stages = arcs.req, arcs.men, arcs.cost, arcs.stages
+    in_group = index.prog_group[index.req_programme[req]]
+    has_groups = bool(in_group.any()) or bool(index.group_fixed)
     built = time.perf_counter()
+    flow_arcs = np.flatnonzero(~in_group) if has_groups else None
+    f_req = req if flow_arcs is None else req[flow_arcs]
+    f_men = men if flow_arcs is None else men[flow_arcs]
+    f_cost = cost if flow_arcs is None else cost[flow_arcs]
     n = index.req_newcomer
     position = np.concatenate(
         [
@@ -42,13 +53,24 @@ def solve_with_timings(problem: Problem) -> tuple[Solution, Timings]:
         ]
     )
     result = max_flow_min_cost(
-        req, men, index.req_newcomer[req], cost, index.n_requests, index.residual, position
+        f_req, f_men, index.row_unit[n[f_req]], f_cost, index.n_requests, index.residual, position
     )
-    flowed = time.perf_counter()
-
     used = np.flatnonzero(result.used)
-    order = np.lexsort((men[used], req[used]))
-    m_req, m_men = req[used][order], men[used][order]
+    chosen_req, chosen_men = f_req[used], f_men[used]
+    optimal, gap = result.optimal, 0.0
+    groups: tuple[Group, ...] = ()
+    shortfalls: dict[int, tuple[str, int, GroupShortfall | None]] = {}
+    flowed = time.perf_counter()
+    if has_groups:
+        stage = group_stage(index, req, men, cost, stages, chosen_req, chosen_men, group_time_limit)
+        chosen_req = np.concatenate([chosen_req, stage.req])
+        chosen_men = np.concatenate([chosen_men, stage.men])
+        optimal, gap = optimal and stage.optimal, stage.gap
+        groups, shortfalls = stage.groups, stage.shortfalls
+    grouped = time.perf_counter()
+
+    order = np.lexsort((chosen_men, chosen_req))
+    m_req, m_men = chosen_req[order], chosen_men[order]
     dist = pair_distance_km(index, m_req, m_men)
     parts = scoring.components(index, m_req, m_men, dist)
     scores = scoring.score(index, parts)
@@ -56,7 +78,8 @@ def solve_with_timings(problem: Problem) -> tuple[Solution, Timings]:
     kept = scoring.kept(index, m_req, m_men)
     matches = []
     for i in range(len(m_req)):
-        newcomer, programme = index.request_label(int(m_req[i]))
+        r = int(m_req[i])
+        newcomer, programme = index.request_label(r)
         matches.append(
             Match(
                 newcomer=newcomer,
@@ -66,6 +89,7 @@ def solve_with_timings(problem: Problem) -> tuple[Solution, Timings]:
                 distance_km=float(dist[i]),
                 components=parts.at(i),
                 kept=bool(kept[i]),
+                household=index.request_household(r),
             )
         )
     is_matched = np.zeros(index.n_requests, dtype=np.bool_)
@@ -73,15 +97,20 @@ def solve_with_timings(problem: Problem) -> tuple[Solution, Timings]:
     open_requests = np.flatnonzero(~is_matched).astype(np.int32)
     unmatched = []
     for r, (reason, passed) in zip(
-        open_requests, explain(index, open_requests, stages), strict=True
+        open_requests.tolist(), explain(index, open_requests, stages), strict=True
     ):
-        newcomer, programme = index.request_label(int(r))
+        newcomer, programme = index.request_label(r)
+        shortfall = None
+        if r in shortfalls:
+            reason, running, shortfall = shortfalls[r]
+            passed = {**passed, "group_size": running}
         unmatched.append(
             Unmatched(
                 newcomer=newcomer,
                 programme=programme,
                 reason=reason,
                 passed=MappingProxyType(passed),
+                group=shortfall,
             )
         )
     finished = time.perf_counter()
@@ -91,18 +120,29 @@ def solve_with_timings(problem: Problem) -> tuple[Solution, Timings]:
         candidates=len(req),
         matched=len(matches),
         objective=math.fsum(float(w) for w in weights),
-        optimal=result.optimal,
+        optimal=optimal,
         seconds=finished - started,
+        gap=gap,
     )
-    solution = Solution(matches=tuple(matches), unmatched=tuple(unmatched), stats=stats)
-    return solution, Timings(build=built - started, flow=flowed - built, finish=finished - flowed)
+    solution = Solution(
+        matches=tuple(matches), unmatched=tuple(unmatched), stats=stats, groups=groups
+    )
+    timings = Timings(
+        build=built - started,
+        flow=flowed - built,
+        finish=finished - grouped,
+        groups=grouped - flowed,
+    )
+    return solution, timings
 
 
-def solve(problem: Problem) -> Solution:
+def solve(problem: Problem, *, group_time_limit: float = TIME_LIMIT_S) -> Solution:
     """The optimal matching of ``problem`` under the contract (shared/design/MATCHING.md).
 
     Validates first (raising :class:`~matching.errors.ProblemError`); then maximises the
     number of matched requests and, among those matchings, the sum of score, waiting bonus
-    and keep bonus. The same problem, in any order, gives the same solution.
+    and keep bonus; then the groups of ``unit: group`` programmes (CP-SAT, stopped after
+    ``group_time_limit`` seconds with ``optimal=False`` and the gap). The same problem, in
+    any order, gives the same solution.
     """
-    return solve_with_timings(problem)[0]
+    return solve_with_timings(problem, group_time_limit=group_time_limit)[0]

@@ -26,7 +26,7 @@ def test_every_rule_and_the_score_agree_with_the_oracle(p: Problem) -> None:
                 assert found.failed == tuple(
                     rule for rule, ok in zip(RULES, expected, strict=True) if not ok
                 )
-                assert found.score == pytest.approx(oracle.score(p, n, m), abs=1e-9)
+                assert found.score == pytest.approx(oracle.score(p, n, m, code), abs=1e-9)
                 assert found.distance_km == pytest.approx(
                     oracle.haversine(oracle.point(n), oracle.point(m)), abs=1e-6
                 )

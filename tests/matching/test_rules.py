@@ -77,7 +77,12 @@ def test_mindspring_requires_the_newcomers_first_language() -> None:
     da_only = mentor(languages=("da",), programmes=("mindspring",))
     tigrinya = mentor(languages=("ti", "da"), programmes=("mindspring",))
     assert outcome(problem([da_only], [n])) == "language"
-    assert outcome(problem([tigrinya], [n])) == "matched"
+    # One participant is no MindSpring group (6 to 10); a group of one is, for the rule.
+    assert outcome(problem([tigrinya], [n])) == "group_size"
+    small = Programme(
+        "mindspring", requires_first_language=True, unit="group", group_min=1, group_max=10
+    )
+    assert outcome(problem([tigrinya], [n], programmes=(small,))) == "matched"
 
 
 def test_distance_exactly_at_the_limit_passes_and_beyond_fails() -> None:
