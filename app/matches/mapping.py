@@ -519,6 +519,28 @@ def suggestion_problem(
         )
         if requested:
             newcomers.append(_newcomer_of(row, languages, interests, requested, today))
+    ids_map = {n.id: newcomer_id for n in newcomers}
+    households: tuple[mm.Household, ...] = ()
+    if newcomers:
+        # The newcomer's household comes along (members read together for a household
+        # programme); the members' own blocked pairs count for the household's request.
+        mine = {h: m for h, m in _households(session).items() if newcomer_id in m}
+        newcomers_t, households = _with_households(
+            session, tuple(newcomers), ids_map, mine, programmes, today
+        )
+        newcomers = list(newcomers_t)
+        housemates = [i for i in ids_map.values() if i != newcomer_id]
+        if housemates:
+            theirs = classify(
+                session.execute(
+                    select(*columns, MatchRow.status, MatchRow.source, MatchRow.score)
+                    .where(MatchRow.newcomer_id.in_(housemates), MatchRow.status.in_(SHAPING))
+                    .order_by(MatchRow.id)
+                ).all()
+            )
+            for m in sorted((*theirs.manual, *theirs.forbidden), key=lambda m: m.id):
+                if m.mentor_id in present:
+                    forbidden[(newcomer_key(m.newcomer_id), mentor_key(m.mentor_id))] = None
     problem = mm.Problem(
         mentors=loaded,
         newcomers=tuple(newcomers),
@@ -526,11 +548,12 @@ def suggestion_problem(
         programmes=programmes,
         fixed=tuple(mm.Assignment(*triple) for triple in fixed),
         forbidden=tuple(mm.ForbiddenPair(n, m) for n, m in forbidden),
+        households=households,
     )
     return Snapshot(
         problem=problem,
         today=today,
-        newcomer_ids={n.id: newcomer_id for n in newcomers},
+        newcomer_ids=ids_map,
         mentor_ids={m.id: mentor_id_of(m.id) for m in loaded},
     )
 

@@ -214,3 +214,22 @@ def test_a_coordinator_sees_only_its_participants_of_a_group(
     assert mine["groups"] == [
         {"programme": "food_club", "mentor_id": trainer.id, "size": 3, "newcomer_ids": [elsewhere]}
     ]
+
+
+def test_suggestions_for_a_household_read_its_child(
+    client: TestClient, db: Session, keys: Keys
+) -> None:
+    coordinator = keys.coordinator("101")
+    family = _family(client, db, coordinator)
+    association = make_association(db)
+    uncertified = _family_mentor(db, association, certified=False)
+    certified = _family_mentor(db, association, certified=True)
+    answer = client.get(
+        f"/api/v1/newcomers/{family['contact']}/suggestions?programme=network_family",
+        headers=coordinator,
+    )
+    assert answer.status_code == 200, answer.text
+    [block] = answer.json()["items"]
+    suggested = [c["mentor_id"] for c in block["candidates"]]
+    assert suggested == [certified.id]
+    assert uncertified.id not in suggested
