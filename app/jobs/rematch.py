@@ -624,4 +624,5 @@ def _unmatched_rows(outcome: Outcome, run_id: int) -> Iterable[dict[str, Any]]:
             "language": u.language,
             "reason": u.reason,
             "passed": u.passed,
+            "group_shortfall": u.group_shortfall,
         }

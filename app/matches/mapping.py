@@ -669,6 +669,7 @@ class UnmatchedRequest:
     language: str
     reason: str
     passed: dict[str, int]
+    group_shortfall: dict[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -717,6 +718,9 @@ def solve_snapshot(snapshot: Snapshot) -> Outcome:
             language=people[u.newcomer].languages[0],
             reason=u.reason,
             passed=dict(u.passed),
+            group_shortfall=None
+            if u.group is None
+            else {"waiting": u.group.waiting, "group_min": u.group.group_min},
         )
         for u in solution.unmatched
     )

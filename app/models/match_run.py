@@ -93,6 +93,9 @@ class RunUnmatched(Base):
     language: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(String(20))
     passed: Mapped[dict[str, Any]]
+    #: For ``group_size``: the most participants a candidate trainer could have had
+    #: (``waiting``) and the programme's ``group_min``.
+    group_shortfall: Mapped[dict[str, Any] | None]
 
 
 class RunGroupMember(Base):

@@ -27,6 +27,12 @@ class RunUnmatchedRead(BaseModel):
     language: str
     reason: str
     passed: dict[str, int]
+    group: dict[str, int] | None = Field(
+        default=None,
+        validation_alias="group_shortfall",
+        description="For `group_size`: `waiting` (the most participants a candidate trainer "
+        "could have had) and the programme's `group_min`",
+    )
 
 
 class RunGroupRead(BaseModel):

@@ -115,7 +115,10 @@ def show_run(request: Request, session: SessionDep, signed: Staff, run_id: IdPat
             {
                 "row": item,
                 "reason": rule_name(item.reason, _),
-                "why": why_nobody(item.passed, languages, limit, lang=lang, gettext=_),
+                "why": why_nobody(item.passed, languages, limit, lang=lang, gettext=_)
+                if item.group is None
+                else _("%(waiting)s could join a trainer's group; a group needs %(min)s.")
+                % {"waiting": item.group["waiting"], "min": item.group["group_min"]},
             }
         )
     trainers = matches.mentors_by_id(session, {g.mentor_id for g in run.groups})

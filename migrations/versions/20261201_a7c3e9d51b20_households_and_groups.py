@@ -1,5 +1,5 @@
 """households and groups: households, household_members, matches.household_id,
-programmes.unit/group_min/group_max, run_group_members
+programmes.unit/group_min/group_max, run_group_members, run_unmatched.group_shortfall
 
 Revision ID: a7c3e9d51b20
 Revises: 5f0c1a9e7d24
@@ -145,6 +145,9 @@ def upgrade() -> None:
         batch_op.create_check_constraint("unit", sa.text(UNIT))
         batch_op.create_check_constraint("group_size", sa.text(GROUP_SIZE))
 
+    with op.batch_alter_table("run_unmatched", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("group_shortfall", sa.JSON(), nullable=True))
+
     _drop_partial_indexes()
     with op.batch_alter_table(
         "matches",
@@ -178,6 +181,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_matches_household_id"))
         batch_op.drop_column("household_id")
     _create_partial_indexes()
+    with op.batch_alter_table(
+        "run_unmatched",
+        schema=None,
+        recreate="always" if _sqlite() else "auto",
+        table_kwargs={"sqlite_autoincrement": True},
+    ) as batch_op:
+        batch_op.drop_column("group_shortfall")
     with op.batch_alter_table("programmes", schema=None) as batch_op:
         batch_op.drop_constraint("group_size", type_="check")
         batch_op.drop_constraint("unit", type_="check")

@@ -173,8 +173,10 @@ def test_a_run_forms_a_group_shows_it_and_drops_it_below_the_minimum(
     assert rerun["groups"] == []
     live = _rows(db, Match, Match.status.in_(("proposed", "accepted")))
     assert live == []
-    reasons = {u["newcomer_id"]: u["reason"] for u in rerun["unmatched"]}
-    assert {reasons[p] for p in people if p != listed[0]["newcomer_id"]} == {"group_size"}
+    reasons = {u["newcomer_id"]: (u["reason"], u["group"]) for u in rerun["unmatched"]}
+    assert [reasons[p] for p in people if p != listed[0]["newcomer_id"]] == [
+        ("group_size", {"waiting": 2, "group_min": 3})
+    ] * 2
 
 
 def test_a_rerun_keeps_an_accepted_group_and_fills_it(
