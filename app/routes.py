@@ -36,6 +36,7 @@ ROUTERS.append(spreadsheets_router)  # before /newcomers/{id} and /mentors/{id}
 
 from app.api_keys.router import router as api_keys_router  # noqa: E402
 from app.associations.router import router as associations_router  # noqa: E402
+from app.households.router import router as households_router  # noqa: E402
 from app.mentors.router import router as mentors_router  # noqa: E402
 from app.newcomers.router import router as newcomers_router  # noqa: E402
 from app.programmes.router import router as programmes_router  # noqa: E402
@@ -45,6 +46,7 @@ ROUTERS += [
     programmes_router,
     mentors_router,
     newcomers_router,
+    households_router,
     api_keys_router,
 ]
 

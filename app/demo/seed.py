@@ -1,6 +1,9 @@
 """Load a synthetic, clearly fake data set: associations, mentors and newcomers.
 
 People are drawn with the benchmark generator's distributions (:mod:`app.demo.people`);
+households are formed among them (a newcomer asking for a network family, with others of
+their municipality and first language); a data set of 200 newcomers or more ends with a few
+MindSpring groups' worth of participants and their trainers, so a run shows groups.
 names come from lists of common names, e-mails use the reserved ``example.org`` domain, and
 phone numbers the never-issued ``+45 00`` range. Rows are inserted in bulk, each with a
 ``seed`` audit event: that is how ``makker demo-up`` tells a demo database from a real one.
@@ -20,7 +23,7 @@ from app import clock
 from app.auth import SYSTEM
 from app.demo.names import BY_LANGUAGE, DANISH
 from app.demo.people import sample_people
-from app.models import Association, AuditEvent, Mentor, Newcomer
+from app.models import Association, AuditEvent, Household, HouseholdMember, Mentor, Newcomer
 
 #: The audit action of a person added by the demo seeder.
 SEED_ACTION = "seed"
@@ -40,6 +43,14 @@ ASSOCIATIONS: tuple[tuple[str, str, list[str], float], ...] = (
 )
 
 
+#: MindSpring clusters added to a large enough demo set: (first language, municipality).
+MINDSPRING_CLUSTERS: tuple[tuple[str, str], ...] = (("ar", "101"), ("ti", "751"), ("uk", "461"))
+#: Participants per cluster (a MindSpring group runs with 6 to 10).
+CLUSTER_SIZE = 7
+#: The smallest demo set that gets the clusters.
+CLUSTERS_FROM = 200
+
+
 @dataclass(frozen=True, slots=True)
 class SeedCounts:
     """What a seeding added."""
@@ -47,6 +58,7 @@ class SeedCounts:
     associations: int
     newcomers: int
     mentors: int
+    households: int = 0
 
 
 def is_empty(session: Session) -> bool:
@@ -141,7 +153,10 @@ def seed_demo(
     now = now or clock.utcnow()
     today = now.date()
     rng = random.Random(f"makker-demo-{seed}")
-    people, volunteers = sample_people(newcomers, mentors, seed)
+    clusters = MINDSPRING_CLUSTERS if newcomers >= CLUSTERS_FROM and mentors >= 10 else ()
+    people, volunteers = sample_people(
+        newcomers - CLUSTER_SIZE * len(clusters), mentors - len(clusters), seed
+    )
     association_ids, created = _associations(session)
     shares = [share for *_rest, share in ASSOCIATIONS]
 
@@ -208,7 +223,11 @@ def seed_demo(
                 "active": True,
             }
         )
+    for language, municipality in clusters:
+        newcomer_rows += _cluster_participants(language, municipality, today, rng)
+        mentor_rows.append(_trainer(language, municipality, association_ids[0], today, rng))
     # render_nulls keeps every row's statement the same, so rows go in large batches.
+    inserted: dict[str, list[int]] = {}
     for (resource, model), rows in zip(PEOPLE, (newcomer_rows, mentor_rows), strict=True):
         statement = (
             insert(model)
@@ -217,5 +236,100 @@ def seed_demo(
         )
         for start in range(0, len(rows), 5000):
             ids = session.scalars(statement, rows[start : start + 5000]).all()
+            inserted.setdefault(resource, []).extend(ids)
             _audit_seeded(session, resource, ids, now)
-    return SeedCounts(associations=created, newcomers=len(newcomer_rows), mentors=len(mentor_rows))
+    households = _households(session, newcomer_rows, inserted.get("newcomer", []), rng)
+    return SeedCounts(
+        associations=created,
+        newcomers=len(newcomer_rows),
+        mentors=len(mentor_rows),
+        households=households,
+    )
+
+
+def _households(
+    session: Session, rows: list[dict[str, Any]], ids: list[int], rng: random.Random
+) -> int:
+    """Households among the seeded newcomers: each who asks for a network family (the
+    contact person), with probability 0.7, and one to three others of the same municipality
+    and first language who do not ask for one; how many were made."""
+    free: dict[tuple[str, str], list[int]] = {}
+    for row, newcomer_id in zip(rows, ids, strict=True):
+        if "network_family" not in row["programmes"]:
+            free.setdefault((row["municipality"], row["languages"][0]), []).append(newcomer_id)
+    made = 0
+    for row, newcomer_id in zip(rows, ids, strict=True):
+        if "network_family" not in row["programmes"] or rng.random() >= 0.7:
+            continue
+        pool = free.get((row["municipality"], row["languages"][0]), [])
+        others = [pool.pop(0) for _ in range(min(len(pool), rng.randint(1, 3)))]
+        if not others:
+            continue
+        household = Household()
+        household.members = [
+            HouseholdMember(newcomer_id=member, position=i)
+            for i, member in enumerate([newcomer_id, *others])
+        ]
+        session.add(household)
+        made += 1
+    session.flush()
+    return made
+
+
+def _cluster_participants(
+    language: str, municipality: str, today: date, rng: random.Random
+) -> list[dict[str, Any]]:
+    """Newcomers of one first language in one municipality, all asking for MindSpring."""
+    rows = []
+    for _ in range(CLUSTER_SIZE):
+        gender = rng.choice(("female", "male"))
+        first, last = _pick_name(rng, BY_LANGUAGE.get(language, DANISH), gender)
+        rows.append(
+            {
+                "municipality": municipality,
+                "first_name": first,
+                "last_name": last,
+                "birth_date": birth_date_for(rng.randint(22, 55), today, rng),
+                "gender": gender,
+                "languages": [language, "en"],
+                "interests": [],
+                "programmes": ["mindspring"],
+                "mentor_gender": None,
+                "max_distance_km": None,
+                "lat": None,
+                "lon": None,
+                "registered_at": datetime.combine(
+                    today - timedelta(days=rng.randint(5, 120)), time(10), tzinfo=UTC
+                ),
+                "active": True,
+            }
+        )
+    return rows
+
+
+def _trainer(
+    language: str, municipality: str, association_id: int, today: date, rng: random.Random
+) -> dict[str, Any]:
+    """A MindSpring trainer who speaks ``language``, in ``municipality``."""
+    gender = rng.choice(("female", "male"))
+    first, last = _pick_name(rng, BY_LANGUAGE.get(language, DANISH), gender)
+    return {
+        "association_id": association_id,
+        "first_name": first,
+        "last_name": last,
+        "email": f"{first}.{last}.{rng.randint(100, 999)}@example.org".lower(),
+        "phone": _phone(rng),
+        "birth_year": today.year - rng.randint(30, 60),
+        "gender": gender,
+        "languages": [language, "da", "en"],
+        "municipality": municipality,
+        "lat": None,
+        "lon": None,
+        "max_distance_km": None,
+        "capacity": 1,
+        "programmes": ["mindspring"],
+        "interests": [],
+        "accepts_genders": None,
+        "child_certificate": True,
+        "active": True,
+    }

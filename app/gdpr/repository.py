@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.models import (
     AuditEvent,
     CheckIn,
+    HouseholdMember,
     IdempotencyRecord,
     Match,
     MatchRun,
@@ -204,3 +205,21 @@ def old_notification_ids(session: Session, cutoff: datetime) -> list[int]:
         and_(Notification.status == NotificationStatus.FAILED, Notification.created_at < cutoff),
     )
     return list(session.scalars(select(Notification.id).where(finished)))
+
+
+def household_membership_of(session: Session, newcomer_id: int) -> dict[str, Any] | None:
+    """The newcomer's household membership: household id, position, member count."""
+    mine = session.scalar(select(HouseholdMember).where(HouseholdMember.newcomer_id == newcomer_id))
+    if mine is None:
+        return None
+    size = session.scalar(
+        select(func.count())
+        .select_from(HouseholdMember)
+        .where(HouseholdMember.household_id == mine.household_id)
+    )
+    return {
+        "household_id": mine.household_id,
+        "position": mine.position,
+        "contact_person": mine.position == 0,
+        "members": int(size or 0),
+    }

@@ -35,3 +35,8 @@ class NewcomerExport(BaseModel):
         description="Every notification about the newcomer's matches (a delivered one keeps no "
         "payload), every stored field",
     )
+    household: dict[str, Any] | None = Field(
+        default=None,
+        description="The household the newcomer is in: its id, their position (0: the contact "
+        "person) and the number of members; null when in none",
+    )

@@ -24,6 +24,7 @@ from app.auth import SYSTEM, Principal
 from app.db import utcnow
 from app.gdpr import repository
 from app.gdpr.schemas import AuditEntry, NewcomerExport
+from app.households.service import before_erasure
 from app.models import IdempotencyRecord, Match, Mentor, Newcomer, Notification, RunUnmatched
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ def export_newcomer(session: Session, principal: Principal, newcomer: Newcomer) 
         notifications=[
             repository.columns_of(n) for n in repository.notifications_of(session, newcomer.id)
         ],
+        household=repository.household_membership_of(session, newcomer.id),
     )
     audit.record(session, principal, "export", "newcomer", newcomer.id)
     return document
@@ -160,6 +162,7 @@ def purge(
         session, RunUnmatched, repository.old_unmatched_ids(session, cutoff, keep_run)
     )
     erase_traces(session, newcomers, mentors)
+    before_erasure(session, newcomers)
     idempotency = repository.delete_ids(
         session, IdempotencyRecord, repository.old_idempotency_ids(session, utcnow() - key_ttl)
     )

@@ -51,7 +51,16 @@ from app.locks import LockBusy, exclusive
 from app.logs import current_request_id
 from app.matches.mapping import Outcome, ProposedMatch, Snapshot, load_problem, solve_snapshot
 from app.matches.standing import read_standing
-from app.models import Match, MatchRun, MatchSource, MatchStatus, Mentor, Newcomer, RunUnmatched
+from app.models import (
+    Match,
+    MatchRun,
+    MatchSource,
+    MatchStatus,
+    Mentor,
+    Newcomer,
+    RunGroupMember,
+    RunUnmatched,
+)
 from app.models.match_run import RunPhase, RunStatus
 
 log = logging.getLogger("makker.rematch")
@@ -70,6 +79,7 @@ Checkpoint = Callable[[str], None]
 _matches: Table = Match.__table__  # type: ignore[assignment]
 _runs: Table = MatchRun.__table__  # type: ignore[assignment]
 _unmatched: Table = RunUnmatched.__table__  # type: ignore[assignment]
+_group_members: Table = RunGroupMember.__table__  # type: ignore[assignment]
 _newcomers: Table = Newcomer.__table__  # type: ignore[assignment]
 _mentors: Table = Mentor.__table__  # type: ignore[assignment]
 
@@ -359,8 +369,10 @@ def _current(session: Session, outcome: Outcome) -> _Current:
     """Lock and re-read the people the outcome refers to, and the matches' standing."""
     newcomers, mentors = _lock_people(
         session,
-        {m.newcomer_id for m in outcome.matches} | {u.newcomer_id for u in outcome.unmatched},
-        {m.mentor_id for m in outcome.matches},
+        {m.newcomer_id for m in outcome.matches}
+        | {u.newcomer_id for u in outcome.unmatched}
+        | {n for g in outcome.groups for n in g.newcomer_ids},
+        {m.mentor_id for m in outcome.matches} | {g.mentor_id for g in outcome.groups},
     )
     standing = read_standing(session)
     return _Current(
@@ -432,6 +444,7 @@ def _new_row(m: ProposedMatch, now: datetime) -> dict[str, Any]:
         "components": m.components,
         "distance_km": m.distance_km,
         "source": MatchSource.SOLVER,
+        "household_id": m.household_id,
         "created_at": now,
         "updated_at": now,
         "version": 1,
@@ -461,11 +474,15 @@ def _write(
         "optimal": outcome.stats["optimal"],
         "seconds": 0.0,
         "unmatched": len(outcome.unmatched),
+        "groups": len(outcome.groups),
     }
+    if "gap" in outcome.stats:
+        stats["gap"] = outcome.stats["gap"]
     run_id = _open_row(session, job, started_at, stats)
     if not job.dry_run:
         stats["superseded"] = _apply(session, plan, run_id, now)
     _insert_unmatched(session, outcome, current, run_id)
+    _insert_groups(session, outcome, current, run_id)
     phases["write"] = time.perf_counter() - clock
     stats["seconds"] = round(sum(phases.values()), 3)
     stats["phases"] = {k: round(v, 3) for k, v in phases.items()}
@@ -557,6 +574,19 @@ def _insert_unmatched(session: Session, outcome: Outcome, current: _Current, run
         session.execute(insert(_unmatched), rows)
 
 
+def _insert_groups(session: Session, outcome: Outcome, current: _Current, run_id: int) -> None:
+    """The solution's groups, one row per participant still stored (with their trainer)."""
+    rows = [
+        {"run_id": run_id, "programme": g.programme, "mentor_id": g.mentor_id, "newcomer_id": n}
+        for g in outcome.groups
+        if g.mentor_id in current.mentors
+        for n in g.newcomer_ids
+        if n in current.newcomers
+    ]
+    if rows:
+        session.execute(insert(_group_members), rows)
+
+
 def _prune_dry_run_details(session: Session, keep: int) -> None:
     """Delete the unmatched rows of all dry runs but the latest ``keep`` that have them.
 
@@ -576,6 +606,7 @@ def _prune_dry_run_details(session: Session, keep: int) -> None:
     ).all()
     for chunk in _chunks(sorted(older)):
         session.execute(delete(_unmatched).where(_unmatched.c.run_id.in_(chunk)))
+        session.execute(delete(_group_members).where(_group_members.c.run_id.in_(chunk)))
         session.execute(update(_runs).where(_runs.c.id.in_(chunk)).values(details_pruned=True))
 
 
@@ -593,4 +624,5 @@ def _unmatched_rows(outcome: Outcome, run_id: int) -> Iterable[dict[str, Any]]:
             "language": u.language,
             "reason": u.reason,
             "passed": u.passed,
+            "group_shortfall": u.group_shortfall,
         }

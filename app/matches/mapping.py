@@ -15,7 +15,12 @@ What the solver sees (the stored matches' roles are :mod:`app.matches.standing`'
   programme without an accepted match and without a pending manual proposal (a coordinator
   who proposed a mentor by hand is handling that request: a run leaves it, and the manual
   proposal, alone).
-- ``fixed``: accepted matches of active mentors (they use up places).
+- ``households``: every household with a member among those newcomers; members without an
+  open request of their own (children, say) come along with no programmes, so the rules can
+  read every member. A household programme is requested by the contact person only (a
+  member's own listing of one is left out).
+- ``fixed``: accepted matches of active mentors (they use up places; group programmes' use
+  the trainer's group, not ``capacity``).
 - ``previous``: solver proposals whose request is still open (the keep bonus).
 - ``forbidden``: rejected and ended (newcomer, mentor) pairs: a pair a coordinator turned
   down, or whose mentorship is over, is not proposed again; and the pairs of pending manual
@@ -40,6 +45,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.matches.standing import SHAPING, Standing, StoredMatch, classify, read_standing
+from app.models import HouseholdMember as MemberRow
 from app.models import Match as MatchRow
 from app.models import MatchStatus
 from app.models import Mentor as MentorRow
@@ -60,6 +66,16 @@ def newcomer_key(newcomer_id: int) -> str:
 def mentor_key(mentor_id: int) -> str:
     """The solver's id of a mentor row."""
     return f"m{mentor_id}"
+
+
+def household_key(household_id: int) -> str:
+    """The solver's id of a household row."""
+    return f"h{household_id}"
+
+
+def household_id_of(key: str) -> int:
+    """The database id behind a solver household id."""
+    return int(key[1:])
 
 
 def newcomer_id_of(key: str) -> int:
@@ -153,6 +169,9 @@ def _programmes(session: Session) -> tuple[tuple[mm.Programme, ...], frozenset[s
             ProgrammeRow.requires_language,
             ProgrammeRow.requires_first_language,
             ProgrammeRow.active,
+            ProgrammeRow.unit,
+            ProgrammeRow.group_min,
+            ProgrammeRow.group_max,
         ).order_by(ProgrammeRow.code)
     ).all()
     programmes = tuple(
@@ -162,6 +181,9 @@ def _programmes(session: Session) -> tuple[tuple[mm.Programme, ...], frozenset[s
             max_age=r.max_age,
             requires_language=r.requires_language,
             requires_first_language=bool(r.requires_first_language),
+            unit=r.unit,
+            group_min=r.group_min,
+            group_max=r.group_max,
         )
         for r in rows
     )
@@ -182,12 +204,16 @@ def load_problem(
     ``today`` fixes the date ages and waiting days are counted at (default: today in UTC).
     """
     today = today or clock.today()
-    wanted = None if newcomer_ids is None else frozenset(newcomer_ids)
+    households = _households(session)
+    wanted = None if newcomer_ids is None else _with_housemates(newcomer_ids, households)
     programmes, active_codes = _programmes(session)
     standing = read_standing(session)
-    mentors, mentor_ids = _mentors(session, standing, active_codes, today)
+    mentors, mentor_ids = _mentors(session, standing, programmes, active_codes, today)
     newcomers, newcomer_ids_map = _newcomers(
         session, wanted, standing.closed_requests(), active_codes, today
+    )
+    newcomers, problem_households = _with_households(
+        session, newcomers, newcomer_ids_map, households, programmes, today
     )
     links = _links(standing, wanted, set(mentor_ids.values()), newcomers)
     problem = mm.Problem(
@@ -198,6 +224,7 @@ def load_problem(
         fixed=links.fixed,
         previous=links.previous,
         forbidden=links.forbidden,
+        households=problem_households,
     )
     return Snapshot(
         problem=problem,
@@ -210,13 +237,19 @@ def load_problem(
 
 
 def _mentors(
-    session: Session, standing: Standing, active_codes: frozenset[str], today: date
+    session: Session,
+    standing: Standing,
+    programmes: Sequence[mm.Programme],
+    active_codes: frozenset[str],
+    today: date,
 ) -> tuple[tuple[mm.Mentor, ...], dict[str, int]]:
     """Active mentors, by id, with their solver ids.
 
-    A mentor whose accepted load exceeds a since-lowered capacity is full (never negative).
+    A mentor whose accepted load exceeds a since-lowered capacity is full (never negative);
+    accepted group participants are the trainer's group, not their load.
     """
-    load = Counter(m.mentor_id for m in standing.fixed)
+    groups = group_codes(programmes)
+    load = Counter(m.mentor_id for m in standing.fixed if m.programme not in groups)
     mentors = tuple(
         _with_load(m, load.get(mentor_id_of(m.id), 0), active_codes)
         for m in read_mentors(session, today=today)
@@ -254,6 +287,81 @@ def _newcomers(
         ids[person.id] = nr.id
         newcomers.append(person)
     return tuple(newcomers), ids
+
+
+def group_codes(programmes: Sequence[mm.Programme]) -> frozenset[str]:
+    """The codes of the ``unit: group`` programmes."""
+    return frozenset(p.code for p in programmes if p.unit == "group")
+
+
+def _households(session: Session) -> dict[int, list[int]]:
+    """Every household's members (contact person first), by household id."""
+    rows = session.execute(
+        select(MemberRow.household_id, MemberRow.newcomer_id).order_by(
+            MemberRow.household_id, MemberRow.position
+        )
+    ).all()
+    found: dict[int, list[int]] = {}
+    for household_id, newcomer_id in rows:
+        found.setdefault(household_id, []).append(newcomer_id)
+    return found
+
+
+def _with_housemates(
+    newcomer_ids: Collection[int], households: dict[int, list[int]]
+) -> frozenset[int]:
+    """``newcomer_ids`` and everyone who shares a household with one of them."""
+    wanted = set(newcomer_ids)
+    for members in households.values():
+        if wanted.intersection(members):
+            wanted.update(members)
+    return frozenset(wanted)
+
+
+def _with_households(
+    session: Session,
+    newcomers: tuple[mm.Newcomer, ...],
+    ids: dict[str, int],
+    households: dict[int, list[int]],
+    programmes: Sequence[mm.Programme],
+    today: date,
+) -> tuple[tuple[mm.Newcomer, ...], tuple[mm.Household, ...]]:
+    """The newcomers with every member of their households, and those households.
+
+    A member other than the contact person keeps no household programme (the household asks
+    for it through its contact); a member without open requests comes with no programmes.
+    ``ids`` gains the members added.
+    """
+    present = {newcomer_id_of(n.id) for n in newcomers}
+    chosen = {h: members for h, members in households.items() if present.intersection(members)}
+    if not chosen:
+        return newcomers, ()
+    household_codes = frozenset(p.code for p in programmes if p.unit == "household")
+    contacts = {members[0] for members in chosen.values()}
+    people = {
+        newcomer_id_of(n.id): (
+            n
+            if newcomer_id_of(n.id) in contacts
+            else replace(n, programmes=tuple(p for p in n.programmes if p not in household_codes))
+        )
+        for n in newcomers
+    }
+    missing = sorted({m for members in chosen.values() for m in members} - present)
+    if missing:
+        rows = session.execute(_newcomer_columns().where(NewcomerRow.id.in_(missing))).all()
+        for nr, (languages, _asked, interests) in zip(rows, _decode_json(rows, 3), strict=True):
+            person = _newcomer_of(nr, languages, interests, (), today)
+            people[nr.id] = person
+            ids[person.id] = nr.id
+    stored = {h: [m for m in members if m in people] for h, members in chosen.items()}
+    return (
+        tuple(people[i] for i in sorted(people)),
+        tuple(
+            mm.Household(id=household_key(h), members=tuple(newcomer_key(m) for m in members))
+            for h, members in sorted(stored.items())
+            if members
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,8 +487,10 @@ def suggestion_problem(
 
     fixed_load: dict[int, int] = defaultdict(int)
     fixed: dict[tuple[str, str, str], None] = {}
+    groups = group_codes(programmes)
     for a in accepted:
-        fixed_load[a.mentor_id] += 1
+        if a.programme not in groups:
+            fixed_load[a.mentor_id] += 1
         fixed[(newcomer_key(a.newcomer_id), mentor_key(a.mentor_id), a.programme)] = None
     present = set(ids)
     # The same reading of the newcomer's own matches as load_problem's (standing.classify):
@@ -409,6 +519,28 @@ def suggestion_problem(
         )
         if requested:
             newcomers.append(_newcomer_of(row, languages, interests, requested, today))
+    ids_map = {n.id: newcomer_id for n in newcomers}
+    households: tuple[mm.Household, ...] = ()
+    if newcomers:
+        # The newcomer's household comes along (members read together for a household
+        # programme); the members' own blocked pairs count for the household's request.
+        mine = {h: m for h, m in _households(session).items() if newcomer_id in m}
+        newcomers_t, households = _with_households(
+            session, tuple(newcomers), ids_map, mine, programmes, today
+        )
+        newcomers = list(newcomers_t)
+        housemates = [i for i in ids_map.values() if i != newcomer_id]
+        if housemates:
+            theirs = classify(
+                session.execute(
+                    select(*columns, MatchRow.status, MatchRow.source, MatchRow.score)
+                    .where(MatchRow.newcomer_id.in_(housemates), MatchRow.status.in_(SHAPING))
+                    .order_by(MatchRow.id)
+                ).all()
+            )
+            for m in sorted((*theirs.manual, *theirs.forbidden), key=lambda m: m.id):
+                if m.mentor_id in present:
+                    forbidden[(newcomer_key(m.newcomer_id), mentor_key(m.mentor_id))] = None
     problem = mm.Problem(
         mentors=loaded,
         newcomers=tuple(newcomers),
@@ -416,11 +548,12 @@ def suggestion_problem(
         programmes=programmes,
         fixed=tuple(mm.Assignment(*triple) for triple in fixed),
         forbidden=tuple(mm.ForbiddenPair(n, m) for n, m in forbidden),
+        households=households,
     )
     return Snapshot(
         problem=problem,
         today=today,
-        newcomer_ids={n.id: newcomer_id for n in newcomers},
+        newcomer_ids=ids_map,
         mentor_ids={m.id: mentor_id_of(m.id) for m in loaded},
     )
 
@@ -514,6 +647,16 @@ class ProposedMatch:
     components: dict[str, float]
     distance_km: float
     kept_id: int | None
+    household_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupOutcome:
+    """A trainer's group of a solution in database ids (participants sorted)."""
+
+    programme: str
+    mentor_id: int
+    newcomer_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -526,6 +669,7 @@ class UnmatchedRequest:
     language: str
     reason: str
     passed: dict[str, int]
+    group_shortfall: dict[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -535,6 +679,7 @@ class Outcome:
     matches: tuple[ProposedMatch, ...]
     unmatched: tuple[UnmatchedRequest, ...]
     stats: dict[str, Any]
+    groups: tuple[GroupOutcome, ...] = ()
 
 
 def solve_snapshot(snapshot: Snapshot) -> Outcome:
@@ -553,8 +698,17 @@ def solve_snapshot(snapshot: Snapshot) -> Outcome:
             components=_components(m.components),
             distance_km=m.distance_km,
             kept_id=snapshot.proposals.get((m.newcomer, m.mentor, m.programme)) if m.kept else None,
+            household_id=None if m.household is None else household_id_of(m.household),
         )
         for m in solution.matches
+    )
+    groups = tuple(
+        GroupOutcome(
+            programme=g.programme,
+            mentor_id=mentor_id_of(g.mentor),
+            newcomer_ids=tuple(sorted(newcomer_id_of(n) for n in g.members)),
+        )
+        for g in solution.groups
     )
     unmatched = tuple(
         UnmatchedRequest(
@@ -564,6 +718,9 @@ def solve_snapshot(snapshot: Snapshot) -> Outcome:
             language=people[u.newcomer].languages[0],
             reason=u.reason,
             passed=dict(u.passed),
+            group_shortfall=None
+            if u.group is None
+            else {"waiting": u.group.waiting, "group_min": u.group.group_min},
         )
         for u in solution.unmatched
     )
@@ -575,8 +732,11 @@ def solve_snapshot(snapshot: Snapshot) -> Outcome:
         "matched": s.matched,
         "objective": s.objective,
         "optimal": s.optimal,
+        "groups": len(groups),
     }
-    return Outcome(matches=matches, unmatched=unmatched, stats=stats)
+    if s.gap:
+        stats["gap"] = s.gap
+    return Outcome(matches=matches, unmatched=unmatched, stats=stats, groups=groups)
 
 
 def _components(parts: mm.Components) -> dict[str, float]:
@@ -617,21 +777,32 @@ def check_pair(
     mentor's accepted matches (the places they use; an accepted match of this very pair makes
     it ``forbidden``), ``forbidden`` this pair's rejected and ended matches. Every programme
     row is known, so a proposal in a programme retired since is judged by its own bounds.
+    A household programme's request of a household's contact person is the household's: every
+    member is read, and the rules hold member-wise (a child needs a certified mentor).
     """
     today = today or clock.today()
     programmes, _active = _programmes(session)
     known = {p.code for p in programmes}
+    unit = next((p.unit for p in programmes if p.code == programme), "person")
+    members = _household_of_contact(session, newcomer.id) if unit == "household" else []
+    housemates = {
+        row.id: row
+        for row in session.scalars(select(NewcomerRow).where(NewcomerRow.id.in_(members[1:])))
+    }
+    people = [newcomer] + [housemates[i] for i in members[1:] if i in housemates]
+    person_ids = [p.id for p in people]
     rows = session.execute(
         select(MatchRow.newcomer_id, MatchRow.programme, MatchRow.status).where(
             MatchRow.mentor_id == mentor.id,
             (MatchRow.status == MatchStatus.ACCEPTED)
             | (
-                (MatchRow.newcomer_id == newcomer.id)
+                MatchRow.newcomer_id.in_(person_ids)
                 & MatchRow.status.in_((MatchStatus.REJECTED, MatchStatus.ENDED))
             ),
         )
     ).all()
     m_key, n_key = mentor_key(mentor.id), newcomer_key(newcomer.id)
+    groups = group_codes(programmes)
     fixed = tuple(
         dict.fromkeys(
             mm.Assignment(newcomer_key(r.newcomer_id), m_key, r.programme)
@@ -639,8 +810,16 @@ def check_pair(
             if r.status == MatchStatus.ACCEPTED
         )
     )
+    load = len({(f.newcomer, f.programme) for f in fixed if f.programme not in groups})
     forbidden = tuple(
-        mm.ForbiddenPair(n_key, m_key) for r in rows if r.status != MatchStatus.ACCEPTED
+        dict.fromkeys(
+            mm.ForbiddenPair(newcomer_key(r.newcomer_id), m_key)
+            for r in rows
+            if r.status != MatchStatus.ACCEPTED
+        )
+    )
+    newcomers = tuple(
+        _row_newcomer(p, (programme,) if p.id == newcomer.id else (), today) for p in people
     )
     problem = mm.Problem(
         mentors=(
@@ -649,7 +828,7 @@ def check_pair(
                 languages=tuple(mentor.languages or ()),
                 municipality=mentor.municipality,
                 programmes=tuple(p for p in (mentor.programmes or ()) if p in known),
-                capacity=max(int(mentor.capacity), len(fixed), 1),
+                capacity=max(int(mentor.capacity), load, 1),
                 lat=mentor.lat,
                 lon=mentor.lon,
                 max_distance_km=mentor.max_distance_km,
@@ -662,25 +841,15 @@ def check_pair(
                 child_certificate=bool(mentor.child_certificate),
             ),
         ),
-        newcomers=(
-            mm.Newcomer(
-                id=n_key,
-                languages=tuple(newcomer.languages or ()),
-                municipality=newcomer.municipality,
-                programmes=(programme,),
-                lat=newcomer.lat,
-                lon=newcomer.lon,
-                max_distance_km=newcomer.max_distance_km,
-                age=age_on(newcomer.birth_date, today),
-                gender=_gender(newcomer.gender),
-                interests=tuple(newcomer.interests or ()),
-                mentor_gender=_gender(newcomer.mentor_gender),
-                waiting_days=waiting_days(newcomer.registered_at, today),
-            ),
-        ),
+        newcomers=newcomers,
         programmes=programmes,
         fixed=fixed,
-        forbidden=forbidden[:1],
+        forbidden=forbidden,
+        households=(
+            (mm.Household(household_key(members[0]), tuple(newcomer_key(i) for i in person_ids)),)
+            if len(members) > 1
+            else ()
+        ),
     )
     found = check_pair_rules(problem, n_key, m_key, programme)
     return PairVerdict(
@@ -688,4 +857,41 @@ def check_pair(
         score=found.score,
         components=_components(found.components),
         distance_km=found.distance_km,
+    )
+
+
+def _household_of_contact(session: Session, newcomer_id: int) -> list[int]:
+    """The members of the household whose contact person the newcomer is (contact first);
+    empty when they are no household's contact."""
+    household = session.scalar(
+        select(MemberRow.household_id).where(
+            MemberRow.newcomer_id == newcomer_id, MemberRow.position == 0
+        )
+    )
+    if household is None:
+        return []
+    return list(
+        session.scalars(
+            select(MemberRow.newcomer_id)
+            .where(MemberRow.household_id == household)
+            .order_by(MemberRow.position)
+        )
+    )
+
+
+def _row_newcomer(row: NewcomerRow, programmes: tuple[str, ...], today: date) -> mm.Newcomer:
+    """The solver's newcomer of an ORM row, asking for ``programmes``."""
+    return mm.Newcomer(
+        id=newcomer_key(row.id),
+        languages=tuple(row.languages or ()),
+        municipality=row.municipality,
+        programmes=programmes,
+        lat=row.lat,
+        lon=row.lon,
+        max_distance_km=row.max_distance_km,
+        age=age_on(row.birth_date, today),
+        gender=_gender(row.gender),
+        interests=tuple(row.interests or ()),
+        mentor_gender=_gender(row.mentor_gender),
+        waiting_days=waiting_days(row.registered_at, today),
     )

@@ -8,14 +8,23 @@ for the caller (the router answers 404, as for a missing record).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, select, true, update
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
-from app.models import LIVE_STATUSES, Association, Match, MatchStatus, Mentor, Newcomer
+from app.models import (
+    LIVE_STATUSES,
+    Association,
+    Match,
+    MatchStatus,
+    Mentor,
+    Newcomer,
+    Programme,
+)
 from app.pagination import PageParams, paginate
 from app.queries import one_or_not_found
 
@@ -135,16 +144,41 @@ def lock_mentor(session: Session, mentor_id: int) -> Mentor | None:
     )
 
 
-def accepted_count(session: Session, mentor_id: int) -> int:
-    """How many accepted matches the mentor has now."""
+def accepted_count(
+    session: Session, mentor_id: int, places: Places | None = None, programme: str = ""
+) -> int:
+    """How many of the mentor's places are taken now: accepted matches outside group
+    programmes, or (``programme`` a group programme of ``places``) the trainer's group."""
+    places = places or Places()
     return (
         session.scalar(
             select(func.count())
             .select_from(Match)
-            .where(Match.mentor_id == mentor_id, Match.status == MatchStatus.ACCEPTED)
+            .where(
+                Match.mentor_id == mentor_id,
+                Match.status == MatchStatus.ACCEPTED,
+                places.sharing(Match.__table__.c, programme),
+            )
         )
         or 0
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Places:
+    """Which accepted matches share a place: a mentor's ``capacity`` is used by matches
+    outside group programmes; a trainer's group in a group programme holds ``group_max``."""
+
+    group_max: dict[str, int] = field(default_factory=dict)
+
+    def sharing(self, columns: Any, programme: str) -> ColumnElement[bool]:
+        """The accepted matches that use the same places as a match in ``programme``."""
+        if not self.group_max:
+            return true()
+        column: ColumnElement[str] = columns.programme
+        if programme in self.group_max:
+            return column == programme
+        return column.notin_(sorted(self.group_max))
 
 
 def request_taken(session: Session, newcomer_id: int, programme: str) -> bool:
@@ -178,7 +212,9 @@ def pair_accepted_elsewhere(session: Session, match: Match) -> bool:
     )
 
 
-def accept_if_possible(session: Session, match: Match, now: datetime) -> bool:
+def accept_if_possible(
+    session: Session, match: Match, now: datetime, places: Places | None = None
+) -> bool:
     """Accept ``match`` in one conditional UPDATE; ``False`` when a condition failed.
 
     The statement itself checks, at the moment it writes, that the match is still the
@@ -190,17 +226,25 @@ def accept_if_possible(session: Session, match: Match, now: datetime) -> bool:
     interleave, so the count cannot be stale. That the newcomer still requests the programme
     (a JSON list) is checked by the caller on the locked newcomer row.
     """
+    places = places or Places()
     other = Match.__table__.alias("other")
     load = (
         select(func.count())
         .select_from(other)
-        .where(other.c.mentor_id == match.mentor_id, other.c.status == MatchStatus.ACCEPTED)
+        .where(
+            other.c.mentor_id == match.mentor_id,
+            other.c.status == MatchStatus.ACCEPTED,
+            places.sharing(other.c, match.programme),
+        )
         .scalar_subquery()
     )
+    limit: Any = (
+        literal(places.group_max[match.programme])
+        if match.programme in places.group_max
+        else Mentor.capacity
+    )
     capacity = (
-        select(Mentor.capacity)
-        .where(Mentor.id == match.mentor_id, Mentor.active.is_(True))
-        .scalar_subquery()
+        select(limit).where(Mentor.id == match.mentor_id, Mentor.active.is_(True)).scalar_subquery()
     )
     taken = exists().where(
         and_(
@@ -283,3 +327,47 @@ def active_pair(session: Session, newcomer_id: int, mentor_id: int) -> Match | N
         .order_by(Match.id)
         .limit(1)
     )
+
+
+def places(session: Session) -> Places:
+    """The group programmes' sizes, for counting places."""
+    rows = session.execute(
+        select(Programme.code, Programme.group_max).where(Programme.unit == "group")
+    )
+    return Places({code: int(size) for code, size in rows if size is not None})
+
+
+def group_mates(
+    session: Session, principal: Principal, matches: Sequence[Match], group_codes: Collection[str]
+) -> dict[int, tuple[int, list[tuple[int, int]]]]:
+    """For each live match of ``matches`` in a group programme: the size of its trainer's
+    group (every live match of that trainer in that programme) and the other participants
+    the caller may see, as (match id, newcomer id) pairs by match id."""
+    wanted = {
+        (m.mentor_id, m.programme)
+        for m in matches
+        if m.programme in group_codes and m.status in LIVE_STATUSES
+    }
+    if not wanted:
+        return {}
+    query: Any = select(Match.id, Match.mentor_id, Match.programme, Match.newcomer_id).where(
+        Match.status.in_(LIVE_STATUSES),
+        Match.mentor_id.in_(sorted({w[0] for w in wanted})),
+        Match.programme.in_(sorted({w[1] for w in wanted})),
+    )
+    everyone = session.execute(query.order_by(Match.id)).all()
+    visible = {row.id for row in session.execute(scoped(principal, query))}
+    members: dict[tuple[int, str], list[tuple[int, int, bool]]] = {}
+    for row in everyone:
+        if (row.mentor_id, row.programme) in wanted:
+            members.setdefault((row.mentor_id, row.programme), []).append(
+                (row.id, row.newcomer_id, row.id in visible)
+            )
+    found: dict[int, tuple[int, list[tuple[int, int]]]] = {}
+    for m in matches:
+        group = members.get((m.mentor_id, m.programme))
+        if group is None or m.status not in LIVE_STATUSES:
+            continue
+        others = [(i, n) for i, n, seen in group if seen and i != m.id]
+        found[m.id] = (len(group), others)
+    return found

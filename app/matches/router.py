@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
-from app.auth import AnyRole, Staff
+from app.auth import AnyRole, Principal, Staff
 from app.db import SessionDep
 from app.domain import MAX_ID
 from app.etag import set_etag
@@ -58,19 +59,20 @@ def create_match(
 ) -> Response:
     """A coordinator's manual match; it starts as ``proposed``."""
     replay = idempotency.replay(
-        lambda ref: _created(service.get_match(session, principal, int(ref)))
+        lambda ref: _created(session, principal, service.get_match(session, principal, int(ref)))
     )
     if replay is not None:
         return replay
     match = service.create_manual(session, principal, body)
-    answer = _created(match)
+    answer = _created(session, principal, match)
     idempotency.save(service.RESOURCE, match.id)
     payload = answer.body.model_dump(mode="json")
     return JSONResponse(payload, status_code=status.HTTP_201_CREATED, headers=answer.headers())
 
 
-def _created(match: Match) -> Created:
-    return Created(MatchRead.model_validate(match), f"/api/v1/matches/{match.id}", match.version)
+def _created(session: Session, principal: Principal, match: Match) -> Created:
+    body = service.staff_view(session, principal, match)
+    return Created(body, f"/api/v1/matches/{match.id}", match.version)
 
 
 @router.get("/{match_id}", response_model=MatchRead | AssociationMatchRead)
@@ -94,7 +96,7 @@ def accept_match(
     """Accept a proposal; 409 when not proposed, its request is taken or the mentor is full."""
     match = service.accept(session, principal, match_id, if_match)
     set_etag(response, match.version)
-    return MatchRead.model_validate(match)
+    return service.staff_view(session, principal, match)
 
 
 @router.post("/{match_id}/reject", response_model=MatchRead, responses={409: {}, 412: {}})
@@ -109,7 +111,7 @@ def reject_match(
     """Reject a proposal with a reason; the pair is never proposed again."""
     match = service.reject(session, principal, match_id, if_match, body.reason)
     set_etag(response, match.version)
-    return MatchRead.model_validate(match)
+    return service.staff_view(session, principal, match)
 
 
 @router.post("/{match_id}/end", response_model=MatchRead, responses={409: {}, 412: {}})
@@ -124,4 +126,4 @@ def end_match(
     """End an accepted match with a reason."""
     match = service.end(session, principal, match_id, if_match, body.reason)
     set_etag(response, match.version)
-    return MatchRead.model_validate(match)
+    return service.staff_view(session, principal, match)

@@ -15,6 +15,10 @@ __all__ = [
     "NO_NUL",
     "OVERRIDABLE_RULES",
     "AssociationMatchRead",
+    "GroupMate",
+    "GroupRead",
+    "HouseholdMemberForMentor",
+    "HouseholdOfMatch",
     "MatchCreate",
     "MatchDecision",
     "MatchRead",
@@ -81,6 +85,27 @@ class MatchDecision(BaseModel):
     reason: str = Field(min_length=1, max_length=500, pattern=NO_NUL)
 
 
+class GroupMate(BaseModel):
+    """Another participant of the same trainer's group."""
+
+    match_id: int
+    newcomer_id: int | None = Field(default=None, description="Not shown to associations")
+
+
+class GroupRead(BaseModel):
+    """The trainer's group a group-programme match is part of (its live matches)."""
+
+    size: int = Field(description="Participants proposed or accepted with this trainer")
+    others: list[GroupMate] = Field(description="The other participants the caller may see")
+
+
+class HouseholdOfMatch(BaseModel):
+    """The household a household match is for (staff view)."""
+
+    id: int
+    members: list[int] = Field(description="Newcomer ids, the contact person first")
+
+
 class MatchRead(BaseModel):
     """A match as staff (admins, coordinators) see it."""
 
@@ -99,6 +124,11 @@ class MatchRead(BaseModel):
     reason: str | None
     overrides: list[str] = Field(description="Hard rules a manual proposal overrode")
     override_reason: str | None
+    household_id: int | None = Field(
+        default=None, description="Set on a household's match (newcomer_id: its contact person)"
+    )
+    household: HouseholdOfMatch | None = None
+    group: GroupRead | None = Field(default=None, description="Set on group-programme matches")
     created_at: datetime
     decided_at: datetime | None
     ended_at: datetime | None
@@ -114,6 +144,15 @@ class NewcomerForMentor(BaseModel):
     programme: str
 
 
+class HouseholdMemberForMentor(BaseModel):
+    """What a mentor family needs to know of a household member."""
+
+    first_name: str
+    age: int | None
+    languages: list[str]
+    municipality: str
+
+
 class AssociationMatchRead(BaseModel):
     """A match as the mentor's association sees it: no contact details of the newcomer."""
 
@@ -122,6 +161,10 @@ class AssociationMatchRead(BaseModel):
     programme: str
     status: MatchStatus
     newcomer: NewcomerForMentor
+    household: list[HouseholdMemberForMentor] | None = Field(
+        default=None, description="A household match's members, the contact person first"
+    )
+    group: GroupRead | None = None
     created_at: datetime
     decided_at: datetime | None
     ended_at: datetime | None

@@ -19,12 +19,17 @@ from app import audit, clock
 from app.auth import Principal
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.etag import check_if_match
+from app.households.service import household_id_for, member_ids
 from app.matches import repository as repo
 from app.matches.mapping import age_on, check_pair
 from app.matches.schemas import (
     ABSOLUTE_RULES,
     OVERRIDABLE_RULES,
     AssociationMatchRead,
+    GroupMate,
+    GroupRead,
+    HouseholdMemberForMentor,
+    HouseholdOfMatch,
     MatchCreate,
     MatchRead,
     NewcomerForMentor,
@@ -51,16 +56,48 @@ def present(
 ) -> list[MatchRead] | list[AssociationMatchRead]:
     """The matches as the caller may see them: full for staff, reduced for associations.
 
-    An association sees part of each newcomer's record (first name, age, languages,
+    A household match shows its members (staff: their ids; an association: what a mentor
+    family needs of each, as of the newcomer); a live group-programme match shows its
+    trainer's group (its size and the other participants the caller may see). An
+    association sees part of each newcomer's record (first name, age, languages,
     municipality), so every newcomer shown is an audit event (``action`` on ``newcomer``).
     """
-    if principal.role != "association":
-        return [MatchRead.model_validate(m) for m in matches]
-    newcomers = repo.newcomers_by_id(session, {m.newcomer_id for m in matches})
+    households = member_ids(session, {m.household_id for m in matches if m.household_id})
+    places = repo.places(session)
+    mates = repo.group_mates(session, principal, matches, places.group_max)
+    association = principal.role == "association"
+
+    def group_of(m: Match) -> GroupRead | None:
+        if m.id not in mates:
+            return None
+        size, others = mates[m.id]
+        return GroupRead(
+            size=size,
+            others=[
+                GroupMate(match_id=i, newcomer_id=None if association else n) for i, n in others
+            ],
+        )
+
+    if not association:
+        out_staff: list[MatchRead] = []
+        for m in matches:
+            row = MatchRead.model_validate(m)
+            if m.household_id in households:
+                row.household = HouseholdOfMatch(
+                    id=m.household_id, members=households[m.household_id]
+                )
+            row.group = group_of(m)
+            out_staff.append(row)
+        return out_staff
+    shown = {m.newcomer_id for m in matches} | {
+        n for m in matches if m.household_id in households for n in households[m.household_id]
+    }
+    newcomers = repo.newcomers_by_id(session, shown)
     today = _now().date()
     out: list[AssociationMatchRead] = []
     for m in matches:
         n = newcomers[m.newcomer_id]
+        family = households.get(m.household_id) if m.household_id is not None else None
         out.append(
             AssociationMatchRead(
                 id=m.id,
@@ -74,6 +111,19 @@ def present(
                     municipality=n.municipality,
                     programme=m.programme,
                 ),
+                household=None
+                if family is None
+                else [
+                    HouseholdMemberForMentor(
+                        first_name=newcomers[i].first_name,
+                        age=age_on(newcomers[i].birth_date, today),
+                        languages=list(newcomers[i].languages),
+                        municipality=newcomers[i].municipality,
+                    )
+                    for i in family
+                    if i in newcomers
+                ],
+                group=group_of(m),
                 created_at=m.created_at,
                 decided_at=m.decided_at,
                 ended_at=m.ended_at,
@@ -81,6 +131,13 @@ def present(
         )
     audit.record_reads(session, principal, action, "newcomer", sorted(newcomers))
     return out
+
+
+def staff_view(session: Session, principal: Principal, match: Match) -> MatchRead:
+    """One match as staff see it (with its household and group)."""
+    [row] = present(session, principal, [match])
+    assert isinstance(row, MatchRead)
+    return row
 
 
 def read_one(
@@ -223,6 +280,7 @@ def create_manual(session: Session, principal: Principal, body: MatchCreate) -> 
         # Only the rules this pair actually breaks are overridden (an unneeded one is moot).
         overrides=broken,
         override_reason=body.override_reason if broken else None,
+        household_id=household_id_for(session, newcomer.id, body.programme),
     )
     session.add(match)
     try:
@@ -274,9 +332,10 @@ def _accept(session: Session, principal: Principal, match_id: int, if_match: str
     verdict = check_pair(session, newcomer, mentor, match.programme, today=_now().date())
     _refuse_absolute(verdict.failed, RuleConflict)
     now = _now()
+    places = repo.places(session)
     try:
         with session.begin_nested():
-            accepted = repo.accept_if_possible(session, match, now)
+            accepted = repo.accept_if_possible(session, match, now, places)
     except IntegrityError as exc:
         # The unique index on accepted requests: a concurrent accept got there first.
         raise Conflict("This request already has an accepted match") from exc
@@ -294,7 +353,9 @@ def _accept(session: Session, principal: Principal, match_id: int, if_match: str
             raise Conflict("This mentor is already matched to this newcomer in another programme")
         if repo.request_taken(session, current.newcomer_id, current.programme):
             raise Conflict("This request already has an accepted match")
-        if repo.accepted_count(session, current.mentor_id) >= mentor.capacity:
+        if current.programme in places.group_max:
+            raise Conflict("The trainer's group is full")
+        if repo.accepted_count(session, current.mentor_id, places) >= mentor.capacity:
             raise Conflict("The mentor has no place left")
         raise Conflict("The match changed while it was being accepted; read it again")
     repo.supersede_other_proposals(session, match, now)

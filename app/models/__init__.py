@@ -6,9 +6,10 @@ from app.models.api_key import ApiKey
 from app.models.association import Association
 from app.models.audit_event import AuditEvent
 from app.models.check_in import CheckIn, CheckInStatus
+from app.models.household import Household, HouseholdMember
 from app.models.idempotency_record import IdempotencyRecord
 from app.models.match import LIVE_STATUSES, Match, MatchSource, MatchStatus
-from app.models.match_run import MatchRun, RunUnmatched
+from app.models.match_run import MatchRun, RunGroupMember, RunUnmatched
 from app.models.mentor import Mentor
 from app.models.newcomer import Newcomer
 from app.models.notification import Notification
@@ -25,6 +26,8 @@ __all__ = [
     "AuditEvent",
     "CheckIn",
     "CheckInStatus",
+    "Household",
+    "HouseholdMember",
     "IdempotencyRecord",
     "Match",
     "MatchRun",
@@ -34,6 +37,7 @@ __all__ = [
     "Newcomer",
     "Notification",
     "Programme",
+    "RunGroupMember",
     "RunUnmatched",
     "SpreadsheetImport",
 ]

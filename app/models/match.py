@@ -80,6 +80,10 @@ class Match(Timestamped, Base):
     run_id: Mapped[int | None] = mapped_column(
         ForeignKey("match_runs.id", ondelete="SET NULL"), index=True
     )
+    #: The household whose request this is (``newcomer_id`` is then its contact person).
+    household_id: Mapped[int | None] = mapped_column(
+        ForeignKey("households.id", ondelete="SET NULL"), index=True
+    )
     reason: Mapped[str | None] = mapped_column(String(500))
     #: The hard rules a coordinator overrode for a manual proposal (rule names), and why.
     overrides: Mapped[list[str]] = mapped_column(default=list, server_default=text("'[]'"))

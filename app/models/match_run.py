@@ -106,3 +106,20 @@ class RunUnmatched(Base):
     language: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(String(20))
     passed: Mapped[dict[str, Any]]
+    #: For ``group_size``: the most participants a candidate trainer could have had
+    #: (``waiting``) and the programme's ``group_min``.
+    group_shortfall: Mapped[dict[str, Any] | None]
+
+
+class RunGroupMember(Base):
+    """One participant of a trainer's group in a run's solution (erased with either person)."""
+
+    __tablename__ = "run_group_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("match_runs.id", ondelete="CASCADE"), index=True)
+    programme: Mapped[str] = mapped_column(String(50))
+    mentor_id: Mapped[int] = mapped_column(ForeignKey("mentors.id", ondelete="CASCADE"), index=True)
+    newcomer_id: Mapped[int] = mapped_column(
+        ForeignKey("newcomers.id", ondelete="CASCADE"), index=True
+    )

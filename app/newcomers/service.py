@@ -15,6 +15,7 @@ from app.bulk import bulk_create
 from app.errors import Forbidden, ValidationFailed
 from app.etag import check_if_match
 from app.gdpr.service import erase_traces
+from app.households.service import before_erasure, check_own_programmes
 from app.models import Newcomer, Programme
 from app.newcomers import repository
 from app.newcomers.schemas import NewcomerCreate, NewcomerUpdate
@@ -125,6 +126,8 @@ def update_newcomer(
         raise Forbidden(f"The key may not move newcomers to {changes['municipality']}")
     merged = {column: getattr(row, column) for column in _CHECKED} | changes
     _check(session, merged, held_programmes=row.programmes)
+    if "programmes" in changes:
+        check_own_programmes(session, row.id, changes["programmes"])
     if apply_changes(row, changes):
         session.flush()
         audit.record(session, principal, "update", RESOURCE, row.id)
@@ -138,6 +141,7 @@ def delete_newcomer(
     row = repository.get_scoped(session, principal, newcomer_id, for_update=True)
     check_if_match(if_match, row.version)
     erase_traces(session, [newcomer_id])  # what their Idempotency-Keys kept of the request
+    before_erasure(session, [newcomer_id])  # the household stays with the others
     repository.delete(session, row)
     audit.record(session, principal, "delete", RESOURCE, newcomer_id)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from itertools import pairwise
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -13,6 +13,15 @@ from app.resources import InputModel, NotNull, PatchModel
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,49}$")]
 Age = Annotated[int, Field(ge=0, le=120)]
+#: Who a programme matches: one newcomer, a household as one, or a trainer's group.
+Unit = Literal["person", "household", "group"]
+GroupSize = Annotated[int, Field(ge=1, le=100)]
+_UNIT = (
+    "`person` (one newcomer, one mentor), `household` (a household as one request, on its "
+    "contact person) or `group` (a trainer's group of `group_min` to `group_max`)"
+)
+_GROUP_MIN = "Fewest participants a group runs with (group programmes only)"
+_GROUP_MAX = "Most participants of one trainer's group (group programmes only)"
 
 
 def _ascending(days: list[int]) -> list[int]:
@@ -48,6 +57,9 @@ class ProgrammeCreate(InputModel):
     follow_up_days: FollowUpDays = Field(
         default_factory=lambda: [30, 90], description="Days after acceptance to follow up"
     )
+    unit: Unit = Field(default="person", description=_UNIT)
+    group_min: GroupSize | None = Field(default=None, description=_GROUP_MIN)
+    group_max: GroupSize | None = Field(default=None, description=_GROUP_MAX)
 
 
 class ProgrammeUpdate(PatchModel):
@@ -61,6 +73,9 @@ class ProgrammeUpdate(PatchModel):
     requires_first_language: NotNull[bool] = None
     active: NotNull[bool] = None
     follow_up_days: NotNull[FollowUpDays] = None
+    unit: NotNull[Unit] = Field(default=None, description=_UNIT)
+    group_min: GroupSize | None = Field(default=None, description=_GROUP_MIN)
+    group_max: GroupSize | None = Field(default=None, description=_GROUP_MAX)
 
 
 class ProgrammeRead(BaseModel):
@@ -77,5 +92,8 @@ class ProgrammeRead(BaseModel):
     requires_first_language: bool
     active: bool
     follow_up_days: list[int]
+    unit: Unit
+    group_min: int | None
+    group_max: int | None
     created_at: datetime
     updated_at: datetime

@@ -37,6 +37,7 @@ def get_programme(session: Session, code: str) -> Programme:
 def create_programme(session: Session, principal: Principal, data: ProgrammeCreate) -> Programme:
     """Add a programme (409 when the code is taken, also by a concurrent request)."""
     _check_age_range(data.min_age, data.max_age)
+    check_unit(data.unit, data.group_min, data.group_max)
     if repository.find(session, data.code) is not None:
         raise Conflict(f"A programme {data.code!r} already exists")
     row = Programme(**data.model_dump())
@@ -57,10 +58,33 @@ def update_programme(
     check_if_match(if_match, row.version)
     changes = data.changes()
     _check_age_range(changes.get("min_age", row.min_age), changes.get("max_age", row.max_age))
+    unit = changes.get("unit", row.unit)
+    if unit != "group" and "unit" in changes:
+        # Leaving the group unit drops the sizes unless they are given (and then refused).
+        changes.setdefault("group_min", None)
+        changes.setdefault("group_max", None)
+    check_unit(
+        unit, changes.get("group_min", row.group_min), changes.get("group_max", row.group_max)
+    )
     if apply_changes(row, changes):
         session.flush()
         audit.record(session, principal, "update", RESOURCE, row.code)
     return row
+
+
+def check_unit(unit: str, group_min: int | None, group_max: int | None) -> None:
+    """422 naming the field unless ``group_min``/``group_max`` are set exactly for a group
+    programme, with ``group_min <= group_max`` (the table's CHECK, as a clear answer)."""
+    if unit == "group":
+        for name, value in (("group_min", group_min), ("group_max", group_max)):
+            if value is None:
+                raise ValidationFailed(name, "a group programme needs group_min and group_max")
+        if group_min is not None and group_max is not None and group_min > group_max:
+            raise ValidationFailed("group_min", "must not exceed group_max")
+        return
+    for name, value in (("group_min", group_min), ("group_max", group_max)):
+        if value is not None:
+            raise ValidationFailed(name, f"only a group programme has a size, not a {unit} one")
 
 
 def _check_age_range(min_age: int | None, max_age: int | None) -> None:

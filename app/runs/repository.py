@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
-from app.models import MatchRun, Newcomer, RunUnmatched
+from app.models import MatchRun, Newcomer, RunGroupMember, RunUnmatched
 from app.models.match_run import RunStatus
 from app.pagination import PageParams, paginate
 
@@ -59,3 +59,20 @@ def unmatched(session: Session, principal: Principal, run_id: int) -> Sequence[R
 def latest(session: Session, limit: int) -> Sequence[MatchRun]:
     """The ``limit`` newest runs, newest first."""
     return session.scalars(select(MatchRun).order_by(MatchRun.id.desc()).limit(limit)).all()
+
+
+def groups(session: Session, run_id: int) -> Sequence[tuple[str, int, int, str]]:
+    """The run's group participants: (programme, trainer, newcomer, their municipality), by
+    programme, trainer and newcomer."""
+    rows = session.execute(
+        select(
+            RunGroupMember.programme,
+            RunGroupMember.mentor_id,
+            RunGroupMember.newcomer_id,
+            Newcomer.municipality,
+        )
+        .join(Newcomer, Newcomer.id == RunGroupMember.newcomer_id)
+        .where(RunGroupMember.run_id == run_id)
+        .order_by(RunGroupMember.programme, RunGroupMember.mentor_id, RunGroupMember.newcomer_id)
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in rows]

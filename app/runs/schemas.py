@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class MatchRunCreate(BaseModel):
@@ -27,6 +27,22 @@ class RunUnmatchedRead(BaseModel):
     language: str
     reason: str
     passed: dict[str, int]
+    group: dict[str, int] | None = Field(
+        default=None,
+        validation_alias="group_shortfall",
+        description="For `group_size`: `waiting` (the most participants a candidate trainer "
+        "could have had) and the programme's `group_min`",
+    )
+
+
+class RunGroupRead(BaseModel):
+    """A trainer's group in the run's solution: its size, and the participants the caller
+    may see (a coordinator: those of its municipalities)."""
+
+    programme: str
+    mentor_id: int
+    size: int
+    newcomer_ids: list[int]
 
 
 class MatchRunSummary(BaseModel):
@@ -55,3 +71,8 @@ class MatchRunRead(MatchRunSummary):
     """A run with the unmatched requests the caller may see."""
 
     unmatched: list[RunUnmatchedRead]
+    groups: list[RunGroupRead] = Field(
+        default_factory=list,
+        description="The trainers' groups of the solution (group programmes), by programme and "
+        "trainer; a coordinator sees the groups with a participant of theirs",
+    )

@@ -15,7 +15,7 @@ from app.models import MatchRun
 from app.models.match_run import RunStatus
 from app.pagination import Page, PageParams
 from app.runs import repository as repo
-from app.runs.schemas import MatchRunRead, MatchRunSummary, RunUnmatchedRead
+from app.runs.schemas import MatchRunRead, MatchRunSummary, RunGroupRead, RunUnmatchedRead
 
 
 def start(session: Session, principal: Principal, *, dry_run: bool) -> MatchRunRead:
@@ -78,7 +78,22 @@ def _read(session: Session, principal: Principal, run: MatchRun) -> MatchRunRead
     return MatchRunRead(
         **MatchRunSummary.model_validate(run).model_dump(),
         unmatched=[RunUnmatchedRead.model_validate(r) for r in rows],
+        groups=_groups(session, principal, run.id),
     )
+
+
+def _groups(session: Session, principal: Principal, run_id: int) -> list[RunGroupRead]:
+    """The run's groups as the caller may see them (scoped on where participants live now)."""
+    found: dict[tuple[str, int], RunGroupRead] = {}
+    for programme, mentor_id, newcomer_id, municipality in repo.groups(session, run_id):
+        group = found.setdefault(
+            (programme, mentor_id),
+            RunGroupRead(programme=programme, mentor_id=mentor_id, size=0, newcomer_ids=[]),
+        )
+        group.size += 1
+        if principal.is_admin or municipality in principal.municipalities:
+            group.newcomer_ids.append(newcomer_id)
+    return [g for g in found.values() if principal.is_admin or g.newcomer_ids]
 
 
 def list_runs(session: Session, params: PageParams) -> Page[MatchRunSummary]:

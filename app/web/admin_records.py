@@ -55,6 +55,9 @@ PROGRAMME_FIELDS = [
     "max_age",
     "requires_language",
     "requires_first_language",
+    "unit",
+    "group_min",
+    "group_max",
     "active",
 ]
 KEY_FIELDS = ["name", "role", "municipalities", "association_id"]
@@ -270,6 +273,7 @@ def _programme_page(
     context = forms.context(values, errors, PROGRAMME_FIELDS) | {
         "row": row,
         "language_choices": i18n.language_choices(i18n.language_of(request), also=held),
+        "unit_choices": choices.unit_options(translator(request)),
     }
     return render(request, "admin/programme_form.html", context, status=status)
 
@@ -283,6 +287,9 @@ def _programme_values(row: Any) -> dict[str, Any]:
         "max_age": "" if row.max_age is None else str(row.max_age),
         "requires_language": row.requires_language or "",
         "requires_first_language": row.requires_first_language,
+        "unit": row.unit,
+        "group_min": "" if row.group_min is None else str(row.group_min),
+        "group_max": "" if row.group_max is None else str(row.group_max),
         "active": row.active,
     }
 
@@ -290,7 +297,17 @@ def _programme_values(row: Any) -> dict[str, Any]:
 def _posted_programme(form: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     values: dict[str, Any] = {
         name: forms.text(form, name)
-        for name in ("code", "name", "description", "min_age", "max_age", "requires_language")
+        for name in (
+            "code",
+            "name",
+            "description",
+            "min_age",
+            "max_age",
+            "requires_language",
+            "unit",
+            "group_min",
+            "group_max",
+        )
     }
     values["requires_first_language"] = form.get("requires_first_language") == "yes"
     values["active"] = form.get("active") == "yes"
@@ -299,6 +316,9 @@ def _posted_programme(form: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         "min_age": forms.whole(values["min_age"]),
         "max_age": forms.whole(values["max_age"]),
         "requires_language": values["requires_language"] or None,
+        "unit": values["unit"] or "person",
+        "group_min": forms.whole(values["group_min"]),
+        "group_max": forms.whole(values["group_max"]),
     }
     return values, body
 
@@ -307,7 +327,7 @@ def _posted_programme(form: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 def programme_new(request: Request, signed: Admin) -> Response:
     """The form to add a programme."""
     values: dict[str, Any] = {name: "" for name in PROGRAMME_FIELDS}
-    values |= {"requires_first_language": False, "active": True}
+    values |= {"requires_first_language": False, "active": True, "unit": "person"}
     return _programme_page(request, values)
 
 

@@ -73,7 +73,21 @@ def programme_rule(programme: Programme, _: Callable[[str], str], lang: str) -> 
         parts.append(_("The mentor speaks %(language)s.") % {"language": name})
     if programme.requires_first_language:
         parts.append(_("The mentor speaks the newcomer's first language."))
+    if programme.unit == "household":
+        parts.append(_("A household is matched as one."))
+    elif programme.unit == "group":
+        size = {"low": programme.group_min, "high": programme.group_max}
+        parts.append(_("Groups of %(low)s to %(high)s participants.") % size)
     return " ".join(parts)
+
+
+def unit_options(_: Callable[[str], str]) -> list[tuple[str, str]]:
+    """``(unit, words)`` for the programme form."""
+    return [
+        ("person", _("One newcomer with one mentor")),
+        ("household", _("A household (a family) with one mentor family")),
+        ("group", _("A group led by a trainer (MindSpring, food club, homework café)")),
+    ]
 
 
 def all_programmes(session: Session) -> list[Programme]:

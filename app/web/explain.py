@@ -84,6 +84,7 @@ def rule_name(rule: str, gettext: Callable[[str], str]) -> str:
         "child_safety": _("the child certificate"),
         "forbidden": _("rejected or ended before"),
         "capacity": _("a place left"),
+        "group_size": _("a group large enough"),
     }
     return names.get(rule, rule)
 
@@ -113,6 +114,7 @@ def why_nobody(
         "child_safety": _("%(n)s with a child certificate"),
         "forbidden": _("%(n)s not rejected before"),
         "capacity": _("%(n)s with a place left"),
+        "group_size": _("%(n)s with a group large enough"),
     }
     parts = []
     for rule, count in passed.items():

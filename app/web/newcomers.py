@@ -18,11 +18,15 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from app import clock
 from app.accounts.service import SignedIn
 from app.db import SessionDep, writes
+from app.domain import age_on
 from app.errors import Forbidden, PreconditionFailed, ValidationFailed
 from app.etag import etag_of
 from app.gdpr import service as gdpr
+from app.households import service as households
+from app.matches import repository as matches_repository
 from app.models import Newcomer
 from app.newcomers import repository as newcomer_queries
 from app.newcomers import service
@@ -39,6 +43,7 @@ from app.web.pages import (
     see_other,
     translator,
 )
+from app.web.proposals import states as match_states
 
 router = APIRouter(
     prefix="/newcomers",
@@ -320,11 +325,23 @@ def show_newcomer(
     row = service.get_newcomer(session, signed.principal, newcomer_id)
     _ = translator(request)
     programmes = {p.code: p.name for p in choices.all_programmes(session)}
+    household = households.desk_view(session, signed.principal, row.id)
+    mentors = matches_repository.mentors_by_id(
+        session, {m.mentor_id for m in household.matches} if household else set()
+    )
     return render(
         request,
         "newcomers/detail.html",
         {
             "row": row,
+            "household": household,
+            "household_mentors": mentors,
+            "statuses": match_states(_),
+            "ages": {
+                m.newcomer_id: age_on(m.row.birth_date, clock.today())
+                for m in (household.members if household else [])
+                if m.row is not None and m.row.birth_date is not None
+            },
             "genders": choices.gender_names(_),
             "programme_names": programmes,
             "notice": request.query_params.get("done"),

@@ -4,7 +4,8 @@ A dry run is queued through :func:`app.runs.service.start` with the signed-in pe
 principal (a coordinator may start dry runs only, as through the API) and executed by the
 worker; the run's page shows it queued or running, and reloading it shows its progress (no
 JavaScript). The unmatched requests come from :func:`app.runs.service.get_run`, scoped to the
-caller's municipalities as the API's are, with the reasons in words.
+caller's municipalities as the API's are, with the reasons in words; so are the trainers'
+groups of group programmes (MindSpring, food clubs), with the participants the caller may see.
 """
 
 from __future__ import annotations
@@ -123,15 +124,20 @@ def show_run(request: Request, session: SessionDep, signed: Staff, run_id: IdPat
             {
                 "row": item,
                 "reason": rule_name(item.reason, _),
-                "why": why_nobody(item.passed, languages, limit, lang=lang, gettext=_),
+                "why": why_nobody(item.passed, languages, limit, lang=lang, gettext=_)
+                if item.group is None
+                else _("%(waiting)s could join a trainer's group; a group needs %(min)s.")
+                % {"waiting": item.group["waiting"], "min": item.group["group_min"]},
             }
         )
+    trainers = matches.mentors_by_id(session, {g.mentor_id for g in run.groups})
     return render(
         request,
         "runs/detail.html",
         {
             "run": run,
             "unmatched": unmatched,
+            "trainers": trainers,
             "names": status_names(_),
             "programme_names": {p.code: p.name for p in choices.all_programmes(session)},
         },

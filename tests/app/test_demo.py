@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import Text, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
@@ -21,7 +21,7 @@ from app.demo.people import sample_people
 from app.demo.seed import seed_demo
 from app.matches.mapping import age_from_year, age_on, waiting_days
 from app.migrate import upgrade
-from app.models import ApiKey, Association, Match, MatchRun, Mentor, Newcomer
+from app.models import ApiKey, Association, HouseholdMember, Match, MatchRun, Mentor, Newcomer
 from tests.app.conftest import _fresh_postgres
 
 
@@ -175,3 +175,37 @@ def test_demo_up_refuses_a_database_with_people_the_seeder_did_not_add(demo_url:
     assert forced.exit_code == 0, forced.output
     assert forced.stdout.startswith("Admin key: mk_")
     assert _counts(demo_url)[0] == before[0] + 1
+
+
+def test_a_large_enough_demo_set_has_households_and_mindspring_groups_to_form(
+    demo_url: str,
+) -> None:
+    upgrade(demo_url)
+    engine = make_engine(demo_url)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            counts = seed_demo(session, newcomers=240, mentors=40)
+            members = session.execute(
+                select(HouseholdMember.household_id, HouseholdMember.position, Newcomer.programmes)
+                .join(Newcomer, Newcomer.id == HouseholdMember.newcomer_id)
+                .order_by(HouseholdMember.household_id, HouseholdMember.position)
+            ).all()
+            asking = session.scalars(
+                select(Newcomer.languages).where(
+                    func.cast(Newcomer.programmes, Text).like('%"mindspring"%')
+                )
+            ).all()
+            trainers = session.scalars(
+                select(Mentor.languages).where(
+                    func.cast(Mentor.programmes, Text).like('%"mindspring"%')
+                )
+            ).all()
+            total = session.scalar(select(func.count()).select_from(Newcomer))
+    finally:
+        engine.dispose()
+    assert total == 240 and counts.households == len({m[0] for m in members}) > 0
+    for _household, position, programmes in members:
+        assert ("network_family" in programmes) == (position == 0)
+    for language in ("ar", "ti", "uk"):
+        assert sum(1 for langs in asking if langs[0] == language) >= 7
+        assert any(langs[0] == language for langs in trainers)

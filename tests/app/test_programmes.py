@@ -94,3 +94,62 @@ def test_only_admins_write(client: TestClient, keys: Keys) -> None:
 
 def test_unknown_programme_is_404(client: TestClient, admin: dict[str, str]) -> None:
     assert client.get(f"{URL}/no_such_thing", headers=admin).status_code == 404
+
+
+def test_the_seeds_have_a_household_and_a_group_programme(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    family = client.get(f"{URL}/network_family", headers=admin).json()
+    assert (family["unit"], family["group_min"], family["group_max"]) == ("household", None, None)
+    group = client.get(f"{URL}/mindspring", headers=admin).json()
+    assert (group["unit"], group["group_min"], group["group_max"]) == ("group", 6, 10)
+    assert client.get(f"{URL}/mentor", headers=admin).json()["unit"] == "person"
+
+
+def test_an_admin_adds_a_food_club_as_a_group_programme_and_resizes_it(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    body = programme(code="food_club", min_age=None, max_age=None, unit="group")
+    created = client.post(URL, json={**body, "group_min": 4, "group_max": 8}, headers=admin)
+    assert created.status_code == 201, created.text
+    assert (created.json()["group_min"], created.json()["group_max"]) == (4, 8)
+    resized = client.patch(
+        f"{URL}/food_club", json={"group_max": 12}, headers={**admin, "If-Match": '"1"'}
+    )
+    assert resized.status_code == 200, resized.text
+    assert resized.json()["group_max"] == 12
+    personal = client.patch(f"{URL}/food_club", json={"unit": "person"}, headers=admin)
+    assert personal.status_code == 200, personal.text
+    assert (personal.json()["group_min"], personal.json()["group_max"]) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"unit": "group", "group_max": 8}, "group_min"),
+        ({"unit": "group", "group_min": 4}, "group_max"),
+        ({"unit": "group", "group_min": 9, "group_max": 8}, "group_min"),
+        ({"unit": "household", "group_min": 2, "group_max": 4}, "group_min"),
+        ({"group_max": 4}, "group_max"),
+        ({"unit": "group", "group_min": 0, "group_max": 4}, "group_min"),
+        ({"unit": "team"}, "unit"),
+    ],
+)
+def test_group_sizes_are_set_exactly_for_group_programmes(
+    client: TestClient, admin: dict[str, str], fields: dict[str, Any], field: str
+) -> None:
+    refused = client.post(URL, json=programme(code="cafe", **fields), headers=admin)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"].split(".")[-1] == field
+    assert client.get(f"{URL}/cafe", headers=admin).status_code == 404
+
+
+def test_a_group_programme_keeps_its_sizes_consistent_on_patch(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    too_small = client.patch(f"{URL}/mindspring", json={"group_max": 5}, headers=admin)
+    assert too_small.status_code == 422
+    assert too_small.json()["errors"][0]["field"] == "group_min"
+    unset = client.patch(f"{URL}/mindspring", json={"group_min": None}, headers=admin)
+    assert unset.status_code == 422
+    assert unset.json()["errors"][0]["field"] == "group_min"

@@ -1,0 +1,1 @@
+"""Households: newcomers who live together, matched as one to a ``unit: household`` programme."""
