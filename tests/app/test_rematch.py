@@ -72,7 +72,9 @@ def test_second_run_with_nothing_changed_keeps_everything(db: Session, engine: E
 
     second = rematch(engine)
     assert second.stats["kept"] == 4
-    audited = db.scalars(select(AuditEvent).where(AuditEvent.resource == "match_run")).all()
+    audited = db.scalars(
+        select(AuditEvent).where(AuditEvent.resource == "match_run").order_by(AuditEvent.id)
+    ).all()
     db.rollback()
     assert [(a.actor, a.record_id) for a in audited] == [
         ("system", str(first.run_id)),
