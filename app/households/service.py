@@ -25,6 +25,7 @@ from app.errors import Conflict, ValidationFailed
 from app.etag import check_if_match
 from app.households import repository
 from app.households.schemas import HouseholdCreate, HouseholdRead, HouseholdUpdate
+from app.matches import repository as matches_repository
 from app.models import LIVE_STATUSES, Household, HouseholdMember, Match, Newcomer, Programme
 from app.newcomers import repository as newcomers
 from app.pagination import PageParams
@@ -296,7 +297,8 @@ class HouseholdView:
 
 def desk_view(session: Session, principal: Principal, newcomer_id: int) -> HouseholdView | None:
     """The household of a newcomer the caller sees, with the members the caller may see
-    (each an audited read) and the household's matches; None when in no household."""
+    (each an audited read) and the household's matches the caller may see (as the API
+    scopes them); None when in no household."""
     household = repository.household_of(session, newcomer_id)
     if household is None:
         return None
@@ -313,7 +315,10 @@ def desk_view(session: Session, principal: Principal, newcomer_id: int) -> House
     )
     matches = list(
         session.scalars(
-            select(Match).where(Match.household_id == household.id).order_by(Match.id.desc())
+            matches_repository.scoped(
+                principal,
+                select(Match).where(Match.household_id == household.id).order_by(Match.id.desc()),
+            )
         )
     )
     return HouseholdView(

@@ -778,19 +778,25 @@ def check_pair(
     it ``forbidden``), ``forbidden`` this pair's rejected and ended matches. Every programme
     row is known, so a proposal in a programme retired since is judged by its own bounds.
     A household programme's request of a household's contact person is the household's: every
-    member is read, and the rules hold member-wise (a child needs a certified mentor).
+    member is read, and the rules hold member-wise (a child needs a certified mentor). Any
+    member's request reads the household too: a mentor already fixed for one member is
+    ``forbidden`` for every member (the never-twice rule across the household).
     """
     today = today or clock.today()
     programmes, _active = _programmes(session)
     known = {p.code for p in programmes}
     unit = next((p.unit for p in programmes if p.code == programme), "person")
-    members = _household_of_contact(session, newcomer.id) if unit == "household" else []
+    members = _household_members(session, newcomer.id)
+    if unit == "household" and members[:1] != [newcomer.id]:
+        members = []  # only the contact person asks for a household programme
+    others = [i for i in members if i != newcomer.id]
     housemates = {
         row.id: row
-        for row in session.scalars(select(NewcomerRow).where(NewcomerRow.id.in_(members[1:])))
+        for row in session.scalars(select(NewcomerRow).where(NewcomerRow.id.in_(others)))
     }
-    people = [newcomer] + [housemates[i] for i in members[1:] if i in housemates]
+    people = [newcomer] + [housemates[i] for i in others if i in housemates]
     person_ids = [p.id for p in people]
+    present = set(person_ids)
     rows = session.execute(
         select(MatchRow.newcomer_id, MatchRow.programme, MatchRow.status).where(
             MatchRow.mentor_id == mentor.id,
@@ -846,8 +852,13 @@ def check_pair(
         fixed=fixed,
         forbidden=forbidden,
         households=(
-            (mm.Household(household_key(members[0]), tuple(newcomer_key(i) for i in person_ids)),)
-            if len(members) > 1
+            (
+                mm.Household(
+                    household_key(members[0]),
+                    tuple(newcomer_key(i) for i in members if i in present),
+                ),
+            )
+            if len(present) > 1
             else ()
         ),
     )
@@ -860,13 +871,10 @@ def check_pair(
     )
 
 
-def _household_of_contact(session: Session, newcomer_id: int) -> list[int]:
-    """The members of the household whose contact person the newcomer is (contact first);
-    empty when they are no household's contact."""
+def _household_members(session: Session, newcomer_id: int) -> list[int]:
+    """The members of the newcomer's household (contact first); empty when in none."""
     household = session.scalar(
-        select(MemberRow.household_id).where(
-            MemberRow.newcomer_id == newcomer_id, MemberRow.position == 0
-        )
+        select(MemberRow.household_id).where(MemberRow.newcomer_id == newcomer_id)
     )
     if household is None:
         return []

@@ -34,7 +34,7 @@ from app.matches.schemas import (
     MatchRead,
     NewcomerForMentor,
 )
-from app.models import Match, MatchSource, MatchStatus, Programme
+from app.models import LIVE_STATUSES, Match, MatchSource, MatchStatus, Programme
 from app.notify import events as notify
 from app.pagination import Page, PageParams
 
@@ -56,9 +56,9 @@ def present(
 ) -> list[MatchRead] | list[AssociationMatchRead]:
     """The matches as the caller may see them: full for staff, reduced for associations.
 
-    A household match shows its members (staff: their ids; an association: what a mentor
-    family needs of each, as of the newcomer); a live group-programme match shows its
-    trainer's group (its size and the other participants the caller may see). An
+    A household match shows its members (staff: their ids; an association, on a live match
+    only: what a mentor family needs of each, as of the newcomer); a live group-programme
+    match shows its trainer's group (its size and the other participants the caller may see). An
     association sees part of each newcomer's record (first name, age, languages,
     municipality), so every newcomer shown is an audit event (``action`` on ``newcomer``).
     """
@@ -89,15 +89,22 @@ def present(
             row.group = group_of(m)
             out_staff.append(row)
         return out_staff
+    # The household's members (as they are now) only on a live match: a long-ended match
+    # must not show them, nor a member added after it ended.
+    live = {m.household_id for m in matches if m.status in LIVE_STATUSES}
     shown = {m.newcomer_id for m in matches} | {
-        n for m in matches if m.household_id in households for n in households[m.household_id]
+        n for h, members in households.items() if h in live for n in members
     }
     newcomers = repo.newcomers_by_id(session, shown)
     today = _now().date()
     out: list[AssociationMatchRead] = []
     for m in matches:
         n = newcomers[m.newcomer_id]
-        family = households.get(m.household_id) if m.household_id is not None else None
+        family = (
+            households.get(m.household_id)
+            if m.household_id is not None and m.status in LIVE_STATUSES
+            else None
+        )
         out.append(
             AssociationMatchRead(
                 id=m.id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -13,7 +14,7 @@ from app.auth import Principal
 from app.domain import age_on, today
 from app.errors import Conflict, ValidationFailed
 from app.etag import check_if_match
-from app.models import Programme
+from app.models import Match, MatchStatus, Programme
 from app.pagination import PageParams
 from app.programmes import repository
 from app.programmes.schemas import ProgrammeCreate, ProgrammeUpdate
@@ -63,13 +64,30 @@ def update_programme(
         # Leaving the group unit drops the sizes unless they are given (and then refused).
         changes.setdefault("group_min", None)
         changes.setdefault("group_max", None)
-    check_unit(
-        unit, changes.get("group_min", row.group_min), changes.get("group_max", row.group_max)
-    )
+    group_max = changes.get("group_max", row.group_max)
+    check_unit(unit, changes.get("group_min", row.group_min), group_max)
+    if unit == "group" and group_max is not None:
+        _check_accepted_groups_fit(session, code, group_max)
     if apply_changes(row, changes):
         session.flush()
         audit.record(session, principal, "update", RESOURCE, row.code)
     return row
+
+
+def _check_accepted_groups_fit(session: Session, code: str, group_max: int) -> None:
+    """409 naming ``group_max`` when a trainer's accepted group in the programme is larger
+    (every run would then refuse the problem: accepted participants are kept)."""
+    largest = session.scalar(
+        select(func.count())
+        .select_from(Match)
+        .where(Match.programme == code, Match.status == MatchStatus.ACCEPTED)
+        .group_by(Match.mentor_id)
+        .order_by(func.count().desc())
+        .limit(1)
+    )
+    if largest is not None and largest > group_max:
+        message = f"a trainer's accepted group has {largest} participants, more than {group_max}"
+        raise Conflict(message, errors=[{"field": "group_max", "message": message}])
 
 
 def check_unit(unit: str, group_min: int | None, group_max: int | None) -> None:

@@ -81,6 +81,45 @@ def test_a_newcomers_page_shows_the_household_and_its_match(
     assert "Karen" in page.text and "Accepteret" in page.text
 
 
+def test_a_newcomers_page_hides_household_matches_outside_the_callers_scope(
+    client: TestClient, desk: Desk, db: Session
+) -> None:
+    contact = make_newcomer(db, first_name="Amina", programmes=["network_family"])
+    child = make_newcomer(
+        db,
+        first_name="Yusuf",
+        municipality="147",
+        programmes=["homework_help"],
+        birth_date=date(2018, 1, 1),
+    )
+    household = Household()
+    household.members = [
+        HouseholdMember(newcomer_id=contact.id, position=0),
+        HouseholdMember(newcomer_id=child.id, position=1),
+    ]
+    db.add(household)
+    db.commit()
+    family = make_mentor(
+        db, make_association(db), first_name="Karenmentor", programmes=["network_family"]
+    )
+    db.add(
+        Match(
+            newcomer_id=contact.id,
+            mentor_id=family.id,
+            programme="network_family",
+            status="accepted",
+            source="manual",
+            household_id=household.id,
+        )
+    )
+    db.commit()
+    desk.coordinator("147")
+    page = client.get(f"/newcomers/{child.id}")
+    assert page.status_code == 200
+    assert "Yusuf" in page.text
+    assert "Karenmentor" not in page.text and "Accepteret" not in page.text
+
+
 def test_a_runs_page_shows_the_trainers_groups(client: TestClient, desk: Desk, db: Session) -> None:
     trainer = make_mentor(db, make_association(db), first_name="Selam", programmes=["mindspring"])
     people = [make_newcomer(db, programmes=["mindspring"]) for _ in range(2)]

@@ -147,6 +147,70 @@ def _group_world(db: Session, participants: int) -> tuple[Mentor, list[int]]:
     return trainer, people
 
 
+def test_an_association_sees_a_households_members_only_on_a_live_match(
+    client: TestClient, db: Session, keys: Keys
+) -> None:
+    coordinator = keys.coordinator("101")
+    family = _family(client, db, coordinator)
+    association = make_association(db)
+    mentor = _family_mentor(db, association, certified=True)
+    made = client.post(
+        "/api/v1/matches",
+        json={
+            "newcomer_id": family["contact"],
+            "programme": "network_family",
+            "mentor_id": mentor.id,
+        },
+        headers=coordinator,
+    )
+    assert made.status_code == 201, made.text
+    url = f"/api/v1/matches/{made.json()['id']}"
+    by_association = keys.association(association.id)
+    assert len(client.get(url, headers=by_association).json()["household"]) == 2
+
+    rejected = client.post(f"{url}/reject", json={"reason": "moved"}, headers=coordinator)
+    assert rejected.status_code == 200, rejected.text
+    seen = client.get(url, headers=by_association).json()
+    assert seen["household"] is None
+    listed = client.get("/api/v1/matches", headers=by_association).json()["items"]
+    assert [m["household"] for m in listed] == [None]
+
+
+def test_a_households_mentor_is_never_manually_proposed_to_another_member(
+    client: TestClient, db: Session, keys: Keys
+) -> None:
+    coordinator = keys.coordinator("101")
+    family = _family(client, db, coordinator)
+    mentor = make_mentor(
+        db,
+        make_association(db),
+        programmes=["network_family", "homework_help"],
+        child_certificate=True,
+        capacity=2,
+    )
+    made = client.post(
+        "/api/v1/matches",
+        json={
+            "newcomer_id": family["contact"],
+            "programme": "network_family",
+            "mentor_id": mentor.id,
+        },
+        headers=coordinator,
+    )
+    assert made.status_code == 201, made.text
+    accepted = client.post(f"/api/v1/matches/{made.json()['id']}/accept", headers=coordinator)
+    assert accepted.status_code == 200, accepted.text
+
+    refused = client.post(
+        "/api/v1/matches",
+        json={"newcomer_id": family["child"], "programme": "homework_help", "mentor_id": mentor.id},
+        headers=coordinator,
+    )
+    assert refused.status_code == 422, refused.text
+    assert [e["rule"] for e in refused.json()["errors"]] == ["forbidden"]
+    assert _rows(db, Match, Match.newcomer_id == family["child"]) == []
+
+
 def test_a_run_forms_a_group_shows_it_and_drops_it_below_the_minimum(
     client: TestClient, db: Session, keys: Keys, engine: Engine
 ) -> None:

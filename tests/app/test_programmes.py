@@ -9,10 +9,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.models import Programme
+from app.models import Match, Programme
 from tests.app import bodies
 from tests.app.conftest import Keys
-from tests.app.factories import make_association
+from tests.app.factories import make_association, make_mentor, make_newcomer
 
 URL = "/api/v1/programmes"
 SEEDED = 7
@@ -153,3 +153,37 @@ def test_a_group_programme_keeps_its_sizes_consistent_on_patch(
     unset = client.patch(f"{URL}/mindspring", json={"group_min": None}, headers=admin)
     assert unset.status_code == 422
     assert unset.json()["errors"][0]["field"] == "group_min"
+
+
+def test_a_group_max_below_a_trainers_accepted_group_is_refused(
+    client: TestClient, admin: dict[str, str], db: Session
+) -> None:
+    body = programme(code="food_club", min_age=None, max_age=None, unit="group")
+    created = client.post(URL, json={**body, "group_min": 2, "group_max": 8}, headers=admin)
+    assert created.status_code == 201, created.text
+    trainer = make_mentor(db, make_association(db), programmes=["food_club", "mentor"])
+    for code in ("food_club", "mentor"):
+        for _ in range(3):
+            db.add(
+                Match(
+                    newcomer_id=make_newcomer(db, programmes=[code]).id,
+                    mentor_id=trainer.id,
+                    programme=code,
+                    status="accepted",
+                    source="manual",
+                )
+            )
+    db.commit()
+
+    too_small = client.patch(f"{URL}/food_club", json={"group_max": 2}, headers=admin)
+    assert too_small.status_code == 409, too_small.text
+    assert too_small.json()["errors"][0]["field"] == "group_max"
+    assert client.get(f"{URL}/food_club", headers=admin).json()["group_max"] == 8
+    fits = client.patch(f"{URL}/food_club", json={"group_max": 3}, headers=admin)
+    assert fits.status_code == 200, fits.text
+
+    to_group = {"unit": "group", "group_min": 1, "group_max": 2}
+    refused = client.patch(f"{URL}/mentor", json=to_group, headers=admin)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["errors"][0]["field"] == "group_max"
+    assert client.get(f"{URL}/mentor", headers=admin).json()["unit"] == "person"
