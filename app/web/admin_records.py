@@ -378,6 +378,9 @@ def programme_update(
             programmes.update_programme(session, signed.principal, code, data, _version(form))
         except ValidationFailed as exc:
             errors = forms.service_errors(exc, _)
+        except Conflict:
+            errors.add("group_max", _("A trainer's accepted group is larger than this."))
+            return _programme_page(request, values, errors, row=row, status=409)
         except PreconditionFailed:
             errors.add("form", _changed_meanwhile(_))
             current = programmes.get_programme(session, code)

@@ -11,10 +11,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Account, AccountSession, ApiKey, Association, AuditEvent, Programme
+from app.models import (
+    Account,
+    AccountSession,
+    ApiKey,
+    Association,
+    AuditEvent,
+    Match,
+    Programme,
+)
 from tests.app.conftest import Keys
 from tests.app.desk import Desk, field_error, token_of
-from tests.app.factories import make_association, make_mentor
+from tests.app.factories import make_association, make_mentor, make_newcomer
 
 
 def _admin(desk: Desk) -> str:
@@ -170,6 +178,48 @@ def test_an_admin_adds_and_edits_a_programme_with_age_rules(
     assert row is not None and (row.min_age, row.max_age) == (15, None)
     db.rollback()
     assert client.get("/admin/programmes/nothing_here/edit").status_code == 404
+
+
+def test_a_group_max_below_an_accepted_group_is_refused_beside_the_field(
+    client: TestClient, desk: Desk, db: Session
+) -> None:
+    token = _admin(desk)
+    form = {
+        "csrf_token": token,
+        "code": "food_club",
+        "name": "Madklub",
+        "unit": "group",
+        "group_min": "2",
+        "group_max": "8",
+        "active": "yes",
+    }
+    made = client.post("/admin/programmes/new", data=form, follow_redirects=False)
+    assert made.status_code == 303, made.text
+    trainer = make_mentor(db, make_association(db), programmes=["food_club"])
+    for _ in range(3):
+        newcomer = make_newcomer(db, programmes=["food_club"])
+        db.add(
+            Match(
+                newcomer_id=newcomer.id,
+                mentor_id=trainer.id,
+                programme="food_club",
+                status="accepted",
+                source="manual",
+            )
+        )
+    db.commit()
+    row = db.get(Programme, "food_club")
+    assert row is not None
+    version = row.version
+    db.rollback()
+    refused = client.post(
+        "/admin/programmes/food_club/edit",
+        data={**form, "group_max": "2", "version": str(version)},
+    )
+    assert refused.status_code == 409
+    assert field_error(refused, "group_max") is not None
+    row = db.get(Programme, "food_club")
+    assert row is not None and row.group_max == 8
 
 
 def test_an_admin_creates_a_key_sees_it_once_and_revokes_it(
