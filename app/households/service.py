@@ -237,9 +237,14 @@ def before_erasure(session: Session, newcomer_ids: Iterable[int]) -> None:
     erased = set(newcomer_ids)
     memberships = repository.membership_of(session, erased)
     for household_id in sorted({m.household_id for m in memberships.values()}):
-        household = session.get(Household, household_id, populate_existing=True)
+        # Locked, then the members read afresh: a concurrent erasure of another member of this
+        # household renumbers them, and both must not see the other's member as remaining.
+        household = session.get(
+            Household, household_id, with_for_update=True, populate_existing=True
+        )
         if household is None:
             continue
+        session.expire(household, ["members"])
         remaining = [m for m in household.members if m.newcomer_id not in erased]
         if not remaining:
             session.delete(household)

@@ -330,3 +330,32 @@ def test_two_households_racing_for_one_newcomer_end_in_one_201_and_one_409(
             )
             == 1
         )
+
+
+def test_erasing_both_members_at_once_removes_the_household(
+    server: str, keys: Keys, db: Session
+) -> None:
+    headers = keys.coordinator("101")
+    for _ in range(6):
+        members = _family(db, size=2)
+        with httpx.Client(base_url=server, headers=headers) as c:
+            household = c.post(URL, json={"members": members}).json()
+
+        def erase(c: httpx.Client, member: int) -> int:
+            return c.delete(f"/api/v1/newcomers/{member}").status_code
+
+        codes = concurrently(
+            server,
+            headers,
+            [lambda c, member=member: erase(c, member) for member in members],  # type: ignore[misc]
+        )
+        assert codes == [204, 204], codes
+        left = _fresh(
+            db,
+            select(func.count())
+            .select_from(HouseholdMember)
+            .where(HouseholdMember.household_id == household["id"]),
+        )
+        assert _fresh(db, select(Household.id).where(Household.id == household["id"])) is None, left
+        with httpx.Client(base_url=server, headers=headers) as c:
+            assert c.get(URL).status_code == 200
