@@ -5,7 +5,8 @@
 - Only the contact person (the first member) asks for a ``unit: household`` programme; another
   member listing one is a 422 naming them.
 - A household match's ``newcomer_id`` is the contact person: when the contact changes (a new
-  order, or the contact removed or erased), the household's live matches move to the new one.
+  order, or the contact removed or erased), the household's live matches and the household
+  programmes the old contact asked for move to the new one, in the same transaction.
 - Erasing members (:func:`before_erasure`) leaves the household and its matches with the
   others; erasing the last member removes the household.
 """
@@ -92,8 +93,10 @@ def update_household(
     wanted = data.changes().get("members")
     if wanted is None or wanted == row.member_ids:
         return row
-    _check_members(session, principal, wanted, household_id=row.id)
     previous_contact = row.contact_id
+    if wanted[0] != previous_contact:
+        _hand_over(session, previous_contact, wanted[0])
+    _check_members(session, principal, wanted, household_id=row.id)
     kept = {m.newcomer_id: m for m in row.members}
     for member in list(row.members):
         if member.newcomer_id not in wanted:
@@ -216,6 +219,32 @@ def household_id_for(session: Session, newcomer_id: int, programme: str) -> int 
     return membership.household_id
 
 
+def _hand_over(session: Session, old_contact: int, new_contact: int) -> None:
+    """Move the household programmes the old contact person asks for to the new one (the
+    household's request goes with its contact). Both newcomers are locked."""
+    codes = household_programmes(session)
+    people = {
+        n.id: n
+        for n in session.scalars(
+            select(Newcomer)
+            .where(Newcomer.id.in_([old_contact, new_contact]))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+    old, new = people.get(old_contact), people.get(new_contact)
+    if old is None or new is None:
+        return
+    moved = [code for code in old.programmes if code in codes]
+    if not moved:
+        return
+    old.programmes = [code for code in old.programmes if code not in codes]
+    new.programmes = list(new.programmes) + [c for c in moved if c not in new.programmes]
+    old.version += 1
+    new.version += 1
+    session.flush()
+
+
 def _move_matches(session: Session, household_id: int, contact_id: int, *, live_only: bool) -> None:
     """Give the household's matches (live ones, or all) to its contact person."""
     query = update(Match).where(Match.household_id == household_id)
@@ -231,6 +260,17 @@ def _move_matches(session: Session, household_id: int, contact_id: int, *, live_
         ) from exc
 
 
+def lock_household_of(session: Session, newcomer_id: int) -> None:
+    """Lock the household a newcomer is in, if any: an erasure takes it before the newcomer's
+    row, so two members erased at once wait for each other instead of deadlocking."""
+    session.execute(
+        select(Household.id)
+        .join(HouseholdMember, HouseholdMember.household_id == Household.id)
+        .where(HouseholdMember.newcomer_id == newcomer_id)
+        .with_for_update(of=Household)
+    )
+
+
 def before_erasure(session: Session, newcomer_ids: Iterable[int]) -> None:
     """Keep households whole when members are erased (call before deleting the newcomers):
     the others stay, in order; an erased contact person's household matches move to the next
@@ -238,15 +278,21 @@ def before_erasure(session: Session, newcomer_ids: Iterable[int]) -> None:
     erased = set(newcomer_ids)
     memberships = repository.membership_of(session, erased)
     for household_id in sorted({m.household_id for m in memberships.values()}):
-        household = session.get(Household, household_id, populate_existing=True)
+        # Locked, then the members read afresh: a concurrent erasure of another member of this
+        # household renumbers them, and both must not see the other's member as remaining.
+        household = session.get(
+            Household, household_id, with_for_update=True, populate_existing=True
+        )
         if household is None:
             continue
+        session.expire(household, ["members"])
         remaining = [m for m in household.members if m.newcomer_id not in erased]
         if not remaining:
             session.delete(household)
             session.flush()
             continue
-        contact_erased = household.contact_id in erased
+        old_contact = household.contact_id
+        contact_erased = old_contact in erased
         session.execute(
             delete(HouseholdMember).where(
                 HouseholdMember.household_id == household_id,
@@ -259,6 +305,7 @@ def before_erasure(session: Session, newcomer_ids: Iterable[int]) -> None:
         household.version += 1
         session.flush()
         if contact_erased:
+            _hand_over(session, old_contact, remaining[0].newcomer_id)
             _move_matches(session, household_id, remaining[0].newcomer_id, live_only=False)
 
 

@@ -52,6 +52,8 @@ from app.logs import current_request_id
 from app.matches.mapping import Outcome, ProposedMatch, Snapshot, load_problem, solve_snapshot
 from app.matches.standing import read_standing
 from app.models import (
+    Household,
+    HouseholdMember,
     Match,
     MatchRun,
     MatchSource,
@@ -319,13 +321,16 @@ class _Current:
     blocked_pairs: set[tuple[int, int]]  # accepted, rejected, ended or proposed by hand
     newcomers: dict[int, tuple[bool, frozenset[str]]]
     mentors: dict[int, bool]
+    contacts: dict[int, int]  # each involved household still stored -> its contact person
 
     def valid(self, m: ProposedMatch) -> bool:
         """Whether the match may still be proposed: both people stored and active, the
-        programme still requested, the request neither accepted nor proposed by hand."""
+        programme still requested, the request neither accepted nor proposed by hand, and a
+        household match's household still stored with the newcomer as its contact person."""
         person = self.newcomers.get(m.newcomer_id)
         return (
             person is not None
+            and (m.household_id is None or self.contacts.get(m.household_id) == m.newcomer_id)
             and person[0]
             and m.programme in person[1]
             and self.mentors.get(m.mentor_id, False)
@@ -365,8 +370,32 @@ def _lock_people(
     return newcomers, mentors
 
 
+def _lock_households(session: Session, household_ids: set[int]) -> dict[int, int]:
+    """Each of these households still stored -> its contact person, the households locked
+    ``FOR SHARE`` until the commit (before the people: the order household edits lock in)."""
+    contacts: dict[int, int] = {}
+    for chunk in _chunks(sorted(household_ids)):
+        session.execute(
+            select(Household.id)
+            .where(Household.id.in_(chunk))
+            .order_by(Household.id)
+            .with_for_update(read=True)
+        )
+        rows = session.execute(
+            select(HouseholdMember.household_id, HouseholdMember.newcomer_id).where(
+                HouseholdMember.household_id.in_(chunk), HouseholdMember.position == 0
+            )
+        )
+        contacts.update({household_id: newcomer_id for household_id, newcomer_id in rows})
+    return contacts
+
+
 def _current(session: Session, outcome: Outcome) -> _Current:
-    """Lock and re-read the people the outcome refers to, and the matches' standing."""
+    """Lock and re-read the households and people the outcome refers to, and the matches'
+    standing."""
+    contacts = _lock_households(
+        session, {m.household_id for m in outcome.matches if m.household_id is not None}
+    )
     newcomers, mentors = _lock_people(
         session,
         {m.newcomer_id for m in outcome.matches}
@@ -382,6 +411,7 @@ def _current(session: Session, outcome: Outcome) -> _Current:
         blocked_pairs=standing.blocked_pairs(),
         newcomers=newcomers,
         mentors=mentors,
+        contacts=contacts,
     )
 
 

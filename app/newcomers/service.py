@@ -15,7 +15,7 @@ from app.bulk import bulk_create
 from app.errors import Forbidden, ValidationFailed
 from app.etag import check_if_match
 from app.gdpr.service import erase_traces
-from app.households.service import before_erasure, check_own_programmes
+from app.households.service import before_erasure, check_own_programmes, lock_household_of
 from app.models import Newcomer, Programme
 from app.newcomers import repository
 from app.newcomers.schemas import NewcomerCreate, NewcomerUpdate
@@ -138,6 +138,7 @@ def delete_newcomer(
     session: Session, principal: Principal, newcomer_id: int, if_match: str | None
 ) -> None:
     """Erase a newcomer for good, with their matches and unmatched-run entries (GDPR)."""
+    lock_household_of(session, newcomer_id)  # before the newcomer: the lock order of erasures
     row = repository.get_scoped(session, principal, newcomer_id, for_update=True)
     check_if_match(if_match, row.version)
     erase_traces(session, [newcomer_id])  # what their Idempotency-Keys kept of the request

@@ -279,6 +279,7 @@ def test_a_new_contact_person_takes_over_the_live_match(
     # members[1] asks for homework_help only, so they may become the contact person.
     assert blocked.status_code == 200, blocked.text
     assert _fresh(db, select(Match.newcomer_id).where(Match.id == proposed)) == members[1]
+    assert _programmes(client, coordinator, members[1]) == ["homework_help", "network_family"]
 
 
 def test_the_export_names_the_household_membership(
@@ -330,3 +331,63 @@ def test_two_households_racing_for_one_newcomer_end_in_one_201_and_one_409(
             )
             == 1
         )
+
+
+def test_erasing_both_members_at_once_removes_the_household(
+    server: str, keys: Keys, db: Session
+) -> None:
+    headers = keys.coordinator("101")
+    for _ in range(6):
+        members = _family(db, size=2)
+        with httpx.Client(base_url=server, headers=headers) as c:
+            household = c.post(URL, json={"members": members}).json()
+
+        def erase(c: httpx.Client, member: int) -> int:
+            return c.delete(f"/api/v1/newcomers/{member}").status_code
+
+        codes = concurrently(
+            server,
+            headers,
+            [lambda c, member=member: erase(c, member) for member in members],  # type: ignore[misc]
+        )
+        assert codes == [204, 204], codes
+        left = _fresh(
+            db,
+            select(func.count())
+            .select_from(HouseholdMember)
+            .where(HouseholdMember.household_id == household["id"]),
+        )
+        assert _fresh(db, select(Household.id).where(Household.id == household["id"])) is None, left
+        with httpx.Client(base_url=server, headers=headers) as c:
+            assert c.get(URL).status_code == 200
+
+
+def _programmes(client: TestClient, headers: dict[str, str], newcomer_id: int) -> list[str]:
+    response = client.get(f"/api/v1/newcomers/{newcomer_id}", headers=headers)
+    assert response.status_code == 200, response.text
+    return list(response.json()["programmes"])
+
+
+def test_a_new_contact_person_takes_over_the_households_request(
+    client: TestClient, keys: Keys, db: Session
+) -> None:
+    coordinator = keys.coordinator("101")
+    members = _family(db)
+    household = _create(client, coordinator, members).json()
+    reordered = [members[1], members[0], members[2]]
+    moved = client.patch(
+        f"{URL}/{household['id']}", json={"members": reordered}, headers=coordinator
+    )
+    assert moved.status_code == 200, moved.text
+    assert _programmes(client, coordinator, members[1]) == ["homework_help", "network_family"]
+    assert _programmes(client, coordinator, members[0]) == []
+
+
+def test_erasing_the_contact_person_hands_the_request_to_the_next_member(
+    client: TestClient, keys: Keys, db: Session
+) -> None:
+    coordinator = keys.coordinator("101")
+    members = _family(db)
+    _create(client, coordinator, members)
+    assert client.delete(f"/api/v1/newcomers/{members[0]}", headers=coordinator).status_code == 204
+    assert _programmes(client, coordinator, members[1]) == ["homework_help", "network_family"]

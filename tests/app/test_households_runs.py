@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from app.jobs.rematch import rematch
-from app.models import Association, Match, Mentor, Programme, RunUnmatched
+from app.models import Association, Household, Match, Mentor, Programme, RunUnmatched
 from tests.app.conftest import Keys
 from tests.app.factories import make_association, make_mentor, make_newcomer
 from tests.app.runs import run_through_api
@@ -299,3 +299,21 @@ def test_suggestions_for_a_household_read_its_child(
     suggested = [c["mentor_id"] for c in block["candidates"]]
     assert suggested == [certified.id]
     assert uncertified.id not in suggested
+
+
+def test_a_household_dissolved_during_the_solve_gets_no_household_match(
+    client: TestClient, db: Session, keys: Keys, engine: Engine
+) -> None:
+    family = _family(client, db, keys.coordinator("101"))
+    _family_mentor(db, make_association(db), certified=True)
+
+    def meanwhile(phase: str) -> None:
+        if phase != "solve":
+            return
+        with Session(engine) as other, other.begin():
+            other.delete(other.get(Household, family["id"]))
+
+    result = rematch(engine, checkpoint=meanwhile)
+    assert result.stats["new"] == len(_rows(db, Match))
+    assert _rows(db, Match, Match.household_id == family["id"]) == []
+    assert _rows(db, Household, Household.id == family["id"]) == []
