@@ -139,3 +139,21 @@ def language_slots(languages: list[str]) -> list[str]:
 def first_language_missing(codes: list[str], typed: list[str]) -> bool:
     """Other languages chosen, but not the first."""
     return bool(codes) and not typed[0]
+
+
+#: The fields a volunteer's form opens with, in the error summary's order (the association's
+#: mentor form and the public sign-up page both start with them).
+VOLUNTEER_FIELDS = [
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "birth_year",
+    "gender",
+    "languages_0",
+    "languages_1",
+    "languages_2",
+    "languages_3",
+    "municipality",
+    "max_distance_km",
+]

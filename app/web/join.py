@@ -54,18 +54,7 @@ ConfirmToken = Annotated[str, Path(min_length=20, max_length=100, pattern=r"^[A-
 #: The honeypot: a field hidden from people (and labelled to leave it empty), filled by bots.
 HONEYPOT = "website"
 FIELDS = [
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "birth_year",
-    "gender",
-    "languages_0",
-    "languages_1",
-    "languages_2",
-    "languages_3",
-    "municipality",
-    "max_distance_km",
+    *choices.VOLUNTEER_FIELDS,
     "programmes",
     "interests",
     "consent",

@@ -42,18 +42,7 @@ router = APIRouter(
 Association = Annotated[SignedIn, Depends(DeskRole("association"))]
 PAGE_SIZE = 25
 FIELDS = [
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "birth_year",
-    "gender",
-    "languages_0",
-    "languages_1",
-    "languages_2",
-    "languages_3",
-    "municipality",
-    "max_distance_km",
+    *choices.VOLUNTEER_FIELDS,
     "capacity",
     "programmes",
     "interests",
