@@ -87,8 +87,12 @@ def running_server(
 
 @pytest.fixture(scope="module")
 def server(database_url: str) -> Iterator[str]:
-    """A uvicorn server on 127.0.0.1 serving the test database, in its own process."""
-    with running_server(database_url) as base:
+    """A uvicorn server on 127.0.0.1 serving the test database, in its own process.
+
+    Without the embedded run worker: it lives for the whole module, and its worker would
+    execute the runs that later tests queue (one of them counts the runs in flight).
+    """
+    with running_server(database_url, {"MAKKER_EMBEDDED_WORKER": "false"}) as base:
         yield base
 
 
