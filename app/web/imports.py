@@ -24,7 +24,7 @@ from app.errors import AppError, Forbidden, Gone, NotFound, ValidationFailed
 from app.spreadsheets import exports, imports
 from app.spreadsheets.imports import ImportFailed, Kind, RowError
 from app.web import forms
-from app.web.admin import association_names
+from app.web.admin import association_choices
 from app.web.pages import (
     DESK_DEPENDENCIES,
     CurrentUser,
@@ -89,10 +89,8 @@ def _page(
 ) -> Response:
     _ = translator(request)
     kinds = _kinds(signed)
-    choices = None
-    if signed.principal.is_admin:  # an admin chooses the mentors' association
-        names = association_names(session, signed)
-        choices = sorted(names.items(), key=lambda pair: pair[1])
+    # An admin chooses the mentors' association.
+    choices = association_choices(session, signed) if signed.principal.is_admin else None
     context = {
         "kinds": [(k, _("Newcomers") if k == "newcomers" else _("Mentors")) for k in kinds],
         "kind": kind or kinds[0],
