@@ -21,6 +21,10 @@ class SpreadsheetImport(Base):
     kind: Mapped[str] = mapped_column(String(20))
     #: The uploader (``Principal.actor``): nobody else sees or commits the preview.
     owner: Mapped[str] = mapped_column(String(200))
+    #: A mentors' import's association: the uploader's own, or the one an admin named; the
+    #: commit checks it again (no foreign key: a deleted one is the commit's 422, and deleting
+    #: an association never waits on a preview).
+    association_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     #: The rows as API bodies (personal data): emptied when committed, deleted when expired.

@@ -10,6 +10,10 @@
    multi-row statement in the request's transaction (all rows or none: any error is a 422
    and nothing is written), once: a second commit answers with the records the first made.
 
+A mentors' import is for one association: an association's own, or the one an admin names
+(:func:`app.mentors.service.owner_of`, checked before anything is written); the preview is
+tied to it, and a commit naming another is refused.
+
 No cell value is ever logged; the audit log gets one event per record and one ``import``.
 """
 
@@ -58,8 +62,9 @@ class _Kind:
     prepare: Prepare
     #: The create service's multi-row insert of prepared values.
     create_many: Callable[[Session, Principal, Sequence[dict[str, Any]]], list[int]]
-    #: Keyword arguments ``prepare`` takes to read shared data once per import.
-    shared: Callable[[Session], dict[str, Any]]
+    #: Keyword arguments ``prepare`` takes to read shared data once per import (given the
+    #: import's association, None for newcomers).
+    shared: Callable[[Session, int | None], dict[str, Any]]
     #: The field a 403 of the service is about (a newcomer outside the key's municipalities).
     forbidden_field: str | None = None
 
@@ -70,7 +75,7 @@ KINDS: dict[str, _Kind] = {
         NewcomerCreate,
         newcomers.prepare_newcomer,
         newcomers.create_newcomers,
-        lambda session: {"programmes": all_by_code(session)},
+        lambda session, _association: {"programmes": all_by_code(session)},
         "municipality",
     ),
     "mentors": _Kind(
@@ -78,7 +83,11 @@ KINDS: dict[str, _Kind] = {
         MentorCreate,
         mentors.prepare_mentor,
         mentors.create_mentors,
-        lambda session: {"programmes": all_by_code(session), "held": set()},
+        lambda session, association: {
+            "programmes": all_by_code(session),
+            "held": set(),
+            "owner": association,
+        },
     ),
 }
 
@@ -101,6 +110,8 @@ class ImportPreview(BaseModel):
 
     id: str
     kind: Kind
+    #: The association the mentors are imported for (None for newcomers).
+    association_id: int | None = None
     rows: int
     valid_rows: int
     errors: list[RowError]
@@ -114,6 +125,7 @@ class ImportResult(BaseModel):
 
     id: str
     kind: Kind
+    association_id: int | None = None
     created: int
     ids: list[int]
     committed_at: Any
@@ -238,8 +250,9 @@ def _run_all(
     principal: Principal,
     kind: _Kind,
     bodies: Sequence[tuple[int, dict[str, Any]]],
+    association_id: int | None,
 ) -> tuple[list[dict[str, Any]], list[RowError]]:
-    shared = kind.shared(session)
+    shared = kind.shared(session, association_id)
     made: list[dict[str, Any]] = []
     errors: list[RowError] = []
     for number, body in bodies:
@@ -250,21 +263,40 @@ def _run_all(
     return made, errors
 
 
+def _association(
+    session: Session, principal: Principal, kind_name: Kind, requested: int | None
+) -> int | None:
+    """A mentors' import's association (403/422 as ``POST /mentors``); None for newcomers."""
+    if kind_name == "mentors":
+        return mentors.owner_of(session, principal, requested)
+    if requested is not None:
+        raise ValidationFailed("association_id", "newcomers belong to no association")
+    return None
+
+
 def preview(
-    session: Session, principal: Principal, kind_name: Kind, content: bytes
+    session: Session,
+    principal: Principal,
+    kind_name: Kind,
+    content: bytes,
+    *,
+    association_id: int | None = None,
 ) -> ImportPreview:
-    """Read and check a file; store its rows for :func:`commit`. Nothing else is written."""
+    """Read and check a file for the association (mentors: the key's own, or the one an
+    admin names); store its rows for :func:`commit`. Nothing else is written."""
     kind = KINDS[kind_name]
+    association = _association(session, principal, kind_name, association_id)
     now = clock.utcnow()
     session.execute(delete(SpreadsheetImport).where(SpreadsheetImport.expires_at < now))
     table = read_table(content)
     bodies, errors = _bodies(table, kind.columns)
-    _valid, row_errors = _run_all(session, principal, kind, bodies)
+    _valid, row_errors = _run_all(session, principal, kind, bodies, association)
     errors = sorted(errors + row_errors, key=lambda e: (e.row, e.column or ""))
     row = SpreadsheetImport(
         token=secrets.token_urlsafe(32),
         kind=kind_name,
         owner=principal.actor,
+        association_id=association,
         expires_at=now + PREVIEW_TTL,
         rows=[{"row": number, "body": body} for number, body in bodies],
         errors=[e.model_dump() for e in errors],
@@ -277,6 +309,7 @@ def preview(
     return ImportPreview(
         id=row.token,
         kind=kind_name,
+        association_id=association,
         rows=len(bodies),
         valid_rows=len(bodies) - len(bad_rows) if not any(e.row == 1 for e in errors) else 0,
         errors=errors,
@@ -308,15 +341,32 @@ def _result(row: SpreadsheetImport) -> ImportResult:
     return ImportResult(
         id=row.token,
         kind=row.kind,
+        association_id=row.association_id,
         created=len(ids),
         ids=ids,
         committed_at=row.committed_at,
     )
 
 
-def commit(session: Session, principal: Principal, kind_name: Kind, import_id: str) -> ImportResult:
-    """Create every row of a preview, all or none, once (410 when the preview expired)."""
+def commit(
+    session: Session,
+    principal: Principal,
+    kind_name: Kind,
+    import_id: str,
+    *,
+    association_id: int | None = None,
+) -> ImportResult:
+    """Create every row of a preview, all or none, once (410 when the preview expired). An
+    ``association_id`` given must be the preview's (422 naming it otherwise)."""
     row = _own(session, principal, kind_name, import_id)
+    if association_id is not None:
+        named = _association(session, principal, kind_name, association_id)
+        if named != row.association_id:
+            raise ValidationFailed(
+                "association_id",
+                f"the preview was checked for association {row.association_id}, not {named};"
+                " upload the file again for this one",
+            )
     if row.committed_at is not None:
         return _result(row)
     if row.expires_at < clock.utcnow():
@@ -324,8 +374,9 @@ def commit(session: Session, principal: Principal, kind_name: Kind, import_id: s
     if row.errors:
         raise ImportFailed([RowError(**e) for e in row.errors])
     kind = KINDS[kind_name]
+    association = _association(session, principal, kind_name, row.association_id)
     valid, errors = _run_all(
-        session, principal, kind, [(item["row"], item["body"]) for item in row.rows]
+        session, principal, kind, [(item["row"], item["body"]) for item in row.rows], association
     )
     if errors:  # the data changed since the preview (a programme retired, …)
         raise ImportFailed(errors)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from app.auth import Principal, allow
 from app.db import SessionDep
+from app.domain import MAX_ID
 from app.errors import ValidationFailed, problem_responses
 from app.spreadsheets import imports
 from app.spreadsheets.imports import ImportPreview, ImportResult
@@ -17,6 +18,8 @@ router = APIRouter(tags=["spreadsheets"])
 Coordinating = Annotated[Principal, Depends(allow("admin", "coordinator"))]
 Associating = Annotated[Principal, Depends(allow("admin", "association"))]
 ImportId = Annotated[str, Path(min_length=10, max_length=43, pattern=r"^[A-Za-z0-9_-]+$")]
+#: The mentors' association: an admin names it; an association's is its own.
+AssociationQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 _FILE = {
     "requestBody": {
@@ -62,14 +65,24 @@ def commit_newcomers(
 
 
 @router.post("/mentors/imports", openapi_extra=_FILE, responses=problem_responses(403, 413, 422))
-def preview_mentors(principal: Associating, session: SessionDep, file: File) -> ImportPreview:
-    """Upload mentors (Danish Excel CSV or XLSX), checked as ``POST /mentors`` would."""
-    return imports.preview(session, principal, "mentors", file)
+def preview_mentors(
+    principal: Associating,
+    session: SessionDep,
+    file: File,
+    association_id: AssociationQuery = None,
+) -> ImportPreview:
+    """Upload mentors (Danish Excel CSV or XLSX), checked as ``POST /mentors`` would, for
+    ``association_id`` (an admin names it; an association key's is its own)."""
+    return imports.preview(session, principal, "mentors", file, association_id=association_id)
 
 
 @router.post("/mentors/imports/{import_id}/commit", responses=problem_responses(403, 404, 410, 422))
 def commit_mentors(
-    import_id: ImportId, principal: Associating, session: SessionDep
+    import_id: ImportId,
+    principal: Associating,
+    session: SessionDep,
+    association_id: AssociationQuery = None,
 ) -> ImportResult:
-    """Create every previewed mentor, all or none, once."""
-    return imports.commit(session, principal, "mentors", import_id)
+    """Create every previewed mentor, all or none, once, for the preview's association (an
+    ``association_id`` naming another is refused)."""
+    return imports.commit(session, principal, "mentors", import_id, association_id=association_id)

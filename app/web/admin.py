@@ -7,6 +7,7 @@ or stored in plain text): the admin passes it on until Makker sends mail itself.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -23,6 +24,7 @@ from app.errors import Conflict, ValidationFailed
 from app.pagination import MAX_LIMIT, PageParams
 from app.resources import IdPath
 from app.web import forms, i18n
+from app.web.forms import SchemaT
 from app.web.pages import (
     DESK_DEPENDENCIES,
     DeskRole,
@@ -33,13 +35,21 @@ from app.web.pages import (
     translator,
 )
 
-router = APIRouter(
-    prefix="/admin",
-    route_class=DeskRoute,
-    include_in_schema=False,
-    dependencies=DESK_DEPENDENCIES,
-)
+
+def admin_router() -> APIRouter:
+    """A router of the admin's pages, under ``/admin``."""
+    return APIRouter(
+        prefix="/admin",
+        route_class=DeskRoute,
+        include_in_schema=False,
+        dependencies=DESK_DEPENDENCIES,
+    )
+
+
+router = admin_router()
 Admin = Annotated[SignedIn, Depends(DeskRole("admin"))]
+#: The languages a notification is written in, each named in itself.
+NOTICE_LANGUAGES = [("da", "Dansk"), ("en", "English")]
 INVITE_FIELDS = ["email", "role", "language", "municipalities", "association_id"]
 
 
@@ -60,6 +70,11 @@ def association_names(session: Session, signed: SignedIn) -> dict[int, str]:
     return {row.id: row.name for row in rows}
 
 
+def association_choices(session: Session, signed: SignedIn) -> list[tuple[int, str]]:
+    """The associations to choose from, by name."""
+    return sorted(association_names(session, signed).items(), key=lambda pair: pair[1])
+
+
 def scope_choices(
     session: Session, signed: SignedIn, _: Callable[[str], str]
 ) -> dict[str, list[tuple[Any, str]]]:
@@ -68,10 +83,86 @@ def scope_choices(
     return {
         "roles": [(role, names[role]) for role in ROLES],
         "municipalities": i18n.municipality_choices(),
-        "associations": sorted(
-            association_names(session, signed).items(), key=lambda pair: pair[1]
+        "associations": association_choices(session, signed),
+    }
+
+
+# --- the role and scope of a new account or key: one form part, read and worded alike ------
+
+
+def scope_page(
+    template: str,
+    fields: list[str],
+    request: Request,
+    session: Session,
+    signed: SignedIn,
+    values: dict[str, Any],
+    errors: forms.FormErrors | None = None,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    """A form that makes an account or a key: the values as typed, each error beside its
+    field, the role and scope choices, and ``extra``."""
+    context = forms.context(values, errors, fields)
+    context |= scope_choices(session, signed, translator(request)) | extra
+    return render(request, template, context, status)
+
+
+def posted_scope(form: Any) -> dict[str, Any]:
+    """The role and scope fields of a posted account or key form, as typed."""
+    return {
+        "role": forms.text(form, "role"),
+        "municipalities": forms.chosen(form, "municipalities"),
+        "association_id": forms.text(form, "association_id"),
+    }
+
+
+def scope_body(values: dict[str, Any], *, no_municipalities: list[str] | None) -> dict[str, Any]:
+    """The scope part of the request body: a coordinator's municipalities (the others get
+    ``no_municipalities``, as the schema wants them), an association's association."""
+    role = values["role"]
+    return {
+        "role": role,
+        "municipalities": values["municipalities"] if role == "coordinator" else no_municipalities,
+        "association_id": (
+            forms.whole(values["association_id"]) if role == "association" else None
         ),
     }
+
+
+def submit_scope_form(
+    request: Request,
+    page: Callable[..., Response],
+    session: Session,
+    signed: SignedIn,
+    values: dict[str, Any],
+    body: dict[str, Any],
+    schema: type[SchemaT],
+    make: Callable[[SchemaT], Response],
+    *,
+    taken: tuple[str, str] | None = None,
+) -> Response:
+    """Make an account or a key from its posted form: ``make``'s answer, or the ``page``
+    again with every error beside its field, a scope left out in the form's words (nothing
+    written). ``taken``: the field and words of the service's 409, where it has one."""
+    _ = translator(request)
+    data, errors = forms.parse(schema, body, _)
+    if data is not None:
+        try:
+            return make(data)
+        except ValidationFailed as exc:
+            errors = forms.service_errors(exc, _)
+        except Conflict:
+            if taken is None:
+                raise
+            errors.add(*taken)
+    for name, message in (
+        ("municipalities", _("Choose the coordinator's municipalities.")),
+        ("association_id", _("Choose the association.")),
+    ):
+        if name in errors.by_field:
+            errors.by_field[name] = message
+    return page(request, session, signed, values, errors, status=400)
 
 
 @router.get("")
@@ -89,18 +180,7 @@ def admin_home(request: Request, session: SessionDep, signed: Admin) -> Response
     )
 
 
-def _invite_page(
-    request: Request,
-    session: Session,
-    signed: SignedIn,
-    values: dict[str, Any],
-    errors: forms.FormErrors | None = None,
-    status: int = 200,
-) -> Response:
-    context = forms.context(values, errors, INVITE_FIELDS)
-    context |= scope_choices(session, signed, translator(request))
-    context["languages"] = [("da", "Dansk"), ("en", "English")]
-    return render(request, "admin_invite.html", context, status)
+_invite_page = partial(scope_page, "admin_invite.html", INVITE_FIELDS, languages=NOTICE_LANGUAGES)
 
 
 @router.get("/invite")
@@ -122,37 +202,23 @@ def invite(request: Request, session: SessionDep, signed: Admin, form: PostedFor
     _ = translator(request)
     values = {
         "email": forms.text(form, "email"),
-        "role": forms.text(form, "role"),
         "language": forms.text(form, "language") or "da",
-        "municipalities": forms.chosen(form, "municipalities"),
-        "association_id": forms.text(form, "association_id"),
+        **posted_scope(form),
     }
-    role = values["role"]
-    association_id = forms.whole(forms.text(form, "association_id"))
     body = {
         "email": values["email"],
-        "role": role,
         "language": values["language"],
-        "municipalities": values["municipalities"] if role == "coordinator" else [],
-        "association_id": association_id if role == "association" else None,
+        **scope_body(values, no_municipalities=[]),
     }
-    data, errors = forms.parse(AccountCreate, body, _)
-    if data is not None:
-        try:
-            _account, link = accounts.invite(session, signed.principal, data, settings_of(request))
-        except ValidationFailed as exc:
-            errors = forms.service_errors(exc, _)
-        except Conflict:
-            errors.add("email", _("An account with this e-mail address already exists."))
-        else:
-            return render(request, "admin_link.html", {"link": link, "purpose": "invite"})
-    for name, message in (
-        ("municipalities", _("Choose the coordinator's municipalities.")),
-        ("association_id", _("Choose the association.")),
-    ):
-        if name in errors.by_field:
-            errors.by_field[name] = message
-    return _invite_page(request, session, signed, values, errors, status=400)
+
+    def made(data: AccountCreate) -> Response:
+        _account, link = accounts.invite(session, signed.principal, data, settings_of(request))
+        return render(request, "admin_link.html", {"link": link, "purpose": "invite"})
+
+    taken = ("email", _("An account with this e-mail address already exists."))
+    return submit_scope_form(
+        request, _invite_page, session, signed, values, body, AccountCreate, made, taken=taken
+    )
 
 
 @router.post("/accounts/{account_id}/reset-link")

@@ -6,9 +6,10 @@ an account. Every write is the service's, audited there."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import Path, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -27,24 +28,25 @@ from app.programmes import service as programmes
 from app.programmes.schemas import ProgrammeCreate, ProgrammeUpdate
 from app.resources import IdPath
 from app.web import choices, forms, i18n
-from app.web.admin import association_names, role_names, scope_choices
+from app.web.admin import (
+    NOTICE_LANGUAGES,
+    Admin,
+    admin_router,
+    association_names,
+    posted_scope,
+    role_names,
+    scope_body,
+    scope_page,
+    submit_scope_form,
+)
 from app.web.pages import (
-    DESK_DEPENDENCIES,
-    DeskRole,
-    DeskRoute,
     PostedForm,
     render,
     see_other,
     translator,
 )
 
-router = APIRouter(
-    prefix="/admin",
-    route_class=DeskRoute,
-    include_in_schema=False,
-    dependencies=DESK_DEPENDENCIES,
-)
-Admin = Annotated[SignedIn, Depends(DeskRole("admin"))]
+router = admin_router()
 ProgrammeCode = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,49}$")]
 ASSOCIATION_FIELDS = ["name", "kind", "contact_email", "language", "municipalities"]
 PROGRAMME_FIELDS = [
@@ -128,10 +130,6 @@ def _association_page(
         "languages": NOTICE_LANGUAGES,
     }
     return render(request, "admin/association_form.html", context, status=status)
-
-
-#: The languages a notification is written in, each named in itself.
-NOTICE_LANGUAGES = [("da", "Dansk"), ("en", "English")]
 
 
 def _association_values(row: Any) -> dict[str, Any]:
@@ -425,17 +423,7 @@ def key_list(request: Request, session: SessionDep, signed: Admin) -> Response:
     return _keys_page(request, session, signed)
 
 
-def _key_form(
-    request: Request,
-    session: Session,
-    signed: SignedIn,
-    values: dict[str, Any],
-    errors: forms.FormErrors | None = None,
-    status: int = 200,
-) -> Response:
-    context = forms.context(values, errors, KEY_FIELDS)
-    context |= scope_choices(session, signed, translator(request))
-    return render(request, "admin/key_form.html", context, status=status)
+_key_form = partial(scope_page, "admin/key_form.html", KEY_FIELDS)
 
 
 @router.get("/keys/new")
@@ -448,37 +436,14 @@ def key_new(request: Request, session: SessionDep, signed: Admin) -> Response:
 @router.post("/keys/new")
 def key_create(request: Request, session: SessionDep, signed: Admin, form: PostedForm) -> Response:
     """Create the key and show it, once."""
-    _ = translator(request)
-    values: dict[str, Any] = {
-        "name": forms.text(form, "name"),
-        "role": forms.text(form, "role"),
-        "municipalities": forms.chosen(form, "municipalities"),
-        "association_id": forms.text(form, "association_id"),
-    }
-    role = values["role"]
-    body = {
-        "name": values["name"],
-        "role": role,
-        "municipalities": values["municipalities"] if role == "coordinator" else None,
-        "association_id": (
-            forms.whole(values["association_id"]) if role == "association" else None
-        ),
-    }
-    data, errors = forms.parse(ApiKeyCreate, body, _)
-    if data is not None:
-        try:
-            row, key = keys.create_key(session, signed.principal, data)
-        except ValidationFailed as exc:
-            errors = forms.service_errors(exc, _)
-        else:
-            return render(request, "admin/key_created.html", {"row": row, "key": key})
-    for name, message in (
-        ("municipalities", _("Choose the coordinator's municipalities.")),
-        ("association_id", _("Choose the association.")),
-    ):
-        if name in errors.by_field:
-            errors.by_field[name] = message
-    return _key_form(request, session, signed, values, errors, status=400)
+    values: dict[str, Any] = {"name": forms.text(form, "name"), **posted_scope(form)}
+    body = {"name": values["name"], **scope_body(values, no_municipalities=None)}
+
+    def made(data: ApiKeyCreate) -> Response:
+        row, key = keys.create_key(session, signed.principal, data)
+        return render(request, "admin/key_created.html", {"row": row, "key": key})
+
+    return submit_scope_form(request, _key_form, session, signed, values, body, ApiKeyCreate, made)
 
 
 @router.post("/keys/{key_id}/revoke")

@@ -1,5 +1,6 @@
-"""Spreadsheets on the desk: upload newcomers (coordinators) or mentors (associations), read
-the preview with every error by row and column, confirm; and the exports as downloads.
+"""Spreadsheets on the desk: upload newcomers (coordinators) or mentors (associations; an
+admin chooses their association), read the preview with every error by row and column,
+confirm; and the exports as downloads.
 
 One more adapter over :mod:`app.spreadsheets.imports` and :mod:`app.spreadsheets.exports`:
 the same preview, commit, scope and audit as ``POST .../imports`` and ``GET .../export``.
@@ -8,19 +9,22 @@ the same preview, commit, scope and audit as ``POST .../imports`` and ``GET .../
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Literal
+from functools import partial
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from app import clock
 from app.accounts.service import SignedIn
 from app.db import SessionDep, writes
-from app.errors import AppError, Gone, NotFound
+from app.errors import AppError, Forbidden, Gone, NotFound, ValidationFailed
 from app.spreadsheets import exports, imports
 from app.spreadsheets.imports import ImportFailed, Kind, RowError
 from app.web import forms
+from app.web.admin import association_choices
 from app.web.pages import (
     DESK_DEPENDENCIES,
     CurrentUser,
@@ -43,8 +47,9 @@ KINDS_OF: dict[str, tuple[Kind, ...]] = {
     "coordinator": ("newcomers",),
     "association": ("mentors",),
 }
-#: Where a committed import is seen.
+#: Where a committed import is seen (an admin's mentors: with the associations).
 LANDING: dict[str, str] = {"newcomers": "/newcomers", "mentors": "/mentors"}
+ADMIN_MENTORS_LANDING = "/admin/associations?done=imported"
 
 
 def _kinds(signed: SignedIn) -> tuple[Kind, ...]:
@@ -72,15 +77,20 @@ def message_of(error: RowError, gettext: Callable[[str], str]) -> str:
 
 def _page(
     request: Request,
+    session: Session,
     signed: SignedIn,
     *,
     kind: str | None = None,
     error: str | None = None,
     preview: imports.ImportPreview | None = None,
+    association_id: int | None = None,
+    association_error: str | None = None,
     status: int = 200,
 ) -> Response:
     _ = translator(request)
     kinds = _kinds(signed)
+    # An admin chooses the mentors' association.
+    choices = association_choices(session, signed) if signed.principal.is_admin else None
     context = {
         "kinds": [(k, _("Newcomers") if k == "newcomers" else _("Mentors")) for k in kinds],
         "kind": kind or kinds[0],
@@ -90,15 +100,35 @@ def _page(
             (e.row, e.column or "", message_of(e, _)) for e in (preview.errors if preview else [])
         ],
         "columns": [c.name for c in imports.KINDS[kind or kinds[0]].columns],
+        "associations": choices,
+        "association_id": association_id,
+        "errors": {"association_id": association_error} if association_error else {},
     }
     return render(request, "imports/page.html", context, status=status)
 
 
+def _kind_of(signed: SignedIn, chosen: str) -> Kind:
+    """The kind of import posted, one the caller's role imports (404 otherwise)."""
+    if chosen not in _kinds(signed):
+        raise NotFound("No such import")
+    return "newcomers" if chosen == "newcomers" else "mentors"
+
+
+def _association_of(form: Any) -> int | None:
+    """The association the form names (None when it names none or no number)."""
+    typed = forms.whole(forms.text(form, "association_id"))
+    return typed if isinstance(typed, int) else None
+
+
+def _names_association(exc: AppError) -> bool:
+    return any(e.get("field") == "association_id" for e in exc.errors or ())
+
+
 @router.get("/imports")
-def import_page(request: Request, signed: CurrentUser) -> Response:
+def import_page(request: Request, session: SessionDep, signed: CurrentUser) -> Response:
     """The upload form."""
     kind = request.query_params.get("kind")
-    return _page(request, signed, kind=kind if kind in _kinds(signed) else None)
+    return _page(request, session, signed, kind=kind if kind in _kinds(signed) else None)
 
 
 @router.post("/imports")
@@ -107,50 +137,56 @@ def upload(
 ) -> Response:
     """Read and check the file: the preview, with every error by row and column."""
     _ = translator(request)
-    kinds = _kinds(signed)
-    chosen = forms.text(form, "kind") or kinds[0]
-    if chosen not in kinds:
-        raise NotFound("No such import")
-    kind: Kind = "newcomers" if chosen == "newcomers" else "mentors"
+    kind = _kind_of(signed, forms.text(form, "kind") or _kinds(signed)[0])
+    association_id = _association_of(form) if kind == "mentors" else None
+    page = partial(_page, request, session, signed, kind=kind, association_id=association_id)
     file = form.get("file")
     content = file.file.read() if isinstance(file, UploadFile) else b""
     if not content.strip():
-        return _page(request, signed, kind=kind, error=_("Choose a file to upload."), status=400)
+        return page(error=_("Choose a file to upload."), status=400)
     try:
-        preview = imports.preview(session, signed.principal, kind, content)
-    except AppError:
-        session.rollback()
-        return _page(
-            request,
-            signed,
-            kind=kind,
-            error=_("The file could not be read: save it as CSV or Excel (.xlsx)."),
-            status=400,
+        preview = imports.preview(
+            session, signed.principal, kind, content, association_id=association_id
         )
-    return _page(request, signed, kind=kind, preview=preview)
+    except Forbidden:
+        raise  # an association naming another one: the 403 page, as the API's 403
+    except AppError as exc:
+        session.rollback()
+        if _names_association(exc):
+            return page(association_error=_("Choose the association."), status=400)
+        error = _("The file could not be read: save it as CSV or Excel (.xlsx).")
+        return page(error=error, status=400)
+    return page(preview=preview)
 
 
 @router.post("/imports/{token}/commit")
 def confirm(
     request: Request, session: SessionDep, signed: CurrentUser, form: PostedForm, token: Token
 ) -> Response:
-    """Create every previewed row, all or none, once."""
+    """Create every previewed row, all or none, once, for the association previewed."""
     _ = translator(request)
-    kinds = _kinds(signed)
-    chosen = forms.text(form, "kind")
-    if chosen not in kinds:
-        raise NotFound("No such import")
-    kind: Kind = "newcomers" if chosen == "newcomers" else "mentors"
+    kind = _kind_of(signed, forms.text(form, "kind"))
+    association_id = _association_of(form) if kind == "mentors" else None
+    page = partial(_page, request, session, signed, kind=kind, association_id=association_id)
     try:
-        result = imports.commit(session, signed.principal, kind, token)
+        result = imports.commit(
+            session, signed.principal, kind, token, association_id=association_id
+        )
     except Gone:
         session.rollback()
-        error = _("The preview has expired: upload the file again.")
-        return _page(request, signed, kind=kind, error=error, status=410)
+        return page(error=_("The preview has expired: upload the file again."), status=410)
     except ImportFailed:
         session.rollback()
         error = _("Some rows no longer pass: upload the file again to see why.")
-        return _page(request, signed, kind=kind, error=error, status=422)
+        return page(error=error, status=422)
+    except ValidationFailed as exc:
+        if not _names_association(exc):
+            raise
+        session.rollback()
+        error = _("The file was checked for another association, or it is gone: upload again.")
+        return page(error=error, status=422)
+    if kind == "mentors" and signed.principal.is_admin:
+        return see_other(ADMIN_MENTORS_LANDING)
     return see_other(f"{LANDING[kind]}?imported={result.created}")
 
 

@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Account, Association, Mentor, Newcomer
-from tests.app.desk import Desk, token_of
+from app.models import Account, Association, Mentor, Newcomer, SpreadsheetImport
+from tests.app.desk import Desk, field_error, token_of
 from tests.app.factories import make_association
 from tests.app.spreadsheets import NEWCOMER_HEADER, csv_bytes, newcomer_rows, xlsx
 
@@ -182,3 +182,71 @@ def test_languages_of_notifications_are_chosen_on_the_desk(
     own_language = db.scalar(select(Account.language).where(Account.id == admin.id))
     db.rollback()
     assert own_language == "en"
+
+
+MENTOR_HEADER = ["Fornavn", "Efternavn", "Sprog", "Kommune", "Programmer"]
+MENTOR_ROWS = [["Testmentor", "Testesen", "dansk", "København", "mentor"]]
+
+
+def _upload_mentors(client: TestClient, token: str, association_id: object) -> object:
+    return client.post(
+        "/imports",
+        data={"csrf_token": token, "kind": "mentors", "association_id": str(association_id)},
+        files={"file": ("f.csv", csv_bytes(MENTOR_HEADER, MENTOR_ROWS), "text/csv")},
+    )
+
+
+def test_an_admin_chooses_the_mentors_association_and_the_commit_keeps_it(
+    client: TestClient, desk: Desk, db: Session
+) -> None:
+    club, other = make_association(db, name="Klub Et"), make_association(db, name="Klub To")
+    club_id, other_id = club.id, other.id
+    admin = desk.account("admin")
+    assert desk.sign_in(admin.email).status_code == 303
+    page = client.get("/imports")
+    assert '<select class="form-select" id="association_id" name="association_id"' in page.text
+    assert f'<option value="{club_id}">Klub Et</option>' in page.text
+    token = token_of(page)
+
+    for named in ("", 99999):
+        refused = _upload_mentors(client, token, named)
+        assert refused.status_code == 400  # type: ignore[attr-defined]
+        assert field_error(refused, "association_id") == "Vælg foreningen."  # type: ignore[arg-type]
+        assert _count(db, SpreadsheetImport) == 0  # nothing written
+
+    good = _upload_mentors(client, token, club_id)
+    assert "Alle rækker er klar" in good.text  # type: ignore[attr-defined]
+    assert f'<option value="{club_id}" selected>' in good.text  # type: ignore[attr-defined]
+    assert f'name="association_id" value="{club_id}"' in good.text  # type: ignore[attr-defined]
+    action = good.text.split('action="/imports/')[1].split('"')[0]  # type: ignore[attr-defined]
+    form = {"csrf_token": token, "kind": "mentors"}
+    wrong = client.post(f"/imports/{action}", data={**form, "association_id": str(other_id)})
+    assert wrong.status_code == 422 and "en anden forening" in wrong.text
+    assert _count(db, Mentor) == 0
+    done = client.post(
+        f"/imports/{action}",
+        data={**form, "association_id": str(club_id)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == "/admin/associations?done=imported"
+    assert "Mentorerne er indlæst." in client.get(done.headers["location"]).text
+    assert db.scalars(select(Mentor.association_id)).all() == [club_id]
+    db.rollback()
+
+
+def test_an_association_cannot_import_for_another(
+    client: TestClient, desk: Desk, db: Session
+) -> None:
+    own, other = make_association(db), make_association(db, name="Anden klub")
+    own_id, other_id = own.id, other.id
+    account = desk.account("association", association_id=own_id)
+    assert desk.sign_in(account.email).status_code == 303
+    page = client.get("/imports")
+    assert 'name="association_id"' not in page.text  # its own, never a choice
+    token = token_of(page)
+    refused = _upload_mentors(client, token, other_id)
+    assert refused.status_code == 403  # type: ignore[attr-defined]
+    assert _count(db, SpreadsheetImport) == 0
+    own_page = _upload_mentors(client, token, "")
+    assert "Alle rækker er klar" in own_page.text  # type: ignore[attr-defined]

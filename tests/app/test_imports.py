@@ -190,3 +190,116 @@ def test_an_association_imports_its_mentors(client: TestClient, keys: Keys, db: 
     assert (
         client.post("/api/v1/mentors/imports", headers=coordinator, content=b"x").status_code == 403
     )
+
+
+MENTOR_HEADER = ["Fornavn", "Efternavn", "Sprog", "Kommune", "Programmer"]
+MENTOR_ROWS = [
+    ["Test", "Mentor", "dansk", "København", "mentor"],
+    ["Anden", "Mentor", "da", "101", "mentor"],
+]
+
+
+def _mentors_preview(client: TestClient, headers: dict[str, str], **params: object) -> object:
+    return client.post(
+        "/api/v1/mentors/imports",
+        params=params,
+        headers=headers,
+        content=csv_bytes(MENTOR_HEADER, MENTOR_ROWS),
+    )
+
+
+def _fields(answer: object) -> list[str]:
+    return [e["field"] for e in answer.json()["errors"]]  # type: ignore[attr-defined]
+
+
+def test_an_admin_imports_mentors_for_the_association_it_names(
+    client: TestClient, admin: dict[str, str], db: Session
+) -> None:
+    club, other = make_association(db), make_association(db, name="Anden klub")
+    club_id, other_id = club.id, other.id
+    preview = _mentors_preview(client, admin, association_id=club_id)
+    assert preview.status_code == 200, preview.text  # type: ignore[attr-defined]
+    body = preview.json()  # type: ignore[attr-defined]
+    assert body["errors"] == [] and body["valid_rows"] == 2
+    assert body["association_id"] == club_id
+    url = f"/api/v1/mentors/imports/{body['id']}/commit"
+
+    # The preview is tied to its association: a commit naming another is refused.
+    wrong = client.post(url, params={"association_id": other_id}, headers=admin)
+    assert wrong.status_code == 422, wrong.text
+    assert _fields(wrong) == ["association_id"]
+    assert _count(db, Mentor) == 0
+
+    done = client.post(url, params={"association_id": club_id}, headers=admin)
+    assert done.status_code == 200, done.text
+    assert done.json()["created"] == 2 and done.json()["association_id"] == club_id
+    again = client.post(url, headers=admin)  # the preview's association, once
+    assert again.json() == done.json()
+    assert client.post(url, params={"association_id": other_id}, headers=admin).status_code == 422
+    owners = db.scalars(select(Mentor.association_id).order_by(Mentor.id)).all()
+    assert owners == [club_id, club_id]
+    events = db.execute(
+        select(AuditEvent.resource, AuditEvent.action, AuditEvent.actor)
+        .where(AuditEvent.resource.in_(["spreadsheet_import", "mentor"]))
+        .order_by(AuditEvent.id)
+    ).all()
+    db.rollback()
+    assert [(resource, action) for resource, action, _actor in events] == [
+        ("spreadsheet_import", "preview"),
+        ("mentor", "create"),
+        ("mentor", "create"),
+        ("spreadsheet_import", "import"),
+    ]
+    assert len({actor for _resource, _action, actor in events}) == 1  # the admin's key
+
+
+@pytest.mark.parametrize("association_id", [None, 99999])
+def test_an_admin_must_name_a_known_association(
+    client: TestClient, admin: dict[str, str], db: Session, association_id: int | None
+) -> None:
+    make_association(db)
+    params = {} if association_id is None else {"association_id": association_id}
+    refused = _mentors_preview(client, admin, **params)
+    assert refused.status_code == 422, refused.text  # type: ignore[attr-defined]
+    assert _fields(refused) == ["association_id"]
+    assert _count(db, SpreadsheetImport) == 0 and _count(db, AuditEvent) == 0  # nothing written
+    malformed = _mentors_preview(client, admin, association_id="x")
+    assert malformed.status_code == 422  # type: ignore[attr-defined]
+    assert "association_id" in malformed.text  # type: ignore[attr-defined]
+
+
+def test_an_association_names_only_its_own(client: TestClient, keys: Keys, db: Session) -> None:
+    own, other = make_association(db), make_association(db, name="Anden klub")
+    own_id, other_id = own.id, other.id
+    headers = keys.association(own_id)
+    refused = _mentors_preview(client, headers, association_id=other_id)
+    assert refused.status_code == 403  # type: ignore[attr-defined]
+    assert _count(db, SpreadsheetImport) == 0
+    preview = _mentors_preview(client, headers, association_id=own_id)
+    body = preview.json()  # type: ignore[attr-defined]
+    assert body["errors"] == [] and body["association_id"] == own_id
+    url = f"/api/v1/mentors/imports/{body['id']}/commit"
+    assert client.post(url, params={"association_id": other_id}, headers=headers).status_code == 403
+    assert _count(db, Mentor) == 0
+    done = client.post(url, params={"association_id": own_id}, headers=headers)
+    assert done.status_code == 200 and done.json()["created"] == 2
+    newcomers = client.post(
+        "/api/v1/newcomers/imports",
+        params={"association_id": own_id},
+        headers=keys.coordinator("101"),
+        content=csv_bytes(NEWCOMER_HEADER, newcomer_rows(1)),
+    )
+    assert newcomers.status_code == 422 and _fields(newcomers) == ["association_id"]
+
+
+def test_an_association_deleted_after_the_preview_is_named_at_the_commit(
+    client: TestClient, admin: dict[str, str], db: Session
+) -> None:
+    club = make_association(db)
+    club_id = club.id
+    body = _mentors_preview(client, admin, association_id=club_id).json()  # type: ignore[attr-defined]
+    assert client.delete(f"/api/v1/associations/{club_id}", headers=admin).status_code == 204
+    refused = client.post(f"/api/v1/mentors/imports/{body['id']}/commit", headers=admin)
+    assert refused.status_code == 422, refused.text
+    assert _fields(refused) == ["association_id"]
+    assert _count(db, Mentor) == 0

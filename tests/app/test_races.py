@@ -17,6 +17,7 @@ from tests.app.conftest import Keys
 from tests.app.desk import PASSWORD, Desk, token_of
 from tests.app.factories import make_association, make_mentor, make_newcomer
 from tests.app.live_server import Call, concurrently, running_server
+from tests.app.spreadsheets import csv_bytes
 from tests.app.test_rematch_process import start, wait_for_pause
 
 ROUNDS = 8
@@ -158,6 +159,45 @@ def test_a_mentor_registered_while_the_association_is_deleted(
             assert still_there is None and 201 not in registered and mentors == 0
         else:
             assert still_there is not None and mentors == registered.count(201) >= 1
+        db.expunge_all()  # the deleted association's object (SQLite may reuse its id)
+
+
+def test_an_admins_mentor_import_committed_while_its_association_is_deleted(
+    server: str, db: Session, keys: Keys
+) -> None:
+    headers = keys.admin()
+    content = csv_bytes(
+        ["Fornavn", "Efternavn", "Sprog", "Kommune", "Programmer"],
+        [["Test", "Mentor", "da", "101", "mentor"], ["Anden", "Mentor", "da", "101", "mentor"]],
+    )
+    for _ in range(ROUNDS):
+        association = make_association(db)
+        with httpx.Client(base_url=server, headers=headers, timeout=60) as client:
+            preview = client.post(
+                "/api/v1/mentors/imports",
+                params={"association_id": association.id},
+                content=content,
+            ).json()
+        assert preview["errors"] == [], preview
+
+        def commit(c: httpx.Client, import_id: str = preview["id"]) -> int:
+            return c.post(f"/api/v1/mentors/imports/{import_id}/commit").status_code
+
+        def delete(c: httpx.Client, association_id: int = association.id) -> int:
+            return c.delete(f"/api/v1/associations/{association_id}").status_code
+
+        deleted, *committed = concurrently(server, headers, [delete, commit, commit])
+        # 422: the association was already gone when the commit started (no race at all).
+        assert set(committed) <= {200, 409, 422}, committed
+        assert deleted in (204, 409)
+        mentors = _scalar(
+            db,
+            select(func.count()).select_from(Mentor).where(Mentor.association_id == association.id),
+        )
+        if deleted == 204:
+            assert 200 not in committed and mentors == 0
+        else:
+            assert committed == [200, 200] and mentors == 2  # all rows, once
         db.expunge_all()  # the deleted association's object (SQLite may reuse its id)
 
 
