@@ -20,6 +20,7 @@ from app.models import (
     Mentor,
     Newcomer,
     Notification,
+    RunGroupMember,
     RunUnmatched,
 )
 from app.models.notification import NotificationStatus
@@ -178,15 +179,21 @@ def latest_applied_run_id(session: Session) -> int | None:
     )
 
 
-def old_unmatched_ids(session: Session, cutoff: datetime, keep_run: int | None) -> list[int]:
-    """Unmatched-request rows of runs started before ``cutoff`` (but never of ``keep_run``)."""
+def old_run_rows(
+    session: Session,
+    model: type[RunUnmatched] | type[RunGroupMember],
+    cutoff: datetime,
+    keep_run: int | None,
+) -> list[int]:
+    """Ids of a run's detail rows (unmatched requests, group members) of runs started before
+    ``cutoff`` (but never of ``keep_run``)."""
     query = (
-        select(RunUnmatched.id)
-        .join(MatchRun, MatchRun.id == RunUnmatched.run_id)
+        select(model.id)
+        .join(MatchRun, MatchRun.id == model.run_id)
         .where(MatchRun.started_at < cutoff)
     )
     if keep_run is not None:
-        query = query.where(RunUnmatched.run_id != keep_run)
+        query = query.where(model.run_id != keep_run)
     return list(session.scalars(query))
 
 

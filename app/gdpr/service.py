@@ -1,11 +1,11 @@
 """GDPR: export a newcomer's data, remove the traces erasure must take, purge past retention.
 
 Erasure is a hard delete of the newcomer's row (``DELETE /newcomers/{id}``): the database
-cascades to their matches and to the runs' unmatched-request rows, runs keep only their
-anonymous counts, and the audit log never held personal data. An ``Idempotency-Key`` holds
-only a reference and the request's hash; :func:`erase_traces` clears the hash in the
-delete's transaction, and :func:`checkpoint_after_erasure` empties SQLite's write-ahead log
-once it has committed.
+cascades to their matches and to the runs' unmatched-request and group-member rows, runs keep
+only their anonymous counts, and the audit log never held personal data. An
+``Idempotency-Key`` holds only a reference and the request's hash; :func:`erase_traces`
+clears the hash in the delete's transaction, and :func:`checkpoint_after_erasure` empties
+SQLite's write-ahead log once it has committed.
 """
 
 from __future__ import annotations
@@ -25,7 +25,15 @@ from app.db import utcnow
 from app.gdpr import repository
 from app.gdpr.schemas import AuditEntry, NewcomerExport
 from app.households.service import before_erasure
-from app.models import IdempotencyRecord, Match, Mentor, Newcomer, Notification, RunUnmatched
+from app.models import (
+    IdempotencyRecord,
+    Match,
+    Mentor,
+    Newcomer,
+    Notification,
+    RunGroupMember,
+    RunUnmatched,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +121,7 @@ class PurgeCounts:
     unmatched: int
     idempotency: int
     notifications: int = 0
+    group_members: int = 0
 
     def lines(self) -> list[str]:
         """One ``name: count`` line per kind of record."""
@@ -121,6 +130,7 @@ class PurgeCounts:
             f"newcomers: {self.newcomers}",
             f"mentors: {self.mentors}",
             f"unmatched_records: {self.unmatched}",
+            f"group_members: {self.group_members}",
             f"idempotency_records: {self.idempotency}",
             f"notifications: {self.notifications}",
         ]
@@ -141,8 +151,8 @@ def purge(
     - inactive newcomers and inactive mentors, unchanged since before the date, whose every
       match closed before it (or who have none); with them go their remaining matches and
       their unmatched-request rows (their Idempotency-Keys forget the request);
-    - unmatched-request rows of runs started before the date, except the latest applied run's
-      (the shortages report reads it);
+    - unmatched-request rows and group-member rows of runs started before the date, except
+      the latest applied run's (the shortages report reads it);
     - Idempotency-Keys older than ``key_ttl`` (expired: never replayed again);
     - notifications (and digests, reminders) delivered before the date, or failed and written
       before it.
@@ -159,7 +169,12 @@ def purge(
     matches = repository.delete_ids(session, Match, repository.closed_match_ids(session, cutoff))
     keep_run = repository.latest_applied_run_id(session)
     unmatched = repository.delete_ids(
-        session, RunUnmatched, repository.old_unmatched_ids(session, cutoff, keep_run)
+        session, RunUnmatched, repository.old_run_rows(session, RunUnmatched, cutoff, keep_run)
+    )
+    group_members = repository.delete_ids(
+        session,
+        RunGroupMember,
+        repository.old_run_rows(session, RunGroupMember, cutoff, keep_run),
     )
     erase_traces(session, newcomers, mentors)
     before_erasure(session, newcomers)
@@ -179,6 +194,7 @@ def purge(
         unmatched=unmatched,
         idempotency=idempotency,
         notifications=notifications,
+        group_members=group_members,
     )
 
 

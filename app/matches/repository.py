@@ -144,6 +144,17 @@ def lock_mentor(session: Session, mentor_id: int) -> Mentor | None:
     )
 
 
+def lock_programme(session: Session, code: str) -> None:
+    """Hold the programme row ``FOR SHARE`` until the commit (PostgreSQL), after the newcomer
+    and mentor locks: a change of its ``group_max`` (which takes the row ``FOR UPDATE``, see
+    :func:`app.programmes.service.update_programme`) waits for this accept, or this accept
+    for it, so the sizes an accept counts against and the groups a lower maximum is checked
+    against are never stale. Accepts do not wait for each other here. SQLite's
+    ``BEGIN IMMEDIATE`` serialises writers already.
+    """
+    session.execute(select(Programme.code).where(Programme.code == code).with_for_update(read=True))
+
+
 def accepted_count(
     session: Session, mentor_id: int, places: Places | None = None, programme: str = ""
 ) -> int:

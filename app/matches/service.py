@@ -331,6 +331,8 @@ def _accept(session: Session, principal: Principal, match_id: int, if_match: str
     if newcomer is None or mentor is None:
         # Erased meanwhile, and the match with them (the rows cascade).
         raise NotFound(f"Match {match_id} not found")
+    # The programme last: its group_max (read below) cannot change until this commits.
+    repo.lock_programme(session, match.programme)
     if match.programme not in (newcomer.programmes or []):
         # Checked on the locked row: the newcomer cannot change it before this commit.
         raise Conflict("The newcomer no longer asks for this programme")

@@ -76,7 +76,11 @@ def update_programme(
 
 def _check_accepted_groups_fit(session: Session, code: str, group_max: int) -> None:
     """409 naming ``group_max`` when a trainer's accepted group in the programme is larger
-    (every run would then refuse the problem: accepted participants are kept)."""
+    (every run would then refuse the problem: accepted participants are kept).
+
+    Counted with the programme row locked ``FOR UPDATE``: an accept holds it ``FOR SHARE``
+    (:func:`app.matches.repository.lock_programme`), so no accept into a group can commit
+    between this count and the new maximum's commit (SQLite: ``BEGIN IMMEDIATE``)."""
     largest = session.scalar(
         select(func.count())
         .select_from(Match)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
@@ -87,3 +88,34 @@ def shortage_groups(
     if programme is not None:
         query = query.where(RunUnmatched.programme == programme)
     return session.execute(query).all()
+
+
+def group_programmes(session: Session) -> dict[str, int]:
+    """``group_min`` of each group programme, by code."""
+    rows = session.execute(
+        select(Programme.code, Programme.group_min).where(Programme.unit == "group")
+    )
+    return {code: int(least) for code, least in rows if least is not None}
+
+
+def group_shortage_details(
+    session: Session,
+    run_id: int,
+    municipalities: Sequence[str] | None,
+    programmes: Collection[str],
+) -> Sequence[Row[str, str, str, str, dict[str, Any], dict[str, Any] | None]]:
+    """``(municipality, language, programme, reason, passed, group_shortfall)`` of a run's
+    unmatched requests in the group ``programmes``."""
+    if not programmes:
+        return []
+    query = select(
+        RunUnmatched.municipality,
+        RunUnmatched.language,
+        RunUnmatched.programme,
+        RunUnmatched.reason,
+        RunUnmatched.passed,
+        RunUnmatched.group_shortfall,
+    ).where(RunUnmatched.run_id == run_id, RunUnmatched.programme.in_(sorted(programmes)))
+    if municipalities is not None:
+        query = query.where(RunUnmatched.municipality.in_(municipalities))
+    return session.execute(query.order_by(RunUnmatched.id)).all()

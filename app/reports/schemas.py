@@ -44,6 +44,21 @@ class RunRef(BaseModel):
     finished_at: datetime | None
 
 
+class GroupShortage(BaseModel):
+    """What the unmatched requests of a row in a group programme lack: participants or a
+    trainer ("Tigrinya near Aarhus: 4 waiting, a group needs 6, no trainer within reach")."""
+
+    group_min: int = Field(description="The programme's group_min: a group runs with no fewer")
+    waiting: Count = Field(
+        description="For `group_size`: the most participants one candidate trainer of these "
+        "requests could have had (accepted ones included); null for other reasons"
+    )
+    trainers_in_reach: int = Field(
+        description="The most trainers any one of these requests had within reach: in the "
+        "programme, speaking the language, within the distance (rules 1-3); 0: none"
+    )
+
+
 class ShortageRow(BaseModel):
     """Unmatched requests sharing a municipality, first language, programme and reason."""
 
@@ -52,6 +67,9 @@ class ShortageRow(BaseModel):
     programme: str
     reason: str = Field(description="The rule that removed the last mentor (MATCHING.md)")
     count: Count
+    group: GroupShortage | None = Field(
+        default=None, description="Set for group programmes (`unit: group`), else null"
+    )
 
 
 class Shortages(BaseModel):

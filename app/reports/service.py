@@ -17,7 +17,14 @@ from app.errors import NotFound, ValidationFailed
 from app.matches.mapping import waiting_days
 from app.models import MatchStatus
 from app.reports import repository
-from app.reports.schemas import RunRef, ShortageRow, Shortages, Summary, SummaryRow
+from app.reports.schemas import (
+    GroupShortage,
+    RunRef,
+    ShortageRow,
+    Shortages,
+    Summary,
+    SummaryRow,
+)
 from app.reports.suppression import column_total_hidden, mask, small
 
 
@@ -179,6 +186,7 @@ def shortages(
         key=lambda g: (-g[4], g[0], g[1], g[2], g[3]),
     )
     counts = [int(g[4]) for g in groups]
+    details = _group_shortages(session, run.id, scope, programme, exact, threshold)
     items = [
         ShortageRow(
             municipality=muni,
@@ -186,6 +194,7 @@ def shortages(
             programme=prog,
             reason=reason,
             count=int(count) if exact else mask(int(count), threshold),
+            group=details.get((muni, language, prog, reason)),
         )
         for muni, language, prog, reason, count in groups
     ]
@@ -204,3 +213,38 @@ def shortages(
         items=items,
         total=total,
     )
+
+
+def _group_shortages(
+    session: Session,
+    run_id: int,
+    scope: list[str] | None,
+    programme: str | None,
+    exact: bool,
+    threshold: int,
+) -> dict[tuple[str, str, str, str], GroupShortage]:
+    """Per shortage row of a group programme: its ``group_min``, the most participants one
+    candidate trainer could have had (``group_size``; suppressed like a count) and the most
+    trainers within reach (``passed["distance"]``: programme, language and distance held)."""
+    minimums = repository.group_programmes(session)
+    if programme is not None:
+        minimums = {code: least for code, least in minimums.items() if code == programme}
+    trainers: dict[tuple[str, str, str, str], int] = {}
+    waiting: dict[tuple[str, str, str, str], int] = {}
+    for muni, language, prog, reason, passed, shortfall in repository.group_shortage_details(
+        session, run_id, scope, minimums
+    ):
+        key = (muni, language, prog, reason)
+        trainers[key] = max(trainers.get(key, 0), int((passed or {}).get("distance", 0)))
+        if shortfall is not None:
+            waiting[key] = max(waiting.get(key, 0), int(shortfall["waiting"]))
+    return {
+        key: GroupShortage(
+            group_min=minimums[key[2]],
+            waiting=None
+            if key not in waiting
+            else (waiting[key] if exact else mask(waiting[key], threshold)),
+            trainers_in_reach=reach,
+        )
+        for key, reach in trainers.items()
+    }

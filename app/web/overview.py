@@ -3,12 +3,14 @@ shortages (whom to recruit) and a map of Denmark with the shortages per municipa
 
 The figures are the reports service's (:mod:`app.reports.service`) with the signed-in
 person's principal: the same scope and the same small-count suppression as the API's reports.
+A group programme's shortages are also said in a sentence each (:func:`group_sentence`).
 The chart and the map are server-drawn SVG (:mod:`app.web.charts`), each beside its table.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -18,7 +20,7 @@ from markupsafe import Markup
 from app.accounts.service import SignedIn
 from app.db import SessionDep
 from app.reports import service as reports
-from app.reports.schemas import Count
+from app.reports.schemas import Count, ShortageRow
 from app.web import charts, choices, i18n
 from app.web.explain import rule_name
 from app.web.pages import DESK_DEPENDENCIES, DeskRole, DeskRoute, render, translator
@@ -47,6 +49,32 @@ def _in_words(known: int, hidden: int, threshold: int) -> str:
     if not hidden:
         return str(known)
     return f"{known}+" if known else f"<{threshold}"
+
+
+def group_sentence(item: ShortageRow, lang: str, gettext: Callable[[str], str]) -> str:
+    """A group programme's shortage in words: "Tigrinya near Aarhus: 4 waiting, a group
+    needs 6, no trainer within reach"."""
+    _ = gettext
+    group = item.group
+    if group is None:
+        raise ValueError("not a group programme's shortage")
+    reach = group.trainers_in_reach
+    if reach == 0:
+        trainers = _("no trainer within reach")
+    elif reach == 1:
+        trainers = _("one trainer within reach")
+    else:
+        trainers = _("%(n)s trainers within reach") % {"n": reach}
+    return _(
+        "%(language)s near %(municipality)s: %(waiting)s waiting, a group needs %(group_min)s, "
+        "%(trainers)s"
+    ) % {
+        "language": i18n.language_name(item.language, lang),
+        "municipality": i18n.municipality_name(item.municipality),
+        "waiting": shown(item.count),
+        "group_min": group.group_min,
+        "trainers": trainers,
+    }
 
 
 @router.get("")
@@ -103,6 +131,11 @@ def overview(request: Request, session: SessionDep, signed: Staff) -> Response:
             "shortages": shortages,
             "programme_names": names,
             "reasons": {item.reason: rule_name(item.reason, _) for item in shortages.items},
+            "group_sentences": [
+                (names.get(item.programme, item.programme), group_sentence(item, lang, _))
+                for item in shortages.items
+                if item.group is not None
+            ],
             "chart": Markup(chart),  # drawn by charts.py, every text escaped
             "map": Markup(denmark),
             "shown": shown,

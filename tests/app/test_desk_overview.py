@@ -11,6 +11,7 @@ from tests.app.conftest import Keys
 from tests.app.desk import Desk
 from tests.app.factories import make_association, make_mentor, make_newcomer
 from tests.app.runs import run_through_api
+from tests.app.test_reports import mindspring_short
 
 
 def _people(db: Session) -> None:
@@ -60,3 +61,25 @@ def test_the_overview_without_a_run_says_so(client: TestClient, desk: Desk, db: 
     page = client.get("/overview")
     assert page.status_code == 200
     assert "Ingen kørsel er færdig endnu" in page.text
+
+
+def test_the_overview_says_a_group_programmes_shortages_in_words(
+    client: TestClient, desk: Desk, keys: Keys, db: Session
+) -> None:
+    mindspring_short(db)
+    run_through_api(client, keys.admin())
+    desk.coordinator("751")
+    page = client.get("/overview").text
+    assert (
+        "<li>MindSpring: Tigrinya nær Aarhus: 6 venter, en gruppe kræver 6, "
+        "ingen træner inden for rækkevidde</li>"
+    ) in page
+
+    desk.coordinator("101")
+    client.cookies.set("makker_lang", "en")
+    page = client.get("/overview").text
+    assert (
+        "<li>MindSpring: Tigrinya near København: &lt;5 waiting, a group needs 6, "
+        "one trainer within reach</li>"
+    ) in page
+    assert "Aarhus" not in page.split("<h2>")[2]  # the rows are in scope only

@@ -28,6 +28,7 @@ from app.models import (
     MatchRun,
     Mentor,
     Newcomer,
+    RunGroupMember,
     RunUnmatched,
 )
 from tests.app.conftest import Keys
@@ -274,6 +275,70 @@ def test_purge_deletes_only_what_is_past_retention(db: Session) -> None:
     remaining = {u.run_id for u in db.scalars(select(RunUnmatched))}
     assert remaining == {latest.id}
     assert db.get(MatchRun, old_run.id) is not None
+
+
+def _grouped(db: Session, trainer: Mentor, people: list[Newcomer], **run_fields: Any) -> int:
+    """A run whose solution holds ``trainer``'s MindSpring group of ``people``."""
+    run = MatchRun(status="succeeded", dry_run=False, stats={"requests": len(people)})
+    for name, value in run_fields.items():
+        setattr(run, name, value)
+    db.add(run)
+    db.flush()
+    for person in people:
+        db.add(
+            RunGroupMember(
+                run_id=run.id, programme="mindspring", mentor_id=trainer.id, newcomer_id=person.id
+            )
+        )
+    db.commit()
+    return run.id
+
+
+def _group_runs(db: Session) -> set[int]:
+    rows = db.scalars(select(RunGroupMember.run_id).order_by(RunGroupMember.id))
+    return set(rows)
+
+
+def test_purge_deletes_the_groups_of_old_runs_and_keeps_the_latest_applied_and_recent(
+    db: Session,
+) -> None:
+    trainer = make_mentor(db, make_association(db), programmes=["mindspring"])
+    people = [make_newcomer(db, programmes=["mindspring"]) for _ in range(3)]
+    old = _grouped(db, trainer, people, started_at=_old(400))
+    latest_applied = _grouped(db, trainer, people[:2], started_at=_old(380))
+    recent_dry = _grouped(db, trainer, people, started_at=_old(10), dry_run=True)
+
+    counts = purge(db, (utcnow() - timedelta(days=365)).date())
+    db.commit()
+    db.expire_all()
+
+    assert counts.group_members == 3
+    assert "group_members: 3" in counts.lines()
+    assert _group_runs(db) == {latest_applied, recent_dry}
+    assert db.get(MatchRun, old) is not None  # the run keeps its counts
+    db.rollback()
+
+
+def test_erasing_a_participant_removes_them_from_every_runs_groups(
+    client: TestClient, db: Session, keys: Keys
+) -> None:
+    trainer = make_mentor(db, make_association(db), programmes=["mindspring"])
+    people = [make_newcomer(db, programmes=["mindspring"]) for _ in range(3)]
+    erased, kept = people[0].id, [p.id for p in people[1:]]
+    runs = [_grouped(db, trainer, people), _grouped(db, trainer, people, dry_run=True)]
+    admin = keys.admin()
+    db.rollback()  # end the read: SQLite lets one writer at a time
+
+    assert client.delete(f"/api/v1/newcomers/{erased}", headers=admin).status_code == 204
+
+    db.expire_all()
+    rows = db.execute(
+        select(RunGroupMember.run_id, RunGroupMember.newcomer_id).order_by(RunGroupMember.id)
+    ).all()
+    assert [tuple(r) for r in rows] == [(run, p) for run in runs for p in kept]
+    db.rollback()
+    export = client.get(f"/api/v1/newcomers/{erased}/export", headers=admin)
+    assert export.status_code == 404
 
 
 def test_purge_command_prints_counts_and_refuses_future_dates(

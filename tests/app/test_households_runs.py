@@ -317,3 +317,30 @@ def test_a_household_dissolved_during_the_solve_gets_no_household_match(
     assert result.stats["new"] == len(_rows(db, Match))
     assert _rows(db, Match, Match.household_id == family["id"]) == []
     assert _rows(db, Household, Household.id == family["id"]) == []
+
+
+def test_an_accept_into_a_full_group_is_refused_and_writes_nothing(
+    client: TestClient, db: Session, keys: Keys
+) -> None:
+    admin = keys.admin()
+    trainer, people = _group_world(db, 5)  # the food club holds at most 4
+    ids = []
+    for person in people:
+        made = client.post(
+            "/api/v1/matches",
+            json={"newcomer_id": person, "programme": "food_club", "mentor_id": trainer.id},
+            headers=admin,
+        )
+        assert made.status_code == 201, made.text
+        ids.append(made.json()["id"])
+    for match_id in ids[:4]:
+        accepted = client.post(f"/api/v1/matches/{match_id}/accept", headers=admin)
+        assert accepted.status_code == 200, accepted.text
+
+    refused = client.post(f"/api/v1/matches/{ids[4]}/accept", headers=admin)
+
+    assert refused.status_code == 409, refused.text
+    assert "group is full" in refused.json()["detail"]
+    assert [m.status for m in _rows(db, Match, Match.id.in_(ids))] == ["accepted"] * 4 + [
+        "proposed"
+    ]

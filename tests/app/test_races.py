@@ -250,3 +250,74 @@ def test_one_persons_dry_runs_started_at_once_queue_one(
             select(MatchRun.status).where(MatchRun.requested_by_account == account.id)
         ).all()
     assert statuses == ["queued"]  # still in flight: no worker took it while the others raced
+
+
+def _club(
+    db: Session, code: str, accepted: int, proposed: int, group_max: int = 10
+) -> tuple[int, list[int]]:
+    """A group programme with a trainer whose group has ``accepted`` participants accepted;
+    the ids of ``proposed`` further proposals to them."""
+    db.add(
+        Programme(
+            code=code,
+            name=code,
+            unit="group",
+            group_min=2,
+            group_max=group_max,
+            follow_up_days=[30],
+        )
+    )
+    db.commit()
+    trainer = make_mentor(db, make_association(db), programmes=[code], capacity=1)
+    proposals = []
+    for i in range(accepted + proposed):
+        match = Match(
+            newcomer_id=make_newcomer(db, programmes=[code]).id,
+            mentor_id=trainer.id,
+            programme=code,
+            status="accepted" if i < accepted else "proposed",
+            source="solver",
+        )
+        db.add(match)
+        db.commit()
+        if i >= accepted:
+            proposals.append(match.id)
+    return trainer.id, proposals
+
+
+def _group_size(db: Session, code: str) -> tuple[int, int]:
+    """(accepted participants of the programme's one trainer, the programme's group_max)."""
+    size = _scalar(
+        db,
+        select(func.count())
+        .select_from(Match)
+        .where(Match.programme == code, Match.status == "accepted"),
+    )
+    return int(size), int(_scalar(db, select(Programme.group_max).where(Programme.code == code)))
+
+
+def test_lowering_group_max_racing_an_accept_into_that_group_leaves_it_within_max(
+    server: str, db: Session, keys: Keys
+) -> None:
+    for round_ in range(2 * ROUNDS):
+        code = f"club_race_{round_}"
+        _trainer, [proposal] = _club(db, code, accepted=3, proposed=1)
+
+        def lower(c: httpx.Client, code: str = code) -> int:
+            return c.patch(f"/api/v1/programmes/{code}", json={"group_max": 3}).status_code
+
+        accepted, lowered = concurrently(server, keys.admin(), [_decide("accept", proposal), lower])
+        assert sorted((accepted, lowered)) == [200, 409], (accepted, lowered)
+        size, group_max = _group_size(db, code)
+        assert size <= group_max, (size, group_max)
+
+
+def test_two_accepts_into_the_last_place_of_a_group_are_one_200_and_one_409(
+    server: str, db: Session, keys: Keys
+) -> None:
+    for round_ in range(ROUNDS):
+        code = f"club_full_{round_}"
+        _trainer, proposals = _club(db, code, accepted=2, proposed=2, group_max=3)
+        codes = concurrently(server, keys.admin(), [_decide("accept", m) for m in proposals])
+        assert sorted(codes) == [200, 409], codes
+        assert _group_size(db, code) == (3, 3)

@@ -13,6 +13,7 @@ from app.models import Match, MatchRun, Newcomer, RunUnmatched
 from app.reports.service import percentile
 from tests.app.conftest import Keys
 from tests.app.factories import make_association, make_mentor, make_newcomer
+from tests.app.runs import run_through_api
 
 
 def _newcomers(db: Session, count: int, **fields: Any) -> list[Newcomer]:
@@ -213,6 +214,7 @@ def test_shortages_group_the_latest_applied_run(
             "programme": "mentor",
             "reason": "language",
             "count": 6,
+            "group": None,
         },
         {
             "municipality": "101",
@@ -220,6 +222,7 @@ def test_shortages_group_the_latest_applied_run(
             "programme": "mentor",
             "reason": "distance",
             "count": 1,
+            "group": None,
         },
     ]
     assert body["total"] == 7
@@ -252,3 +255,60 @@ def test_shortages_without_runs_and_with_unknown_run(
     body = client.get("/api/v1/reports/shortages", headers=admin).json()
     assert body["run"] is None and body["items"] == [] and body["total"] == 0
     assert client.get("/api/v1/reports/shortages?run_id=999", headers=admin).status_code == 404
+
+
+def mindspring_short(db: Session) -> None:
+    """A Tigrinya-speaking MindSpring trainer in København with 4 participants near (a group
+    needs 6), and 6 Tigrinya speakers in Aarhus beyond every trainer's reach."""
+    make_mentor(
+        db,
+        make_association(db),
+        languages=["da", "ti"],
+        programmes=["mindspring"],
+        max_distance_km=25,
+    )
+    _newcomers(db, 4, languages=["ti", "en"], programmes=["mindspring"])
+    _newcomers(db, 6, languages=["ti"], programmes=["mindspring"], municipality="751")
+
+
+def test_shortages_of_a_group_programme_say_who_waits_the_minimum_and_the_trainers(
+    client: TestClient, db: Session, keys: Keys, admin: dict[str, str]
+) -> None:
+    mindspring_short(db)
+    make_newcomer(db, municipality="147")  # a mentor request nobody offers
+    run = run_through_api(client, admin)
+    assert run["groups"] == []
+
+    body = client.get("/api/v1/reports/shortages?programme=mindspring", headers=admin).json()
+
+    assert body["items"] == [
+        {
+            "municipality": "751",
+            "language": "ti",
+            "programme": "mindspring",
+            "reason": "distance",
+            "count": 6,
+            "group": {"group_min": 6, "waiting": None, "trainers_in_reach": 0},
+        },
+        {
+            "municipality": "101",
+            "language": "ti",
+            "programme": "mindspring",
+            "reason": "group_size",
+            "count": 4,
+            "group": {"group_min": 6, "waiting": 4, "trainers_in_reach": 1},
+        },
+    ]
+    # Coordinators: the small counts suppressed as ever, the participants a trainer could
+    # have had with them (a count of people); the minimum and the trainers are not people's.
+    mine = client.get("/api/v1/reports/shortages", headers=keys.coordinator("101")).json()
+    assert [(i["count"], i["group"]) for i in mine["items"]] == [
+        ("<5", {"group_min": 6, "waiting": "<5", "trainers_in_reach": 1})
+    ]
+    aarhus = client.get("/api/v1/reports/shortages", headers=keys.coordinator("751")).json()
+    assert [(i["count"], i["group"]) for i in aarhus["items"]] == [
+        (6, {"group_min": 6, "waiting": None, "trainers_in_reach": 0})
+    ]
+    # A person programme's rows carry no group.
+    others = client.get("/api/v1/reports/shortages?programme=mentor", headers=admin).json()
+    assert [(i["reason"], i["group"]) for i in others["items"]] == [("programme", None)]
