@@ -9,7 +9,9 @@ one ``load_problem(newcomer_ids=[id])`` against every mentor would give
 (tests/app/test_suggestions_narrowed.py compares both on random data): the candidates and the
 counts from the distance rule on come from the narrowed set, which holds every mentor who gets
 that far; the programme and language counts, over all mentors of the programme, come from the
-index.
+index. A household's request is narrowed as the rules read it (``matching.request_reading``:
+the household together, the adults' languages), and each request is suggested with the
+household's live proposals of its other requests forbidden (``mapping.elsewhere``).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.models import Association, Household, HouseholdMember, Match, Mentor, Newcomer
+from tests.app.desk import Desk
 from tests.app.factories import make_association, make_mentor, make_newcomer
 
 
@@ -141,3 +142,21 @@ def test_two_members_may_be_suggested_one_trainers_group(
     assert _suggested(client, admin, kid, "mindspring") == [trainer.id]
     # ...but not the household's mentor as well.
     assert _suggested(client, admin, contact, "network_family") == []
+
+
+def test_match_by_hand_shows_the_households_suggestions(
+    client: TestClient, db: Session, desk: Desk
+) -> None:
+    association = make_association(db)
+    contact, kid = _family(db)
+    _mentor(db, association, first_name="Birgit", child_certificate=True)
+    _mentor(db, association, first_name="Karen", child_certificate=False)  # the child
+    housemates = _mentor(db, association, first_name="Jonna", child_certificate=True)
+    _match(db, kid, housemates, "homework_help")  # proposed to the child: not twice
+    contact_id = contact.id
+    db.rollback()
+    desk.coordinator("101")
+    page = client.get(f"/newcomers/{contact_id}/match")
+    assert page.status_code == 200, page.text
+    assert "Birgit" in page.text
+    assert "Karen" not in page.text and "Jonna" not in page.text
