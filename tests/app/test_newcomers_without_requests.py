@@ -126,6 +126,8 @@ def test_the_desk_form_registers_a_newcomer_with_no_requests(
     assert created.status_code == 303, created.text
     [row] = _rows(db, Newcomer)
     assert row.programmes == []
+    page = client.get(f"/newcomers/{row.id}")
+    assert "Ingen egne: matches kun gennem en husstand" in page.text
 
 
 def test_a_spreadsheet_row_with_an_empty_programmes_cell_asks_for_nothing(
