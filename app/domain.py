@@ -263,6 +263,9 @@ Languages = Annotated[
 Programmes = Annotated[
     list[ProgrammeCode], Field(min_length=1, max_length=20), AfterValidator(unique)
 ]
+#: A newcomer's requests: none at all for a household member matched only through the
+#: household (a child of a network family).
+Requests = Annotated[list[ProgrammeCode], Field(max_length=20), AfterValidator(unique)]
 Interests = Annotated[list[Interest], Field(max_length=30), AfterValidator(unique)]
 Genders = Annotated[list[Gender], Field(min_length=1, max_length=3), AfterValidator(unique)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]

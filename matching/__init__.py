@@ -6,7 +6,14 @@ The contract is shared/design/MATCHING.md. Typical use::
     solution = solve(problem)  # validates first; raises ProblemError on bad input
 """
 
-from matching.candidates import Candidate, PairCheck, Suggestions, check_pair, suggest
+from matching.candidates import (
+    Candidate,
+    PairCheck,
+    Suggestions,
+    check_pair,
+    request_reading,
+    suggest,
+)
 from matching.errors import MatchingError, ProblemError
 from matching.geo import EARTH_RADIUS_KM, Municipality, distance_km, municipalities
 from matching.io import (
@@ -85,6 +92,7 @@ __all__ = [
     "problem_from_dict",
     "problem_from_json",
     "problem_to_dict",
+    "request_reading",
     "run_solve",
     "solution_from_dict",
     "solution_from_json",

@@ -182,6 +182,7 @@ class Index:
     newcomers: tuple[Newcomer, ...]
     mentors: tuple[Mentor, ...]
     households: tuple[Household, ...]  # in id order
+    rows: tuple[Newcomer, ...]  # newcomer rows: the newcomers, then the household rows
     n: Side
     m: Side
     first_language: Int32  # newcomer row -> index in the language vocabulary
@@ -420,6 +421,7 @@ def build_index(problem: Problem) -> Index:
         newcomers=newcomers,
         mentors=mentors,
         households=households,
+        rows=rows_people,
         n=n_side,
         m=m_side,
         first_language=np.array(

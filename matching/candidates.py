@@ -470,6 +470,25 @@ def _one_request(problem: Problem, person: Newcomer, programme: str) -> Problem:
     return replace(problem, newcomers=members, households=(household,))
 
 
+def request_reading(problem: Problem, newcomer: str, programme: str) -> Newcomer:
+    """The newcomer row the rules read for the request (``newcomer``, ``programme``): for a
+    household's request (MATCHING.md, "Households and groups") the household read together
+    (the contact person's point, limits and wishes, the adults' languages, everyone's
+    interests), else the newcomer. For narrowing mentors before :func:`suggest`. Raises
+    :class:`ProblemError` for an unknown newcomer or programme."""
+    person = next((x for x in problem.newcomers if x.id == newcomer), None)
+    if person is None:
+        raise ProblemError("unknown newcomer", record=f'newcomer "{newcomer}"', field=None)
+    if programme not in {p.code for p in problem.programmes}:
+        raise ProblemError(
+            f"unknown {programme!r}", record=f'newcomer "{newcomer}"', field="programme"
+        )
+    alone = replace(_one_request(problem, person, programme), mentors=(), fixed=(), previous=())
+    index = build_index(replace(alone, forbidden=()))
+    request = next(r for r in range(index.n_requests) if index.request_label(r)[1] == programme)
+    return index.rows[int(index.req_newcomer[request])]
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A mentor a coordinator could choose for a request, with its score explained."""

@@ -444,25 +444,109 @@ def read_mentors(session: Session, *, today: date) -> tuple[mm.Mentor, ...]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SuggestionPeople:
+    """One newcomer's side of a suggestion problem (:func:`suggestion_people`): the newcomer
+    (with their open requests; absent without any) and their household's members, and the
+    stored matches of all of them that shape suggestions."""
+
+    newcomer_id: int
+    programmes: tuple[mm.Programme, ...]
+    active_codes: frozenset[str]
+    newcomers: tuple[mm.Newcomer, ...]
+    households: tuple[mm.Household, ...]
+    ids: dict[str, int]
+    #: Manual, rejected and ended matches (their pairs are forbidden), in id order.
+    blocking: tuple[StoredMatch, ...]
+    #: Proposed matches, solver's and manual (:func:`elsewhere`), in id order.
+    live: tuple[StoredMatch, ...]
+
+    def problem(self, policy: mm.Policy | None = None) -> mm.Problem:
+        """The people without mentors: what :func:`matching.request_reading` needs."""
+        return mm.Problem(
+            mentors=(),
+            newcomers=self.newcomers,
+            policy=policy or mm.Policy(),
+            programmes=self.programmes,
+            households=self.households,
+        )
+
+
+def suggestion_people(session: Session, newcomer_id: int, *, today: date) -> SuggestionPeople:
+    """The newcomer's side of :func:`suggestion_problem`, read in a few rows: the newcomer as
+    ``load_problem(session, newcomer_ids=[newcomer_id])`` gives them (the same open
+    requests), their household (members read together for a household programme), and the
+    matches of every member that shape suggestions."""
+    programmes, active_codes = _programmes(session)
+    columns = (MatchRow.id, MatchRow.newcomer_id, MatchRow.mentor_id, MatchRow.programme)
+
+    def matches_of(ids: Sequence[int]) -> Standing:
+        return classify(
+            session.execute(
+                select(*columns, MatchRow.status, MatchRow.source, MatchRow.score)
+                .where(MatchRow.newcomer_id.in_(ids), MatchRow.status.in_(SHAPING))
+                .order_by(MatchRow.id)
+            ).all()
+        )
+
+    own = matches_of([newcomer_id])
+    # The same reading of the newcomer's own matches as load_problem's (standing.classify):
+    # accepted and manual proposals close their request; manual, rejected and ended block
+    # their pair.
+    closed = {m.programme for m in (*own.fixed, *own.manual)}
+    newcomers: list[mm.Newcomer] = []
+    row = session.execute(
+        _newcomer_columns().where(NewcomerRow.id == newcomer_id, NewcomerRow.active.is_(True))
+    ).one_or_none()
+    if row is not None:
+        [(languages, asked, interests)] = _decode_json([row], 3)
+        requested = tuple(
+            dict.fromkeys(p for p in (asked or ()) if p in active_codes and p not in closed)
+        )
+        if requested:
+            newcomers.append(_newcomer_of(row, languages, interests, requested, today))
+    ids_map = {n.id: newcomer_id for n in newcomers}
+    households: tuple[mm.Household, ...] = ()
+    standing = own
+    if newcomers:
+        # The newcomer's household comes along (members read together for a household
+        # programme); the members' own blocked pairs count for the household's request.
+        mine = {h: m for h, m in _households(session).items() if newcomer_id in m}
+        newcomers_t, households = _with_households(
+            session, tuple(newcomers), ids_map, mine, programmes, today
+        )
+        newcomers = list(newcomers_t)
+        if len(ids_map) > 1:
+            standing = matches_of(sorted(ids_map.values()))
+    return SuggestionPeople(
+        newcomer_id=newcomer_id,
+        programmes=programmes,
+        active_codes=active_codes,
+        newcomers=tuple(newcomers),
+        households=households,
+        ids=ids_map,
+        blocking=tuple(sorted((*standing.manual, *standing.forbidden), key=lambda m: m.id)),
+        live=tuple(sorted((*standing.previous, *standing.manual), key=lambda m: m.id)),
+    )
+
+
 def suggestion_problem(
     session: Session,
-    newcomer_id: int,
+    people: SuggestionPeople,
     mentors: Sequence[mm.Mentor],
     *,
     today: date,
     policy: mm.Policy | None = None,
 ) -> Snapshot:
-    """One newcomer against only ``mentors`` (from :func:`read_mentors`): what suggestions
-    need, read in a few rows.
+    """The newcomer of ``people`` against only ``mentors`` (from :func:`read_mentors`).
 
     The newcomer and these mentors come out exactly as
     ``load_problem(session, newcomer_ids=[newcomer_id])`` gives them (the same open requests,
     capacities, programmes, forbidden pairs), but only these mentors' accepted matches are
-    read, as ``fixed`` (their load), and only the newcomer's own matches otherwise. A caller
-    that passes every mentor who could pass the programme, language and distance rules gets
-    the same candidates and, from the distance rule on, the same ``passed`` counts.
+    read, as ``fixed`` (their load). A caller that passes every mentor who could pass the
+    programme, language and distance rules gets the same candidates and, from the distance
+    rule on, the same ``passed`` counts.
     """
-    programmes, active_codes = _programmes(session)
     ids = sorted(mentor_id_of(m.id) for m in mentors)
     columns = (MatchRow.id, MatchRow.newcomer_id, MatchRow.mentor_id, MatchRow.programme)
     accepted = (
@@ -477,85 +561,63 @@ def suggestion_problem(
         if ids
         else []
     )
-    own = classify(
-        session.execute(
-            select(*columns, MatchRow.status, MatchRow.source, MatchRow.score)
-            .where(MatchRow.newcomer_id == newcomer_id, MatchRow.status.in_(SHAPING))
-            .order_by(MatchRow.id)
-        ).all()
-    )
-
     fixed_load: dict[int, int] = defaultdict(int)
     fixed: dict[tuple[str, str, str], None] = {}
-    groups = group_codes(programmes)
+    groups = group_codes(people.programmes)
     for a in accepted:
         if a.programme not in groups:
             fixed_load[a.mentor_id] += 1
         fixed[(newcomer_key(a.newcomer_id), mentor_key(a.mentor_id), a.programme)] = None
     present = set(ids)
-    # The same reading of the newcomer's own matches as load_problem's (standing.classify):
-    # accepted and manual proposals close their request; manual, rejected and ended block
-    # their pair.
-    closed = {m.programme for m in (*own.fixed, *own.manual)}
-    blocking = sorted((*own.manual, *own.forbidden), key=lambda m: m.id)
     forbidden = dict.fromkeys(
-        (newcomer_key(newcomer_id), mentor_key(m.mentor_id))
-        for m in blocking
+        (newcomer_key(m.newcomer_id), mentor_key(m.mentor_id))
+        for m in people.blocking
         if m.mentor_id in present
     )
-
     loaded = tuple(
-        _with_load(m, fixed_load.get(mentor_id_of(m.id), 0), active_codes)
+        _with_load(m, fixed_load.get(mentor_id_of(m.id), 0), people.active_codes)
         for m in sorted(mentors, key=lambda m: mentor_id_of(m.id))
     )
-    newcomers: list[mm.Newcomer] = []
-    row = session.execute(
-        _newcomer_columns().where(NewcomerRow.id == newcomer_id, NewcomerRow.active.is_(True))
-    ).one_or_none()
-    if row is not None:
-        [(languages, asked, interests)] = _decode_json([row], 3)
-        requested = tuple(
-            dict.fromkeys(p for p in (asked or ()) if p in active_codes and p not in closed)
-        )
-        if requested:
-            newcomers.append(_newcomer_of(row, languages, interests, requested, today))
-    ids_map = {n.id: newcomer_id for n in newcomers}
-    households: tuple[mm.Household, ...] = ()
-    if newcomers:
-        # The newcomer's household comes along (members read together for a household
-        # programme); the members' own blocked pairs count for the household's request.
-        mine = {h: m for h, m in _households(session).items() if newcomer_id in m}
-        newcomers_t, households = _with_households(
-            session, tuple(newcomers), ids_map, mine, programmes, today
-        )
-        newcomers = list(newcomers_t)
-        housemates = [i for i in ids_map.values() if i != newcomer_id]
-        if housemates:
-            theirs = classify(
-                session.execute(
-                    select(*columns, MatchRow.status, MatchRow.source, MatchRow.score)
-                    .where(MatchRow.newcomer_id.in_(housemates), MatchRow.status.in_(SHAPING))
-                    .order_by(MatchRow.id)
-                ).all()
-            )
-            for m in sorted((*theirs.manual, *theirs.forbidden), key=lambda m: m.id):
-                if m.mentor_id in present:
-                    forbidden[(newcomer_key(m.newcomer_id), mentor_key(m.mentor_id))] = None
     problem = mm.Problem(
         mentors=loaded,
-        newcomers=tuple(newcomers),
+        newcomers=people.newcomers,
         policy=policy or mm.Policy(),
-        programmes=programmes,
+        programmes=people.programmes,
         fixed=tuple(mm.Assignment(*triple) for triple in fixed),
         forbidden=tuple(mm.ForbiddenPair(n, m) for n, m in forbidden),
-        households=households,
+        households=people.households,
     )
     return Snapshot(
         problem=problem,
         today=today,
-        newcomer_ids=ids_map,
+        newcomer_ids=dict(people.ids),
         mentor_ids={m.id: mentor_id_of(m.id) for m in loaded},
     )
+
+
+def elsewhere(
+    problem: mm.Problem, live: Sequence[StoredMatch], newcomer_id: int, programme: str
+) -> mm.Problem:
+    """``problem`` for suggesting the request (``newcomer_id``, ``programme``) while the
+    household's other requests have live proposals: the never-twice rule read household-wide
+    (MATCHING.md), so a mentor proposed to the newcomer or a housemate for another request is
+    ``forbidden`` for this one, as an accepted match already is (``fixed``). As there, two
+    members may join one trainer's group: a housemate's proposal in a group programme does
+    not block a group request. ``live`` holds the proposals of the newcomer and their
+    housemates (:attr:`SuggestionPeople.live`)."""
+    groups = group_codes(problem.programmes)
+    mentors = {m.id for m in problem.mentors}
+    key = newcomer_key(newcomer_id)
+    extra = [
+        mm.ForbiddenPair(key, mentor_key(m.mentor_id))
+        for m in live
+        if m.request != (newcomer_id, programme)
+        and mentor_key(m.mentor_id) in mentors
+        and not (m.newcomer_id != newcomer_id and programme in groups and m.programme in groups)
+    ]
+    if not extra:
+        return problem
+    return replace(problem, forbidden=tuple(dict.fromkeys((*problem.forbidden, *extra))))
 
 
 def _among(session: Session, column: Any, ids: Sequence[int]) -> Any:

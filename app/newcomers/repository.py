@@ -63,7 +63,8 @@ def list_scoped(
 
 
 #: The states a coordinator filters by: matched (an accepted match), proposed (a proposal to
-#: decide) and waiting (active, with neither).
+#: decide) and waiting (active, asking for a programme, with neither; a household member who
+#: asks for nothing of their own waits for nothing).
 STATES = ("waiting", "proposed", "matched")
 
 
@@ -107,7 +108,10 @@ def search_scoped(
         query = query.where(_with_match("proposed"))
     elif state == "waiting":
         query = query.where(
-            Newcomer.active.is_(True), ~_with_match("accepted"), ~_with_match("proposed")
+            Newcomer.active.is_(True),
+            cast(Newcomer.programmes, Text) != "[]",
+            ~_with_match("accepted"),
+            ~_with_match("proposed"),
         )
     return paginate(session, query, Newcomer.id, params)
 

@@ -18,7 +18,7 @@ from app.domain import (
     Longitude,
     MunicipalityCode,
     Name,
-    Programmes,
+    Requests,
     check_not_future,
 )
 from app.resources import InputModel, NotNull, PatchModel
@@ -41,7 +41,10 @@ BirthDate = Annotated[IsoDate, Field(ge=date(1900, 1, 1)), AfterValidator(_past_
 RegisteredAt = Annotated[IsoDateTime, AfterValidator(_past_time)]
 
 _LANGUAGES = "Ordered: the first is the primary language"
-_PROGRAMMES = "One or more requests, each matched on its own"
+_PROGRAMMES = (
+    "The requests, each matched on its own; none for a household member matched only "
+    "through the household"
+)
 
 
 class NewcomerCreate(InputModel):
@@ -54,7 +57,7 @@ class NewcomerCreate(InputModel):
     gender: Gender | None = None
     languages: Languages = Field(description=_LANGUAGES)
     interests: Interests = Field(default_factory=list)
-    programmes: Programmes = Field(description=_PROGRAMMES)
+    programmes: Requests = Field(description=_PROGRAMMES)
     mentor_gender: Gender | None = Field(default=None, description="Wished mentor gender")
     max_distance_km: DistanceKm | None = None
     lat: Latitude | None = None
@@ -75,7 +78,7 @@ class NewcomerUpdate(PatchModel):
     gender: Gender | None = None
     languages: NotNull[Languages] = Field(default=None, description=_LANGUAGES)
     interests: NotNull[Interests] = None
-    programmes: NotNull[Programmes] = Field(default=None, description=_PROGRAMMES)
+    programmes: NotNull[Requests] = Field(default=None, description=_PROGRAMMES)
     mentor_gender: Gender | None = None
     max_distance_km: DistanceKm | None = None
     lat: Latitude | None = None

@@ -173,6 +173,8 @@ class Column:
     field: str
     convert: Convert
     required: bool = False
+    #: An empty cell's value; ``None``: an empty cell leaves the field out.
+    blank: object = None
 
 
 NEWCOMER_COLUMNS = (
@@ -182,7 +184,8 @@ NEWCOMER_COLUMNS = (
     Column("Køn", "gender", gender),
     Column("Sprog", "languages", languages, required=True),
     Column("Kommune", "municipality", municipality, required=True),
-    Column("Programmer", "programmes", lowered_items, required=True),
+    # An empty cell: no requests of their own (a household member, such as a child).
+    Column("Programmer", "programmes", lowered_items, required=True, blank=()),
     Column("Interesser", "interests", items),
     Column("Ønsket mentorkøn", "mentor_gender", gender),
     Column("Maks. afstand (km)", "max_distance_km", decimal),

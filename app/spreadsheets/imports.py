@@ -24,6 +24,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import zip_longest
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
@@ -175,8 +176,12 @@ def _bodies(
     bodies: list[tuple[int, dict[str, Any]]] = []
     for number, cells in table.rows:
         body: dict[str, Any] = {}
-        for column, cell in zip(mapped, cells, strict=False):
-            if column is None or cell is None or (isinstance(cell, str) and not cell.strip()):
+        for column, cell in zip_longest(mapped, cells):  # a short row: empty cells
+            if column is None:
+                continue
+            if cell is None or (isinstance(cell, str) and not cell.strip()):
+                if column.blank is not None:
+                    body[column.field] = column.blank
                 continue
             try:
                 body[column.field] = column.convert(cell)

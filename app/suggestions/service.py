@@ -9,7 +9,9 @@ one ``load_problem(newcomer_ids=[id])`` against every mentor would give
 (tests/app/test_suggestions_narrowed.py compares both on random data): the candidates and the
 counts from the distance rule on come from the narrowed set, which holds every mentor who gets
 that far; the programme and language counts, over all mentors of the programme, come from the
-index.
+index. A household's request is narrowed as the rules read it (``matching.request_reading``:
+the household together, the adults' languages), and each request is suggested with the
+household's live proposals of its other requests forbidden (``mapping.elsewhere``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ import matching
 from app import audit, clock
 from app.auth import Principal
 from app.errors import Conflict, ValidationFailed
-from app.matches.mapping import mentor_id_of, newcomer_key, suggestion_problem
+from app.matches.mapping import (
+    elsewhere,
+    mentor_id_of,
+    newcomer_key,
+    suggestion_people,
+    suggestion_problem,
+)
 from app.models import Newcomer
 from app.newcomers.repository import get_scoped
 from app.suggestions import index, repository
@@ -53,39 +61,12 @@ def find(
     422 for an unknown programme; 409 when ``programme`` is not an open request.
     """
     today = today or clock.today()
-    codes = [programme] if programme is not None else list(dict.fromkeys(newcomer.programmes))
-    languages = list(newcomer.languages)
-    counts: dict[str, Counts] = {}
-    chosen: dict[str, matching.Mentor] = {}
-    per_programme: dict[str, set[str]] = {}
-    if newcomer.active and codes and languages:
-        mentors = index.current(session, today=today, policy=POLICY)
-        point = point_of(newcomer.lat, newcomer.lon, newcomer.municipality)
-        limit_km = (
-            POLICY.default_max_distance_km
-            if newcomer.max_distance_km is None
-            else newcomer.max_distance_km
-        )
-        for rule in repository.programme_rules(session, codes):
-            found = mentors.counts(
-                rule.code, languages, rule.requires_language, rule.requires_first_language
-            )
-            counts[rule.code] = found
-            near = mentors.near(rule.code, languages, point, limit_km)
-            # One mentor of the programme, near or not: matching.suggest then tells whether
-            # the newcomer's age lets any mentor pass the programme rule.
-            if found.first is not None:
-                near.append(found.first)
-            chosen.update((m.id, m) for m in near)
-            per_programme[rule.code] = {m.id for m in near}
-    snapshot = suggestion_problem(
-        session, newcomer.id, list(chosen.values()), today=today, policy=POLICY
-    )
-    problem = snapshot.problem
-    if programme is not None and programme not in {p.code for p in problem.programmes}:
+    people = suggestion_people(session, newcomer.id, today=today)
+    known = {p.code for p in people.programmes}
+    if programme is not None and programme not in known:
         raise ValidationFailed("programme", f"unknown programme {programme!r}")
     key = newcomer_key(newcomer.id)
-    person = next((n for n in problem.newcomers if n.id == key), None)
+    person = next((n for n in people.newcomers if n.id == key), None)
     open_requests = person.programmes if person is not None else ()
     if programme is not None:
         if programme not in open_requests:
@@ -93,9 +74,45 @@ def find(
         wanted: tuple[str, ...] = (programme,)
     else:
         wanted = open_requests
+    counts: dict[str, Counts] = {}
+    chosen: dict[str, matching.Mentor] = {}
+    per_programme: dict[str, set[str]] = {}
+    if wanted:
+        mentors = index.current(session, today=today, policy=POLICY)
+        alone = people.problem(POLICY)
+        for rule in repository.programme_rules(session, list(wanted)):
+            # A household's request reads the household together (the adults' languages).
+            reading = matching.request_reading(alone, key, rule.code)
+            languages = list(reading.languages)
+            found = mentors.counts(
+                rule.code, languages, rule.requires_language, rule.requires_first_language
+            )
+            counts[rule.code] = found
+            point = point_of(reading.lat, reading.lon, reading.municipality)
+            limit_km = (
+                POLICY.default_max_distance_km
+                if reading.max_distance_km is None
+                else reading.max_distance_km
+            )
+            near = mentors.near(rule.code, languages, point, limit_km)
+            # One mentor of the programme, near or not: matching.suggest then tells whether
+            # the newcomer's age lets any mentor pass the programme rule.
+            if found.first is not None:
+                near.append(found.first)
+            chosen.update((m.id, m) for m in near)
+            per_programme[rule.code] = {m.id for m in near}
+    problem = suggestion_problem(
+        session, people, list(chosen.values()), today=today, policy=POLICY
+    ).problem
     return [
         _counted_over_all(
-            matching.suggest(_only(problem, per_programme[code]), key, code, limit), counts[code]
+            matching.suggest(
+                _only(elsewhere(problem, people.live, newcomer.id, code), per_programme[code]),
+                key,
+                code,
+                limit,
+            ),
+            counts[code],
         )
         for code in wanted
     ]

@@ -17,10 +17,11 @@ from app.db import SessionDep
 from app.domain import GENDERS
 from app.errors import Conflict, Forbidden, PreconditionFailed, ValidationFailed
 from app.etag import etag_of
+from app.matches import service as matches
 from app.mentors import service
 from app.mentors.schemas import MentorCreate, MentorUpdate
-from app.models import Mentor
-from app.pagination import PageParams
+from app.models import MatchStatus, Mentor
+from app.pagination import MAX_LIMIT, PageParams
 from app.resources import IdPath
 from app.web import choices, forms, i18n
 from app.web.pages import (
@@ -32,6 +33,7 @@ from app.web.pages import (
     see_other,
     translator,
 )
+from app.web.proposals import states
 
 router = APIRouter(
     prefix="/mentors",
@@ -74,7 +76,8 @@ def list_mentors(
         municipality=None,
         active=None,
     )
-    programmes = {p.code: p.name for p in choices.all_programmes(session)}
+    everything = choices.all_programmes(session)
+    programmes = {p.code: p.name for p in everything}
     return render(
         request,
         "mentors/list.html",
@@ -86,6 +89,7 @@ def list_mentors(
             "next_cursor": next_cursor,
             "cursor": cursor,
             "programme_names": programmes,
+            "group_codes": {p.code for p in everything if p.unit == "group"},
             "notice": request.query_params.get("done"),
         },
     )
@@ -250,6 +254,44 @@ def create_mentor(
         else:
             return see_other("/mentors?done=created")
     return _form_page(request, session, signed, values=values, errors=errors, status=400)
+
+
+@router.get("/{mentor_id}/groups")
+def trainer_groups(
+    request: Request, session: SessionDep, signed: Association, mentor_id: IdPath
+) -> Response:
+    """The groups a trainer leads: per group programme its size, bounds and participants,
+    each shown only as the API's association view of a match shows a newcomer (audited)."""
+    row = service.get_mentor(session, signed.principal, mentor_id)
+    groups = []
+    for programme in choices.all_programmes(session):
+        if programme.unit != "group":
+            continue
+        live: list[Any] = []
+        for status in (MatchStatus.ACCEPTED, MatchStatus.PROPOSED):
+            page = matches.list_matches(
+                session,
+                signed.principal,
+                PageParams(limit=MAX_LIMIT),
+                status=status,
+                mentor_id=row.id,
+                programme=programme.code,
+            )
+            live += page.items
+        if programme.code not in row.programmes and not live:
+            continue
+        groups.append(
+            {
+                "programme": programme,
+                "participants": sorted(live, key=lambda m: m.id),
+                "accepted": sum(1 for m in live if m.status == MatchStatus.ACCEPTED),
+            }
+        )
+    return render(
+        request,
+        "mentors/groups.html",
+        {"row": row, "groups": groups, "states": states(translator(request))},
+    )
 
 
 @router.get("/{mentor_id}/edit")

@@ -24,8 +24,8 @@ from app.errors import Conflict, PreconditionFailed
 from app.etag import etag_of
 from app.matches import repository as matches
 from app.matches import service
-from app.matches.schemas import MatchDecision
-from app.models import Match, MatchStatus
+from app.matches.schemas import GroupRead, MatchDecision
+from app.models import LIVE_STATUSES, Match, MatchStatus
 from app.pagination import PageParams
 from app.programmes import repository as programmes
 from app.resources import IdPath
@@ -62,13 +62,29 @@ def cards(
     mentors = matches.mentors_by_id(session, {m.mentor_id for m in rows})
     names = matches.association_names(session, {m.association_id for m in mentors.values()})
     known = programmes.by_codes(session, {m.programme for m in rows})
+    groups = _groups(session, signed, rows)
+    mates = matches.newcomers_by_id(
+        session, {o.newcomer_id for g in groups.values() for o in g.others if o.newcomer_id}
+    )
     # Audited apart when the page only reads (no write lock for a page of proposals).
-    audit.record_reads(session, signed.principal, "list", "newcomer", sorted(newcomers))
+    audit.record_reads(session, signed.principal, "list", "newcomer", sorted({*newcomers, *mates}))
     cards = []
     for match in rows:
         newcomer, mentor = newcomers[match.newcomer_id], mentors[match.mentor_id]
+        group = groups.get(match.id)
+        programme = known.get(match.programme)
         cards.append(
             {
+                "group": None
+                if group is None or programme is None
+                else {
+                    "size": group.size,
+                    "min": programme.group_min,
+                    "max": programme.group_max,
+                    # The others in the caller's scope by name; the rest only counted.
+                    "mates": [mates[o.newcomer_id] for o in group.others if o.newcomer_id],
+                    "unseen": group.size - 1 - len(group.others),
+                },
                 "match": match,
                 "newcomer": newcomer,
                 "age": age_on(newcomer.birth_date, today) if newcomer.birth_date else None,
@@ -81,6 +97,18 @@ def cards(
             }
         )
     return cards
+
+
+def _groups(session: Session, signed: SignedIn, rows: Sequence[Match]) -> dict[int, GroupRead]:
+    """The trainer's group of each live group-programme match, as the API shows it to the
+    caller (its size; the other participants the caller may see)."""
+    if not any(m.status in LIVE_STATUSES for m in rows):
+        return {}
+    return {
+        m.id: m.group
+        for m in service.present(session, signed.principal, list(rows))
+        if m.group is not None
+    }
 
 
 @router.get("")

@@ -76,7 +76,6 @@ def test_registered_at_may_be_backdated_but_not_future(
         ({"languages": ["zz"]}, "languages.0"),
         ({"municipality": "000"}, "municipality"),
         ({"programmes": ["mentor", "unknown_programme"]}, "programmes.1"),
-        ({"programmes": []}, "programmes"),
         ({"birth_date": (date.today() + timedelta(days=3)).isoformat()}, "birth_date"),
         ({"birth_date": _years_ago(25)}, "programmes.1"),
         ({"birth_date": None}, "programmes.1"),

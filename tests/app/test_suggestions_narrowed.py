@@ -3,7 +3,9 @@
 Seeded random data sets exercise what the narrowing could get wrong: mentors with and without
 their own coordinates, at the distance limit and far beyond it, near a pole and across the
 antimeridian; every programme rule (age bounds, a required language, the first language);
-inactive mentors; accepted load from other newcomers, rejected, ended and manual pairs.
+inactive mentors; accepted load from other newcomers, rejected, ended and manual pairs;
+households (the members read together for the household's request, their matches and live
+proposals household-wide).
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 import matching
-from app.models import Association, Match, Mentor, Newcomer, Programme
+from app.models import (
+    Association,
+    Household,
+    HouseholdMember,
+    Match,
+    Mentor,
+    Newcomer,
+    Programme,
+)
 from app.suggestions.service import find
 from tests.app.factories import make_association, make_mentor, make_newcomer
 from tests.app.suggestions_reference import full_load_suggestions
@@ -118,8 +128,28 @@ def _seed(db: Session, seed: int, *, newcomers: int, mentors: int) -> list[Newco
         for mentor in mentor_rows:
             db.add(Match(newcomer_id=newcomer.id, mentor_id=mentor.id, status="rejected",
                          programme=newcomer.programmes[0], source="solver"))  # fmt: skip
+    _households(db, rng, newcomer_rows[3:])
     db.commit()
     return newcomer_rows
+
+
+def _households(db: Session, rng: random.Random, people: list[Newcomer]) -> None:
+    """Households of two to four among a third of ``people``: the contact person mostly asks
+    for the household programme, the members never (children of 2015 or unknown age among
+    them), so the members' languages, ages, genders and matches count for the household."""
+    pool = rng.sample(people, len(people) // 3)
+    while len(pool) >= 2:
+        size = min(len(pool), rng.randint(2, 4))
+        members, pool = pool[:size], pool[size:]
+        contact = members[0]
+        if rng.random() < 0.8 and "network_family" not in contact.programmes:
+            contact.programmes = [*contact.programmes, "network_family"]
+        for member in members[1:]:
+            member.programmes = [p for p in member.programmes if p != "network_family"]
+            member.programmes = member.programmes or ["homework_help"]
+        db.add(Household(members=[HouseholdMember(newcomer_id=m.id, position=i)
+                                  for i, m in enumerate(members)]))  # fmt: skip
+    db.flush()
 
 
 def _same(found: list[matching.Suggestions], expected: list[matching.Suggestions]) -> None:
