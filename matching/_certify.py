@@ -17,6 +17,17 @@ Left-out arcs that fail either test (and, in the first round, those of small red
 join the set and it is solved again; after a bounded number of rounds the whole graph is
 solved, so the answer is always exactly optimal. (Ranking arcs by score alone is not
 enough: reduced costs are the right measure.)
+
+Priced first (when the mentors' places are given): the whole problem's dual prices,
+estimated by an auction over every arc (:mod:`matching._prices`), add to the first set every
+arc whose reduced cost under them is small. The first solve on that set is then usually
+optimal already, but potentials computed from the small set's residual network alone rarely
+show it (they know nothing of the competition outside the set). So the first solve is proven
+over the whole residual network instead: Bellman-Ford over the small set's residual arcs and
+every left-out arc, started from the estimated potentials. If it settles, every residual arc
+of the whole graph has a reduced cost >= 0 and the same pass shows the sink unreachable from
+the source: the flow is optimal for the whole graph. If it does not settle within a bounded
+number of steps (a negative cycle: the set was not enough), the rounds above take over.
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ import numpy as np
 
 from matching._index import Bool, Int32, Int64
 from matching._jit import jit
+from matching._prices import estimated_potentials
 from matching.scoring import COST_SCALE
 
 if TYPE_CHECKING:
@@ -42,6 +54,11 @@ PER_MENTOR = 24
 ROUNDS = 4
 #: In the first repair, arcs whose reduced cost is below this join too (0.05 of a score).
 SLACK = COST_SCALE // 20
+#: Arcs whose reduced cost under the estimated prices is at most this join the first set
+#: (0.1 of a score).
+PRICED_SLACK = COST_SCALE // 10
+#: The whole-network proof gives up after this many node visits per node.
+PROOF_VISITS = 10
 
 Solver = Callable[["Network", Int64 | None], tuple[Bool, Int64]]
 
@@ -138,6 +155,107 @@ def _potentials(
                 stack[top] = v
                 top += 1
     return distance, reached
+
+
+@jit
+def _within(tail: Int32, head: Int32, cost: Int64, d: Int64, slack: int, chosen: Bool) -> None:
+    """Mark in ``chosen`` every arc whose reduced cost under ``d`` is at most ``slack``."""
+    for i in range(len(tail)):
+        if cost[i] + d[tail[i]] - d[head[i]] <= slack:
+            chosen[i] = True
+
+
+@jit
+def _proven(
+    n_nodes: int,
+    tail: Int32,
+    head: Int32,
+    cap: Int64,
+    cost: Int64,
+    flow: Int64,
+    out_tail: Int32,
+    out_head: Int32,
+    out_cost: Int64,
+    chosen: Bool,
+    start_from: Int64,
+    max_visits: int,
+    source: int,
+    sink: int,
+) -> bool:
+    """Whether the flow over the arcs ``tail -> head`` is optimal for them and every left-out
+    arc (``out_*`` where not ``chosen``; capacity 1, no flow): Bellman-Ford with a queue over
+    the whole residual network from the potentials ``start_from`` settles within
+    ``max_visits`` node visits (no negative cycle: minimum cost), and the sink is not
+    reachable from the source there (maximum flow)."""
+    degree = np.zeros(n_nodes + 1, dtype=np.int64)
+    for i in range(len(tail)):
+        if flow[i] < cap[i]:
+            degree[tail[i] + 1] += 1
+        if flow[i] > 0:
+            degree[head[i] + 1] += 1
+    for i in range(len(out_tail)):
+        if not chosen[i]:
+            degree[out_tail[i] + 1] += 1
+    start = np.cumsum(degree)
+    fill = start[:-1].copy()
+    to = np.empty(start[-1], dtype=np.int32)
+    weight = np.empty(start[-1], dtype=np.int64)
+    for i in range(len(tail)):
+        if flow[i] < cap[i]:
+            to[fill[tail[i]]] = head[i]
+            weight[fill[tail[i]]] = cost[i]
+            fill[tail[i]] += 1
+        if flow[i] > 0:
+            to[fill[head[i]]] = tail[i]
+            weight[fill[head[i]]] = -cost[i]
+            fill[head[i]] += 1
+    for i in range(len(out_tail)):
+        if not chosen[i]:
+            to[fill[out_tail[i]]] = out_head[i]
+            weight[fill[out_tail[i]]] = out_cost[i]
+            fill[out_tail[i]] += 1
+    distance = start_from.copy()
+    queued = np.ones(n_nodes, dtype=np.bool_)
+    queue = np.empty(n_nodes + 1, dtype=np.int64)
+    for v in range(n_nodes):
+        queue[v] = v
+    first, last, size = 0, n_nodes, n_nodes
+    visits = 0
+    while size:
+        if visits == max_visits:
+            return False  # not settling: a negative cycle, most likely
+        visits += 1
+        u = queue[first]
+        first = (first + 1) % (n_nodes + 1)
+        size -= 1
+        queued[u] = False
+        du = distance[u]
+        for j in range(start[u], start[u + 1]):
+            v = to[j]
+            if du + weight[j] < distance[v]:
+                distance[v] = du + weight[j]
+                if not queued[v]:
+                    queued[v] = True
+                    queue[last] = v
+                    last = (last + 1) % (n_nodes + 1)
+                    size += 1
+    reached = np.zeros(n_nodes, dtype=np.bool_)
+    stack = np.empty(n_nodes, dtype=np.int64)
+    stack[0] = source
+    reached[source] = True
+    top = 1
+    while top:
+        top -= 1
+        u = stack[top]
+        for j in range(start[u], start[u + 1]):
+            v = to[j]
+            if not reached[v]:
+                if v == sink:
+                    return False
+                reached[v] = True
+                stack[top] = v
+                top += 1
+    return True
 
 
 @jit
@@ -371,20 +489,40 @@ def certified_flow(
     n_mentors: int,
     solve: Solver,
     *,
+    capacity: Int32 | None = None,
     per_request: int = PER_REQUEST,
     per_mentor: int = PER_MENTOR,
     rounds: int = ROUNDS,
 ) -> tuple[Bool, int]:
     """Which candidate arcs carry the optimal flow, and the rounds it took (0: the small set
-    was optimal at once; ``rounds + 1``: the whole graph was solved)."""
+    was optimal at once; ``rounds + 1``: the whole graph was solved). With the mentors'
+    places (``capacity``) the first set is priced and its solve proven over the whole
+    network (see the module docstring)."""
     k = len(req)
     chosen = np.zeros(k, dtype=np.bool_)
     _best_per_group(req, network.cost, n_requests, per_request, chosen)
     _best_per_group(men, network.cost, n_mentors, per_mentor, chosen)
+    priced = None
+    if capacity is not None:
+        priced = estimated_potentials(
+            req, men, network.cost, capacity.astype(np.int64), network.request_node,
+            network.mentor_node, network.middle_tail, network.middle_head, network.n_nodes,
+        )  # fmt: skip
+        _within(network.tail, network.head, network.cost, priced, PRICED_SLACK, chosen)
     for attempt in range(rounds):
         arcs = np.flatnonzero(chosen)
         used, struct_flow = solve(network, arcs)
-        state = _State.of(network, arcs, used, struct_flow)
+        small = _residual_arrays(network, arcs, used, struct_flow)
+        if attempt == 0 and priced is not None:
+            proof = _proven(
+                network.n_nodes, *small, network.tail, network.head, network.cost, chosen,
+                priced, PROOF_VISITS * network.n_nodes, SOURCE, SINK,
+            )  # fmt: skip
+            if proof:
+                result = np.zeros(k, dtype=np.bool_)
+                result[arcs[used]] = True
+                return result, 0
+        state = _State(arcs, *small, network.n_nodes)
         extra = np.zeros(k, dtype=np.bool_)
         slack = SLACK if attempt == 0 else 0
         broken = state.violations(network, chosen, slack, extra)
@@ -402,6 +540,21 @@ def certified_flow(
         chosen |= extra
     used, _ = solve(network, None)
     return used, rounds + 1
+
+
+def _residual_arrays(
+    network: Network, arcs: Int64, used: Bool, struct_flow: Int64
+) -> tuple[Int32, Int32, Int64, Int64, Int64]:
+    """Tail, head, capacity, cost and flow of a solve on ``arcs``: those candidate arcs,
+    then the structural arcs."""
+    n_struct = len(network.struct_tail)
+    return (
+        np.concatenate([network.tail[arcs], network.struct_tail]),
+        np.concatenate([network.head[arcs], network.struct_head]),
+        np.concatenate([np.ones(len(arcs), dtype=np.int64), network.struct_cap]),
+        np.concatenate([network.cost[arcs], np.zeros(n_struct, dtype=np.int64)]),
+        np.concatenate([used.astype(np.int64), struct_flow]),
+    )
 
 
 #: Violators repaired in place (at most this many, this many times) before a new solve.
@@ -433,20 +586,6 @@ class _State:
         )
         self.n_nodes = n_nodes
         self.distance, self.reached = _potentials(n_nodes, tail, head, cap, cost, flow, SOURCE)
-
-    @classmethod
-    def of(cls, network: Network, arcs: Int64, used: Bool, struct_flow: Int64) -> _State:
-        """The state of a solve on ``arcs``."""
-        n_struct = len(network.struct_tail)
-        return cls(
-            arcs,
-            np.concatenate([network.tail[arcs], network.struct_tail]),
-            np.concatenate([network.head[arcs], network.struct_head]),
-            np.concatenate([np.ones(len(arcs), dtype=np.int64), network.struct_cap]),
-            np.concatenate([network.cost[arcs], np.zeros(n_struct, dtype=np.int64)]),
-            np.concatenate([used.astype(np.int64), struct_flow]),
-            network.n_nodes,
-        )
 
     def violations(self, network: Network, chosen: Bool, slack: int, out: Bool) -> int:
         """:func:`_violations` of the left-out arcs under this state's certificate."""

@@ -23,8 +23,8 @@ from matching._index import Bool, Float64, Int32, Int64
 from matching.errors import MatchingError
 
 #: Whether the solver certifies a small arc set by default (see matching._certify). Measured
-#: here (tests/benchmarks/bench_solve.py, README): about the same time as one solve of the
-#: whole graph, within this machine's noise, at 0.83 GB peak instead of 1.15-1.18 GB.
+#: here (README, "Tests and benchmark"): with the priced first set about 1.7 times less CPU
+#: than before at 30,000, and less memory than one solve of the whole graph.
 CERTIFY = True
 
 
@@ -75,6 +75,10 @@ class Network:
     struct_cap: Int64
     n_nodes: int
     supply: int
+    request_node: Int64  # each request's node
+    mentor_node: Int64  # each mentor's node
+    middle_tail: Int32  # the (newcomer, mentor) middle nodes' arcs to their mentors
+    middle_head: Int32
 
 
 SOURCE, SINK = 0, 1
@@ -147,6 +151,10 @@ def _network(
         struct_cap=struct_cap,
         n_nodes=first_middle + len(middle_tails),
         supply=len(requests),
+        request_node=request_node,
+        mentor_node=mentor_node,
+        middle_tail=middle_tails.astype(np.int32),
+        middle_head=middle_heads.astype(np.int32),
     )
 
 
@@ -184,6 +192,7 @@ def max_flow_min_cost(
     position: Float64 | None = None,
     *,
     certify: bool | None = None,
+    priced: bool = True,
     **limits: int,
 ) -> FlowResult:
     """Solve the matching flow for candidate arcs ``(req[i], men[i])`` of ``cost[i]`` (<= 0).
@@ -192,7 +201,8 @@ def max_flow_min_cost(
     ``position`` (requests then mentors, lat/lon rows) only improves memory locality. With
     ``certify`` (default :data:`CERTIFY`) the flow is solved on a small set of arcs and
     proven optimal for all of them (:mod:`matching._certify`, whose ``per_request``,
-    ``per_mentor`` and ``rounds`` ``limits`` may be given); without, on all arcs at once.
+    ``per_mentor`` and ``rounds`` ``limits`` may be given; ``priced=False`` leaves out the
+    auction's prices and the whole-network proof); without, on all arcs at once.
     """
     k = len(req)
     if k == 0:
@@ -200,5 +210,14 @@ def max_flow_min_cost(
     network = _network(req, men, newcomer, cost, n_requests, residual, position)
     if not (CERTIFY if certify is None else certify):
         return FlowResult(used=_solve(network, None)[0], optimal=True, rounds=-1)
-    used, rounds = certified_flow(network, req, men, n_requests, len(residual), _solve, **limits)
+    used, rounds = certified_flow(
+        network,
+        req,
+        men,
+        n_requests,
+        len(residual),
+        _solve,
+        capacity=residual if priced else None,
+        **limits,
+    )
     return FlowResult(used=used, optimal=True, rounds=rounds)

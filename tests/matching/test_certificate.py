@@ -8,7 +8,7 @@ import numpy.typing as npt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching._certify import _best_per_group
+from matching._certify import _best_per_group, _proven
 from matching._flow import max_flow_min_cost
 
 Arrays = tuple[
@@ -56,10 +56,15 @@ SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[Heal
 
 
 @SETTINGS
-@given(flows(), st.sampled_from(((1, 1, 4), (1, 2, 4), (2, 3, 1), (1, 1, 0), (12, 24, 4))))
+@given(
+    flows(),
+    st.sampled_from(((1, 1, 4), (1, 2, 4), (2, 3, 1), (1, 1, 0), (12, 24, 4))),
+    st.booleans(),
+)
 def test_certified_flow_equals_the_whole_graph(
-    case: tuple[Arrays, int, npt.NDArray[np.int32]], limits: tuple[int, int, int]
+    case: tuple[Arrays, int, npt.NDArray[np.int32]], limits: tuple[int, int, int], priced: bool
 ) -> None:
+    """With and without the auction's prices and the whole-network proof."""
     arrays, n_requests, residual = case
     per_request, per_mentor, rounds = limits
     whole = _outcome(arrays, n_requests, residual, certify=False)
@@ -68,6 +73,7 @@ def test_certified_flow_equals_the_whole_graph(
         n_requests,
         residual,
         certify=True,
+        priced=priced,
         per_request=per_request,
         per_mentor=per_mentor,
         rounds=rounds,
@@ -86,8 +92,9 @@ def test_small_sets_need_repairs_and_the_fall_back_still_answers() -> None:
     residual = np.array([1, 1], dtype=np.int32)
     whole = _outcome((req, men, newcomer, cost), 5, residual, certify=False)
     arrays = (req, men, newcomer, cost)
-    repaired = _outcome(arrays, 5, residual, certify=True, per_request=1, per_mentor=1)
-    fallback = _outcome(arrays, 5, residual, certify=True, per_request=1, per_mentor=1, rounds=0)
+    small = {"certify": True, "priced": False, "per_request": 1, "per_mentor": 1}
+    repaired = _outcome(arrays, 5, residual, **small)
+    fallback = _outcome(arrays, 5, residual, **small, rounds=0)
     assert repaired[:2] == whole[:2] == fallback[:2] == (2, -199)
     assert repaired[2] >= 1  # not optimal at once: the certificate added arcs
     assert fallback[2] == 1  # rounds + 1: the whole graph was solved
@@ -112,3 +119,30 @@ def test_best_per_group_picks_the_k_cheapest_first_in_arc_order_on_ties(
         members = np.flatnonzero(group == g)
         expected[members[np.argsort(cost[members], kind="stable")[:k]]] = True
     assert chosen.tolist() == expected.tolist()
+
+
+Small = list[tuple[int, int, int, int, int]]
+
+
+def _proof(small: Small, left_out: list[tuple[int, int, int]]) -> bool:
+    """``_proven`` on source 0, sink 1, a request 2 and mentors 3 and 4 (one place each):
+    ``small`` arcs as (tail, head, capacity, cost, flow), ``left_out`` as (tail, head, cost)."""
+    arcs = np.array(small, dtype=np.int64)
+    out = np.array(left_out, dtype=np.int64).reshape(-1, 3)
+    proven = _proven(
+        5, arcs[:, 0].astype(np.int32), arcs[:, 1].astype(np.int32), arcs[:, 2], arcs[:, 3],
+        arcs[:, 4], out[:, 0].astype(np.int32), out[:, 1].astype(np.int32), out[:, 2],
+        np.zeros(len(out), dtype=np.bool_), np.zeros(5, dtype=np.int64), 50, 0, 1,
+    )  # fmt: skip
+    return bool(proven)
+
+
+def test_the_whole_network_proof_accepts_the_optimum_only() -> None:
+    """Optimal: proven; a better arc left out (a negative cycle) or an augmenting path
+    through a left-out arc: not proven."""
+    places = [(3, 1, 1, 0, 0), (4, 1, 1, 0, 0)]
+    best = [(0, 2, 1, 0, 1), (2, 3, 1, -10, 1), (3, 1, 1, 0, 1), (4, 1, 1, 0, 0)]
+    assert _proof(best, [(2, 4, -5)])
+    worse = [(0, 2, 1, 0, 1), (2, 4, 1, -5, 1), (3, 1, 1, 0, 0), (4, 1, 1, 0, 1)]
+    assert not _proof(worse, [(2, 3, -10)])
+    assert not _proof([(0, 2, 1, 0, 0), *places], [(2, 3, -10)])

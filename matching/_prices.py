@@ -1,0 +1,172 @@
+"""Estimated prices of the matching's dual, by an auction over every candidate arc.
+
+The certified flow (matching._certify) solves on a small set of arcs and proves the answer
+for all of them. Which arcs belong in that set is best judged by reduced costs under the
+whole problem's dual prices, which the small solve cannot know (its own prices see only
+the competition inside the set). A forward auction with ε-scaling (Bertsekas) estimates them
+in a fraction of a second: each request bids for the mentor of the best value less price,
+raising that price by the bid's margin; a mentor's price is its lowest held bid once its
+places are full, else 0. Value is ``M - cost``, with ``M`` above every weight, so placing a
+request always pays (the contract's most-matches-first, roughly).
+
+Only an estimate: the never-twice middle nodes are ignored and the auction may stop early on
+a bid budget. Nothing depends on these prices being right except speed; the certificate
+decides optimality on its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matching._index import Int32, Int64
+from matching._jit import jit
+
+#: ε-scaling: from COST_SCALE / 100 of a score down to one cost unit, by tenths.
+EPS_START, EPS_END, EPS_FACTOR = 100, 1, 10
+#: Bids per request and phase before a phase stops (a price war on ties cannot run long).
+BID_BUDGET = 20
+
+
+@jit
+def _by_request(req: Int32, n_requests: int) -> tuple[Int64, Int64]:
+    """Counting sort of the arcs by request: ``order[start[r]:start[r + 1]]`` are r's arcs."""
+    count = np.zeros(n_requests + 1, dtype=np.int64)
+    for r in req:
+        count[r + 1] += 1
+    start = np.cumsum(count)
+    fill = start[:-1].copy()
+    order = np.empty(len(req), dtype=np.int64)
+    for i in range(len(req)):
+        order[fill[req[i]]] = i
+        fill[req[i]] += 1
+    return start, order
+
+
+@jit
+def _auction(
+    start: Int64,
+    order: Int64,
+    men: Int32,
+    value: Int64,
+    capacity: Int64,
+    n_mentors: int,
+) -> Int64:
+    """Mentor prices after a forward auction with ε-scaling (see the module docstring)."""
+    n = len(start) - 1
+    price = np.zeros(n_mentors, dtype=np.int64)
+    width = max(1, int(capacity.max())) if n_mentors else 1
+    holder = np.full((n_mentors, width), -1, dtype=np.int64)
+    bid = np.zeros((n_mentors, width), dtype=np.int64)
+    held = np.zeros(n_mentors, dtype=np.int64)
+    queue = np.empty(n + 1, dtype=np.int64)
+    eps = EPS_START
+    while True:
+        held[:] = 0
+        size = 0
+        for r in range(n):
+            if start[r + 1] > start[r]:
+                queue[size] = r
+                size += 1
+        first, last = 0, size
+        budget = BID_BUDGET * n
+        while size and budget:
+            r = queue[first]
+            first = (first + 1) % (n + 1)
+            size -= 1
+            best, v1, v2 = -1, np.int64(0), np.int64(0)
+            for j in range(start[r], start[r + 1]):
+                arc = order[j]
+                m = men[arc]
+                if capacity[m] <= 0:
+                    continue
+                v = value[arc] - price[m]
+                if v > v1:
+                    v2 = v1
+                    v1 = v
+                    best = arc
+                elif v > v2:
+                    v2 = v
+            if best < 0:
+                continue  # nothing pays at these prices: r stays out
+            budget -= 1
+            m = men[best]
+            offer = value[best] - v2 + eps
+            if held[m] < capacity[m]:
+                slot = held[m]
+                held[m] += 1
+            else:
+                slot = 0
+                for s in range(1, held[m]):
+                    if bid[m, s] < bid[m, slot]:
+                        slot = s
+                queue[last] = holder[m, slot]  # outbid: back in the queue
+                last = (last + 1) % (n + 1)
+                size += 1
+            holder[m, slot], bid[m, slot] = r, offer
+            if held[m] == capacity[m]:
+                low = bid[m, 0]
+                for s in range(1, held[m]):
+                    low = min(low, bid[m, s])
+                price[m] = low
+        if eps <= EPS_END:
+            return price
+        eps = max(EPS_END, eps // EPS_FACTOR)
+
+
+@jit
+def _node_potentials(
+    start: Int64,
+    order: Int64,
+    men: Int32,
+    value: Int64,
+    price: Int64,
+    lift: int,
+    request_node: Int64,
+    mentor_node: Int64,
+    middle_tail: Int32,
+    middle_head: Int32,
+    n_nodes: int,
+) -> Int64:
+    """Potentials of the flow network's nodes from the prices: a request's is its best
+    profit (at least 0) less ``lift``, a mentor's its price negated, a middle node's its
+    mentor's; shifted so that none is above 0."""
+    d = np.zeros(n_nodes, dtype=np.int64)
+    for r in range(len(start) - 1):
+        profit = np.int64(0)
+        for j in range(start[r], start[r + 1]):
+            arc = order[j]
+            profit = max(profit, value[arc] - price[men[arc]])
+        d[request_node[r]] = profit - lift
+    for m in range(len(mentor_node)):
+        d[mentor_node[m]] = -price[m]
+    for i in range(len(middle_tail)):
+        d[middle_tail[i]] = d[middle_head[i]]
+    top = d.max()
+    for v in range(n_nodes):
+        d[v] -= top
+    return d
+
+
+def estimated_potentials(
+    req: Int32,
+    men: Int32,
+    cost: Int64,
+    capacity: Int64,
+    request_node: Int64,
+    mentor_node: Int64,
+    middle_tail: Int32,
+    middle_head: Int32,
+    n_nodes: int,
+) -> Int64:
+    """Node potentials of the flow network (``cost + d[tail] - d[head]`` is an arc's reduced
+    cost) estimated from auction prices over the candidate arcs ``(req[i], men[i])``."""
+    if len(req) == 0:
+        return np.zeros(n_nodes, dtype=np.int64)
+    lift = int(-cost.min()) + 1
+    value = lift - cost
+    start, order = _by_request(req, len(request_node))
+    price = _auction(start, order, men, value, capacity, len(mentor_node))
+    return _node_potentials(
+        start, order, men, value, price, lift, request_node, mentor_node,
+        middle_tail, middle_head, n_nodes,
+    )  # fmt: skip
