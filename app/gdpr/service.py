@@ -42,7 +42,9 @@ DEFAULT_KEY_TTL = timedelta(hours=24)
 
 
 def export_newcomer(session: Session, principal: Principal, newcomer: Newcomer) -> NewcomerExport:
-    """Every stored field of ``newcomer``, their matches, unmatched records and audit trail.
+    """Every stored field of ``newcomer``, their matches, unmatched records, places in
+    trainers' groups, household membership and audit trail (other people only as ids or
+    counts).
 
     The export is itself audited (action ``export``), after the trail is read.
     """
@@ -60,6 +62,7 @@ def export_newcomer(session: Session, principal: Principal, newcomer: Newcomer) 
             {k: v for k, v in repository.columns_of(u).items() if k != "newcomer_id"}
             for u in repository.unmatched_of(session, newcomer.id)
         ],
+        groups=repository.groups_of(session, newcomer.id),
         audit=[
             AuditEntry(at=e.at, action=e.action, resource=e.resource, record_id=e.record_id)
             for e in events
