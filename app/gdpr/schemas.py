@@ -39,7 +39,8 @@ class NewcomerExport(BaseModel):
     notifications: list[dict[str, Any]] = Field(
         default_factory=list,
         description="Every notification about the newcomer's matches (a delivered one keeps no "
-        "payload), every stored field",
+        "payload), every stored field but what is about others: the recipient's address, the "
+        "delivery error, and the payload's volunteer name and coordinator address",
     )
     household: dict[str, Any] | None = Field(
         default=None,
