@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.models import (
     AuditEvent,
@@ -70,6 +70,31 @@ def unmatched_of(session: Session, newcomer_id: int) -> Sequence[RunUnmatched]:
         .where(RunUnmatched.newcomer_id == newcomer_id)
         .order_by(RunUnmatched.id)
     ).all()
+
+
+def groups_of(session: Session, newcomer_id: int) -> list[dict[str, Any]]:
+    """Every run's placement of a newcomer in a trainer's group, oldest first: the row's
+    columns but ``newcomer_id``, and ``members``, the group's size (the others only counted)."""
+    other = aliased(RunGroupMember)
+    size = (
+        select(func.count())
+        .select_from(other)
+        .where(
+            other.run_id == RunGroupMember.run_id,
+            other.programme == RunGroupMember.programme,
+            other.mentor_id == RunGroupMember.mentor_id,
+        )
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(RunGroupMember, size)
+        .where(RunGroupMember.newcomer_id == newcomer_id)
+        .order_by(RunGroupMember.id)
+    ).all()
+    return [
+        {**{k: v for k, v in columns_of(row).items() if k != "newcomer_id"}, "members": int(n)}
+        for row, n in rows
+    ]
 
 
 def audit_about(

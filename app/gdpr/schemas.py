@@ -29,11 +29,18 @@ class NewcomerExport(BaseModel):
     unmatched: list[dict[str, Any]] = Field(
         description="Every run's record of a request left unmatched, with the reason"
     )
+    groups: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Every run's placement in a trainer's group: id, run_id, programme, "
+        "mentor_id (the trainer) and members (the group's size; the other participants are "
+        "not named)",
+    )
     audit: list[AuditEntry] = Field(description="What was done to the records, and when")
     notifications: list[dict[str, Any]] = Field(
         default_factory=list,
         description="Every notification about the newcomer's matches (a delivered one keeps no "
-        "payload), every stored field",
+        "payload), every stored field but what is about others: the recipient's address, the "
+        "delivery error, and the payload's volunteer name and coordinator address",
     )
     household: dict[str, Any] | None = Field(
         default=None,

@@ -34,6 +34,7 @@ from app.models import (
     RunGroupMember,
     RunUnmatched,
 )
+from app.notify.events import ABOUT_OTHERS
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,9 @@ DEFAULT_KEY_TTL = timedelta(hours=24)
 
 
 def export_newcomer(session: Session, principal: Principal, newcomer: Newcomer) -> NewcomerExport:
-    """Every stored field of ``newcomer``, their matches, unmatched records and audit trail.
+    """Every stored field of ``newcomer``, their matches, unmatched records, places in
+    trainers' groups, household membership and audit trail (other people only as ids or
+    counts).
 
     The export is itself audited (action ``export``), after the trail is read.
     """
@@ -60,17 +63,30 @@ def export_newcomer(session: Session, principal: Principal, newcomer: Newcomer) 
             {k: v for k, v in repository.columns_of(u).items() if k != "newcomer_id"}
             for u in repository.unmatched_of(session, newcomer.id)
         ],
+        groups=repository.groups_of(session, newcomer.id),
         audit=[
             AuditEntry(at=e.at, action=e.action, resource=e.resource, record_id=e.record_id)
             for e in events
         ],
-        notifications=[
-            repository.columns_of(n) for n in repository.notifications_of(session, newcomer.id)
-        ],
+        notifications=[_notification(n) for n in repository.notifications_of(session, newcomer.id)],
         household=repository.household_membership_of(session, newcomer.id),
     )
     audit.record(session, principal, "export", "newcomer", newcomer.id)
     return document
+
+
+#: A notification's columns about others: the association's address (its id stays, and its
+#: name in the payload) and the delivery's error text (it may quote that address).
+_NOTIFICATION_ABOUT_OTHERS = frozenset({"recipient", "last_error"})
+
+
+def _notification(row: Notification) -> dict[str, Any]:
+    """A notification's columns and payload, without what they hold about other people."""
+    fields = {
+        k: v for k, v in repository.columns_of(row).items() if k not in _NOTIFICATION_ABOUT_OTHERS
+    }
+    fields["payload"] = {k: v for k, v in row.payload.items() if k not in ABOUT_OTHERS}
+    return fields
 
 
 def erase_traces(

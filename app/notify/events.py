@@ -28,6 +28,9 @@ FOLLOW_UPS_DUE = "follow_ups_due"
 #: The follow-ups a reminder lists one by one (the counts cover them all).
 FOLLOW_UPS_LISTED = 50
 SIGNUP_CONFIRMATION = "signup_confirmation"
+#: Payload keys about someone other than the newcomer (the volunteer, the coordinator who
+#: decided, a volunteer's own confirmation): left out of the newcomer's GDPR export.
+ABOUT_OTHERS = frozenset({"mentor_first_name", "coordinator_email", "first_name", "link"})
 
 
 def enqueue(

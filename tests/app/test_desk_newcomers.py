@@ -330,7 +330,9 @@ def test_the_export_downloads_everything_held(client: TestClient, desk: Desk, db
     assert download.headers["content-disposition"] == (
         f'attachment; filename="newcomer-{row.id}.json"'
     )
-    assert download.json()["newcomer"]["first_name"] == "Testnykommer"
+    document = download.json()
+    assert document["newcomer"]["first_name"] == "Testnykommer"
+    assert (document["groups"], document["household"]) == ([], None)  # the API's whole export
 
 
 def test_the_form_in_english_names_languages_in_english(client: TestClient, desk: Desk) -> None:

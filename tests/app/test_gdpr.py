@@ -23,6 +23,8 @@ from app.db import Base, utcnow
 from app.gdpr.service import erase_traces, purge
 from app.models import (
     AuditEvent,
+    Household,
+    HouseholdMember,
     IdempotencyRecord,
     Match,
     MatchRun,
@@ -339,6 +341,73 @@ def test_erasing_a_participant_removes_them_from_every_runs_groups(
     db.rollback()
     export = client.get(f"/api/v1/newcomers/{erased}/export", headers=admin)
     assert export.status_code == 404
+
+
+def test_export_holds_the_groups_and_household_and_no_other_persons_data(
+    client: TestClient, db: Session, admin: dict[str, str]
+) -> None:
+    trainer = make_mentor(
+        db, make_association(db), programmes=["mindspring"], first_name="Trainerxq"
+    )
+    others = [
+        make_newcomer(
+            db, programmes=["mindspring"], first_name=f"Otherxq{i}", last_name=f"Lastxq{i}"
+        )
+        for i in range(2)
+    ]
+    person = make_newcomer(db, programmes=["mindspring"], first_name="Personxq")
+    applied = _grouped(db, trainer, [others[0], person, others[1]])
+    trial = _grouped(db, trainer, [person, others[1]], dry_run=True)
+    elsewhere = make_mentor(db, make_association(db), programmes=["mindspring"])
+    _grouped(db, elsewhere, others)  # a group the person is not in
+    household = Household(
+        members=[
+            HouseholdMember(newcomer_id=others[0].id, position=0),
+            HouseholdMember(newcomer_id=person.id, position=1),
+        ]
+    )
+    db.add(household)
+    db.commit()
+    mine = list(
+        db.scalars(
+            select(RunGroupMember.id)
+            .where(RunGroupMember.newcomer_id == person.id)
+            .order_by(RunGroupMember.id)
+        )
+    )
+    db.commit()  # end the read (keeping the rows loaded): SQLite has one writer at a time
+
+    response = client.get(f"/api/v1/newcomers/{person.id}/export", headers=admin)
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["groups"] == [
+        {
+            "id": mine[0],
+            "run_id": applied,
+            "programme": "mindspring",
+            "mentor_id": trainer.id,
+            "members": 3,
+        },
+        {
+            "id": mine[1],
+            "run_id": trial,
+            "programme": "mindspring",
+            "mentor_id": trainer.id,
+            "members": 2,
+        },
+    ]
+    assert body["household"] == {
+        "household_id": household.id,
+        "position": 1,
+        "contact_person": False,
+        "members": 2,
+    }
+    # Other participants appear at most as a count: none of their names.
+    text = response.text
+    assert "Personxq" in text
+    for marker in ("Otherxq", "Lastxq", "Trainerxq"):
+        assert marker not in text
 
 
 def test_purge_command_prints_counts_and_refuses_future_dates(

@@ -285,13 +285,20 @@ def test_webhook_url_is_validated_and_the_event_arrives_signed(
 def test_the_newcomers_notifications_are_exported_and_erased_with_them(
     client: TestClient, keys: Keys, db: Session
 ) -> None:
-    _club, newcomer, match = _pair(db)
+    club, newcomer, match = _pair(db)
+    told = (club.id, club.name)  # read now: _outbox expires the rows
     coordinator, erase = keys.coordinator("101"), f"/api/v1/newcomers/{newcomer.id}"
     _accept(client, coordinator, match.id)
     assert len(_outbox(db)) == 1
-    export = client.get(f"{erase}/export", headers=coordinator).json()
-    [listed] = export["notifications"]  # part of the newcomer's access request
+    exported = client.get(f"{erase}/export", headers=coordinator)
+    [listed] = exported.json()["notifications"]  # part of the newcomer's access request
     assert (listed["kind"], listed["payload"]["newcomer_first_name"]) == ("match_accepted", "Amira")
+    assert (listed["association_id"], listed["payload"]["association_name"]) == told
+    # Nothing of other people: the mentor's name, the association's address, who decided.
+    assert "recipient" not in listed
+    assert not {"mentor_first_name", "coordinator_email"} & set(listed["payload"])
+    assert "Mette" not in exported.text
+    assert "frivillige@forening.example" not in exported.text
     assert client.delete(erase, headers=coordinator).status_code == 204
     assert _outbox(db) == []
 
