@@ -8,8 +8,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
-from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy import text
 
 from app import clock
@@ -19,6 +17,7 @@ from app.db import make_engine, make_read_sessionmaker, make_sessionmaker, readi
 from app.errors import install_error_handlers, problem_response
 from app.jobs.embedded import run_worker_lifespan
 from app.logs import configure_logging
+from app.metrics import install_metrics
 from app.middleware import (
     BodyLimitMiddleware,
     NulGuardMiddleware,
@@ -89,14 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return problem_response(503, "Not ready", "The database is not migrated to head")
         return JSONResponse({"status": "ready"})
 
-    # A registry per app: the library's metrics are process-global otherwise, and a second app
-    # in the process (tests) would count nothing of its own.
-    registry = CollectorRegistry()
-    for collector in (ProcessCollector, PlatformCollector, GCCollector):
-        collector(registry=registry)
-    Instrumentator(
-        excluded_handlers=["/metrics", "/healthz", "/readyz"], registry=registry
-    ).instrument(app).expose(app, include_in_schema=False)
+    install_metrics(app, excluded=["/metrics", "/healthz", "/readyz"])
 
     install_desk(app, settings)  # the desk's pages at /, after every API route
     app.add_middleware(NulGuardMiddleware)

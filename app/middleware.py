@@ -19,6 +19,8 @@ from app.logs import current_request_id, reset_request_id, set_request_id
 log = logging.getLogger("makker.access")
 error_log = logging.getLogger("makker.errors")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+#: :func:`route_template` of a request no route took.
+NO_ROUTE = "(no route)"
 
 
 class RequestIdMiddleware:
@@ -75,7 +77,7 @@ def route_template(scope: Scope) -> str:
     route = scope.get("route")
     template, pattern = getattr(route, "path", None), getattr(route, "path_regex", None)
     if not isinstance(template, str) or pattern is None:
-        return "(no route)"
+        return NO_ROUTE
     path: str = scope["path"]
     for cut in range(len(path) + 1):
         if (cut == 0 or path[cut] == "/") and pattern.match(path[cut:]):

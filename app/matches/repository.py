@@ -29,21 +29,23 @@ from app.pagination import PageParams, paginate
 from app.queries import one_or_not_found
 
 
+def visible(principal: Principal) -> ColumnElement[bool] | None:
+    """The condition on a ``matches`` row that ``principal`` may see it (None: every row)."""
+    if principal.role == "admin":
+        return None
+    if principal.role == "coordinator":
+        return Match.newcomer_id.in_(
+            select(Newcomer.id).where(Newcomer.municipality.in_(principal.municipalities))
+        )
+    return Match.mentor_id.in_(
+        select(Mentor.id).where(Mentor.association_id == principal.association_id)
+    )
+
+
 def scoped(principal: Principal, query: Select[Any]) -> Select[Any]:
     """``query`` (selecting from ``matches``) restricted to what ``principal`` may see."""
-    if principal.role == "admin":
-        return query
-    if principal.role == "coordinator":
-        return query.where(
-            Match.newcomer_id.in_(
-                select(Newcomer.id).where(Newcomer.municipality.in_(principal.municipalities))
-            )
-        )
-    return query.where(
-        Match.mentor_id.in_(
-            select(Mentor.id).where(Mentor.association_id == principal.association_id)
-        )
-    )
+    condition = visible(principal)
+    return query if condition is None else query.where(condition)
 
 
 def get(session: Session, principal: Principal, match_id: int) -> Match:
@@ -353,7 +355,10 @@ def group_mates(
 ) -> dict[int, tuple[int, list[tuple[int, int]]]]:
     """For each live match of ``matches`` in a group programme: the size of its trainer's
     group (every live match of that trainer in that programme) and the other participants
-    the caller may see, as (match id, newcomer id) pairs by match id."""
+    the caller may see, as (match id, newcomer id) pairs by match id.
+
+    One query: whether the caller may see each row is a column of it (this runs for every
+    page of matches)."""
     wanted = {
         (m.mentor_id, m.programme)
         for m in matches
@@ -361,19 +366,24 @@ def group_mates(
     }
     if not wanted:
         return {}
-    query: Any = select(Match.id, Match.mentor_id, Match.programme, Match.newcomer_id).where(
+    condition = visible(principal)
+    query = select(
+        Match.id,
+        Match.mentor_id,
+        Match.programme,
+        Match.newcomer_id,
+        true() if condition is None else condition,
+    ).where(
         Match.status.in_(LIVE_STATUSES),
         Match.mentor_id.in_(sorted({w[0] for w in wanted})),
         Match.programme.in_(sorted({w[1] for w in wanted})),
     )
-    everyone = session.execute(query.order_by(Match.id)).all()
-    visible = {row.id for row in session.execute(scoped(principal, query))}
     members: dict[tuple[int, str], list[tuple[int, int, bool]]] = {}
-    for row in everyone:
-        if (row.mentor_id, row.programme) in wanted:
-            members.setdefault((row.mentor_id, row.programme), []).append(
-                (row.id, row.newcomer_id, row.id in visible)
-            )
+    for row_id, mentor_id, programme, newcomer_id, seen in session.execute(
+        query.order_by(Match.id)
+    ):
+        if (mentor_id, programme) in wanted:
+            members.setdefault((mentor_id, programme), []).append((row_id, newcomer_id, bool(seen)))
     found: dict[int, tuple[int, list[tuple[int, int]]]] = {}
     for m in matches:
         group = members.get((m.mentor_id, m.programme))

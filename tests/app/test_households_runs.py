@@ -282,6 +282,43 @@ def test_a_coordinator_sees_only_its_participants_of_a_group(
     ]
 
 
+def test_the_matches_list_shows_each_caller_the_group_it_may_see(
+    client: TestClient, db: Session, keys: Keys, engine: Engine
+) -> None:
+    trainer, people = _group_world(db, 2)
+    trainer_id, association_id = trainer.id, trainer.association_id
+    elsewhere = make_newcomer(db, programmes=["food_club"], municipality="147").id
+    make_mentor(db, make_association(db), programmes=["mentor"])  # a match outside any group
+    make_newcomer(db, programmes=["mentor"])
+    rematch(engine)
+    url = f"/api/v1/matches?mentor_id={trainer_id}"
+
+    def groups(headers: dict[str, str]) -> dict[int, tuple[int, list[Any]]]:
+        answer = client.get(url, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return {
+            m["id"]: (m["group"]["size"], [o["newcomer_id"] for o in m["group"]["others"]])
+            for m in answer.json()["items"]
+        }
+
+    everyone = {m.newcomer_id: m.id for m in _rows(db, Match, Match.mentor_id == trainer_id)}
+    assert sorted(everyone) == sorted([*people, elsewhere])
+    by_admin = groups(keys.admin())
+    assert by_admin == {everyone[n]: (3, sorted(set(everyone) - {n})) for n in [*people, elsewhere]}
+    # The coordinator of 147 sees only its own participant, in a group of three.
+    assert groups(keys.coordinator("147")) == {everyone[elsewhere]: (3, [])}
+    assert groups(keys.coordinator("101")) == {
+        everyone[n]: (3, [p for p in people if p != n]) for n in people
+    }
+    # The trainer's association sees every participant, without their ids.
+    by_association = groups(keys.association(association_id))
+    assert by_association == {everyone[n]: (3, [None, None]) for n in everyone}
+    outside = _rows(db, Match, Match.mentor_id != trainer_id)
+    assert len(outside) == 1
+    plain = client.get(f"/api/v1/matches/{outside[0].id}", headers=keys.admin()).json()
+    assert plain["group"] is None
+
+
 def test_suggestions_for_a_household_read_its_child(
     client: TestClient, db: Session, keys: Keys
 ) -> None:
