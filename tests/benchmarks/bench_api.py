@@ -21,9 +21,11 @@ Every answer's status is counted (a wrk Lua script): any 5xx is reported.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -140,24 +142,31 @@ def _free_port() -> int:
 
 def _start(command: list[str], url: str, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "MAKKER_DATABASE_URL": url, "MAKKER_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
+    # Its own process group: stopping it stops the workers of ``--workers N`` too.
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.monotonic() + 120  # a busy machine starts it slowly
     while time.monotonic() < deadline:
         try:
             httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
             return process
         except httpx.HTTPError:
             time.sleep(0.3)
-    process.kill()
+    _stop(process)
     raise RuntimeError(f"server did not start: {command}")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
+    """Stop the server and every process of its group (uvicorn's workers)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
         process.wait()
 
 
