@@ -65,16 +65,31 @@ def group_sentence(item: ShortageRow, lang: str, gettext: Callable[[str], str]) 
         trainers = _("one trainer within reach")
     else:
         trainers = _("%(n)s trainers within reach") % {"n": reach}
-    return _(
-        "%(language)s near %(municipality)s: %(waiting)s waiting, a group needs %(group_min)s, "
-        "%(trainers)s"
-    ) % {
+    words = {
         "language": i18n.language_name(item.language, lang),
         "municipality": i18n.municipality_name(item.municipality),
         "waiting": shown(item.count),
+        "largest": shown(group.waiting),
         "group_min": group.group_min,
         "trainers": trainers,
     }
+    spread = isinstance(group.waiting, int) and isinstance(item.count, int)
+    if spread and group.waiting != item.count:
+        # The waiting are spread over trainers: no one trainer could have had them all.
+        return (
+            _(
+                "%(language)s near %(municipality)s: %(waiting)s waiting, at most %(largest)s for "
+                "any one trainer, a group needs %(group_min)s, %(trainers)s"
+            )
+            % words
+        )
+    return (
+        _(
+            "%(language)s near %(municipality)s: %(waiting)s waiting, a group needs %(group_min)s, "
+            "%(trainers)s"
+        )
+        % words
+    )
 
 
 @router.get("")

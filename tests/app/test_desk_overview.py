@@ -4,9 +4,13 @@ title, a description and a table beside it; scoped and suppressed as the API's r
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.reports.schemas import GroupShortage, ShortageRow
+from app.web import i18n
+from app.web.overview import group_sentence
 from tests.app.conftest import Keys
 from tests.app.desk import Desk
 from tests.app.factories import make_association, make_mentor, make_newcomer
@@ -83,3 +87,34 @@ def test_the_overview_says_a_group_programmes_shortages_in_words(
         "one trainer within reach</li>"
     ) in page
     assert "Aarhus" not in page.split("<h2>")[2]  # the rows are in scope only
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        (
+            "en",
+            "Tigrinya near Aarhus: 6 waiting, at most 4 for any one trainer, a group needs 6, "
+            "2 trainers within reach",
+        ),
+        (
+            "da",
+            "Tigrinya nær Aarhus: 6 venter, højst 4 hos én træner, en gruppe kræver 6, "
+            "2 trænere inden for rækkevidde",
+        ),
+    ],
+)
+def test_waiting_spread_over_trainers_says_no_one_trainer_has_enough(
+    lang: str, expected: str
+) -> None:
+    """Six wait, but no trainer could have had more than four of them: the sentence must not
+    read as if a group of six could run."""
+    row = ShortageRow(
+        municipality="751",
+        language="ti",
+        programme="mindspring",
+        reason="group_size",
+        count=6,
+        group=GroupShortage(group_min=6, waiting=4, trainers_in_reach=2),
+    )
+    assert group_sentence(row, lang, i18n.translations(lang).gettext) == expected
