@@ -54,9 +54,15 @@ def _auction(
     """Mentor prices after a forward auction with ε-scaling (see the module docstring)."""
     n = len(start) - 1
     price = np.zeros(n_mentors, dtype=np.int64)
-    width = max(1, int(capacity.max())) if n_mentors else 1
-    holder = np.full((n_mentors, width), -1, dtype=np.int64)
-    bid = np.zeros((n_mentors, width), dtype=np.int64)
+    # A mentor holds at most as many bids as it has arcs: places beyond that never fill.
+    degree = np.zeros(n_mentors, dtype=np.int64)
+    for m in men:
+        degree[m] += 1
+    places = np.minimum(np.maximum(capacity, 0), degree)
+    first_slot = np.zeros(n_mentors + 1, dtype=np.int64)
+    first_slot[1:] = np.cumsum(places)
+    holder = np.full(first_slot[-1], -1, dtype=np.int64)
+    bid = np.zeros(first_slot[-1], dtype=np.int64)
     held = np.zeros(n_mentors, dtype=np.int64)
     queue = np.empty(n + 1, dtype=np.int64)
     eps = EPS_START
@@ -91,22 +97,23 @@ def _auction(
             budget -= 1
             m = men[best]
             offer = value[best] - v2 + eps
-            if held[m] < capacity[m]:
-                slot = held[m]
+            base = first_slot[m]
+            if held[m] < places[m]:
+                slot = base + held[m]
                 held[m] += 1
             else:
-                slot = 0
-                for s in range(1, held[m]):
-                    if bid[m, s] < bid[m, slot]:
+                slot = base
+                for s in range(base + 1, base + held[m]):
+                    if bid[s] < bid[slot]:
                         slot = s
-                queue[last] = holder[m, slot]  # outbid: back in the queue
+                queue[last] = holder[slot]  # outbid: back in the queue
                 last = (last + 1) % (n + 1)
                 size += 1
-            holder[m, slot], bid[m, slot] = r, offer
+            holder[slot], bid[slot] = r, offer
             if held[m] == capacity[m]:
-                low = bid[m, 0]
-                for s in range(1, held[m]):
-                    low = min(low, bid[m, s])
+                low = bid[base]
+                for s in range(base + 1, base + held[m]):
+                    low = min(low, bid[s])
                 price[m] = low
         if eps <= EPS_END:
             return price

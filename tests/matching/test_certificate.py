@@ -18,8 +18,8 @@ Arrays = tuple[
 
 @st.composite
 def flows(draw: st.DrawFn) -> tuple[Arrays, int, npt.NDArray[np.int32]]:
-    """Random matching networks: newcomers with one to three requests, mentors with one to
-    three places, arcs of random cost; dense enough that a request's best arc or two is not
+    """Random matching networks: newcomers with one to three requests, mentors with no place
+    left up to four, arcs of random cost; dense enough that a request's best arc or two is not
     enough, so repairs and the fall-back run."""
     n_newcomers = draw(st.integers(1, 14))
     n_mentors = draw(st.integers(1, 10))
@@ -34,7 +34,7 @@ def flows(draw: st.DrawFn) -> tuple[Arrays, int, npt.NDArray[np.int32]]:
     men = np.array([p[1] for p in pairs], dtype=np.int32)
     spread = draw(st.sampled_from((3, 50, 10_000)))
     cost = -rng.integers(0, spread, len(pairs)).astype(np.int64)
-    residual = rng.integers(1, 4, n_mentors).astype(np.int32)
+    residual = rng.integers(0, 5, n_mentors).astype(np.int32)  # 0: a mentor with no place left
     return (req, men, newcomer_of[req], cost), n_requests, residual
 
 
