@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from app.jobs.rematch import rematch
-from app.models import Match, Mentor, Programme
+from app.models import Match, Mentor, Newcomer, Programme
 from tests.app.conftest import Keys
 from tests.app.factories import make_association, make_mentor, make_newcomer
 
@@ -160,3 +160,30 @@ def test_a_manual_group_place_beside_a_housemates_live_one_is_allowed(
     made = _propose(client, coordinator, kid, "food_club", trainer.id)
 
     assert made.status_code == 201, made.text
+
+
+@pytest.mark.parametrize("meanwhile", ["proposed", "accepted"])
+def test_a_housemates_mentor_taken_during_the_solve_is_not_proposed(
+    client: TestClient, db: Session, keys: Keys, engine: Engine, meanwhile: str
+) -> None:
+    coordinator = keys.coordinator("101")
+    _mother, kid = _family(client, db, coordinator, ["network_family"], [])
+    mentor = _mentor(db, "network_family", "homework_help").id
+
+    def by_hand(phase: str) -> None:
+        # While the run solves (and proposes the mentor for the household), the child asks
+        # for homework help and the coordinator proposes (and accepts) the mentor by hand.
+        if phase != "solve":
+            return
+        with Session(engine) as other, other.begin():
+            other.get(Newcomer, kid).programmes = ["homework_help"]  # type: ignore[union-attr]
+        made = _propose(client, coordinator, kid, "homework_help", mentor)
+        assert made.status_code == 201, made.text
+        if meanwhile == "accepted":
+            done = client.post(f"/api/v1/matches/{made.json()['id']}/accept", headers=coordinator)
+            assert done.status_code == 200, done.text
+
+    result = rematch(engine, checkpoint=by_hand)
+
+    assert result.stats["matched"] == 1  # the solver chose the mentor for the household
+    assert _matches(db) == [(kid, mentor, "homework_help", meanwhile, "manual")]
