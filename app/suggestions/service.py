@@ -135,6 +135,8 @@ def language_readings(
     (``matching.request_reading``): a household's request its adult members' (everyone's
     when no adult's age is known, MATCHING.md), any other request the newcomer's. Requests
     not open are left out."""
+    if not programmes:
+        return {}
     people = suggestion_people(session, newcomer_id, today=today or clock.today())
     key = newcomer_key(newcomer_id)
     person = next((n for n in people.newcomers if n.id == key), None)
