@@ -27,8 +27,9 @@ and requested programmes, and the matches' standing (:mod:`app.matches.standing`
 classification the read used). It never supersedes a proposal that was decided meanwhile, nor
 writes a proposal (new or kept) for a person erased or deactivated, a programme no longer
 requested, a request accepted or proposed by hand, or a pair that was rejected, accepted or
-proposed meanwhile (a newcomer never gets the same mentor twice); a kept proposal no longer
-valid is superseded. A coordinator's manual proposal is never superseded.
+proposed meanwhile, nor a mentor a housemate was given meanwhile (accepted or proposed by
+hand: a newcomer never gets the same mentor twice, read household-wide); a kept proposal no
+longer valid is superseded. A coordinator's manual proposal is never superseded.
 """
 
 from __future__ import annotations
@@ -49,8 +50,15 @@ from app.auth import SYSTEM, Principal
 from app.db import unavailable
 from app.locks import LockBusy, exclusive
 from app.logs import current_request_id
-from app.matches.mapping import Outcome, ProposedMatch, Snapshot, load_problem, solve_snapshot
-from app.matches.standing import read_standing
+from app.matches.mapping import (
+    Outcome,
+    ProposedMatch,
+    Snapshot,
+    load_problem,
+    never_twice,
+    solve_snapshot,
+)
+from app.matches.standing import StoredMatch, read_standing
 from app.models import (
     Household,
     HouseholdMember,
@@ -60,6 +68,7 @@ from app.models import (
     MatchStatus,
     Mentor,
     Newcomer,
+    Programme,
     RunGroupMember,
     RunUnmatched,
 )
@@ -322,11 +331,15 @@ class _Current:
     newcomers: dict[int, tuple[bool, frozenset[str]]]
     mentors: dict[int, bool]
     contacts: dict[int, int]  # each involved household still stored -> its contact person
+    #: Each involved newcomer in a household -> the housemates' accepted and manual matches.
+    housemates: dict[int, list[StoredMatch]] = field(default_factory=dict)
+    groups: frozenset[str] = frozenset()  # the group programmes' codes
 
     def valid(self, m: ProposedMatch) -> bool:
         """Whether the match may still be proposed: both people stored and active, the
-        programme still requested, the request neither accepted nor proposed by hand, and a
-        household match's household still stored with the newcomer as its contact person."""
+        programme still requested, the request neither accepted nor proposed by hand, a
+        household match's household still stored with the newcomer as its contact person,
+        and its mentor not a housemate's (accepted or proposed by hand, ``never_twice``)."""
         person = self.newcomers.get(m.newcomer_id)
         return (
             person is not None
@@ -335,6 +348,11 @@ class _Current:
             and m.programme in person[1]
             and self.mentors.get(m.mentor_id, False)
             and (m.newcomer_id, m.programme) not in self.closed_requests
+            and not any(
+                s.mentor_id == m.mentor_id
+                and never_twice(s, m.newcomer_id, m.programme, self.groups)
+                for s in self.housemates.get(m.newcomer_id, ())
+            )
         )
 
 
@@ -390,21 +408,57 @@ def _lock_households(session: Session, household_ids: set[int]) -> dict[int, int
     return contacts
 
 
+def _households_of(session: Session, newcomer_ids: set[int]) -> dict[int, list[int]]:
+    """The members of every household one of these newcomers is in, by household id."""
+    ids: set[int] = set()
+    for chunk in _chunks(sorted(newcomer_ids)):
+        ids.update(
+            session.scalars(
+                select(HouseholdMember.household_id).where(HouseholdMember.newcomer_id.in_(chunk))
+            )
+        )
+    households: dict[int, list[int]] = {}
+    for chunk in _chunks(sorted(ids)):
+        rows = session.execute(
+            select(HouseholdMember.household_id, HouseholdMember.newcomer_id)
+            .where(HouseholdMember.household_id.in_(chunk))
+            .order_by(HouseholdMember.household_id, HouseholdMember.position)
+        )
+        for household_id, newcomer_id in rows:
+            households.setdefault(household_id, []).append(newcomer_id)
+    return households
+
+
 def _current(session: Session, outcome: Outcome) -> _Current:
-    """Lock and re-read the households and people the outcome refers to, and the matches'
+    """Lock and re-read the households and people the outcome refers to (the matched
+    newcomers' housemates too: a manual proposal for one locks them), and the matches'
     standing."""
     contacts = _lock_households(
         session, {m.household_id for m in outcome.matches if m.household_id is not None}
     )
+    matched = {m.newcomer_id for m in outcome.matches}
+    households = _households_of(session, matched)
     newcomers, mentors = _lock_people(
         session,
-        {m.newcomer_id for m in outcome.matches}
+        matched
         | {u.newcomer_id for u in outcome.unmatched}
-        | {n for g in outcome.groups for n in g.newcomer_ids},
+        | {n for g in outcome.groups for n in g.newcomer_ids}
+        | {n for members in households.values() for n in members},
         {m.mentor_id for m in outcome.matches} | {g.mentor_id for g in outcome.groups},
     )
     standing = read_standing(session)
+    decided: dict[int, list[StoredMatch]] = {}
+    for s in (*standing.fixed, *standing.manual):
+        decided.setdefault(s.newcomer_id, []).append(s)
+    housemates = {
+        n: [s for other in members if other != n for s in decided.get(other, ())]
+        for members in households.values()
+        for n in members
+        if n in matched
+    }
     return _Current(
+        housemates=housemates,
+        groups=frozenset(session.scalars(select(Programme.code).where(Programme.unit == "group"))),
         proposed={m.id: m.score for m in standing.previous},
         proposed_pairs={m.id: m.pair for m in standing.previous},
         closed_requests=standing.closed_requests(),

@@ -24,7 +24,8 @@ What the solver sees (the stored matches' roles are :mod:`app.matches.standing`'
 - ``previous``: solver proposals whose request is still open (the keep bonus).
 - ``forbidden``: rejected and ended (newcomer, mentor) pairs: a pair a coordinator turned
   down, or whose mentorship is over, is not proposed again; and the pairs of pending manual
-  proposals (a newcomer never gets the same mentor twice).
+  proposals, for their housemates too (a newcomer never gets the same mentor twice, read
+  household-wide: :func:`never_twice`).
 
 :func:`check_pair` holds one (newcomer, mentor, programme) to the same rules and score
 (``matching.check_pair``), for manual proposals and the re-check when accepting.
@@ -215,7 +216,9 @@ def load_problem(
     newcomers, problem_households = _with_households(
         session, newcomers, newcomer_ids_map, households, programmes, today
     )
-    links = _links(standing, wanted, set(mentor_ids.values()), newcomers)
+    links = _links(
+        standing, wanted, set(mentor_ids.values()), newcomers, problem_households, programmes
+    )
     problem = mm.Problem(
         mentors=mentors,
         newcomers=newcomers,
@@ -380,13 +383,16 @@ def _links(
     wanted: frozenset[int] | None,
     active_mentors: set[int],
     newcomers: Sequence[mm.Newcomer],
+    households: Sequence[mm.Household],
+    programmes: Sequence[mm.Programme],
 ) -> _Links:
     """Turn the standing matches into the problem's links (only active mentors' count).
 
     - ``fixed``: every accepted match (its load counts whoever the newcomers read are).
     - ``previous``: solver proposals of newcomers read whose request is still open; the
       others of those newcomers are ``stale`` (a run supersedes them).
-    - ``forbidden``: pairs rejected, ended or proposed by hand (of newcomers read).
+    - ``forbidden``: pairs rejected, ended or proposed by hand (of newcomers read), and the
+      housemates' pairs with a mentor proposed by hand (:func:`_held_by_housemates`).
     """
 
     def in_scope(m: StoredMatch) -> bool:
@@ -408,6 +414,8 @@ def _links(
             stale.append(m.id)
     blocking = sorted((*standing.manual, *standing.forbidden), key=lambda m: m.id)
     forbidden = dict.fromkeys(triple(m)[:2] for m in blocking if in_scope(m))
+    manual = [m for m in standing.manual if in_scope(m)]
+    forbidden.update(dict.fromkeys(_held_by_housemates(manual, households, newcomers, programmes)))
     return _Links(
         fixed=tuple(mm.Assignment(*t) for t in fixed),
         previous=tuple(mm.Assignment(*t) for t in proposals),
@@ -415,6 +423,41 @@ def _links(
         proposals=proposals,
         stale=tuple(stale),
     )
+
+
+def _held_by_housemates(
+    manual: Sequence[StoredMatch],
+    households: Sequence[mm.Household],
+    newcomers: Sequence[mm.Newcomer],
+    programmes: Sequence[mm.Programme],
+) -> list[tuple[str, str]]:
+    """The (housemate, mentor) pairs that pending manual proposals forbid (:func:`never_twice`).
+
+    A manual proposal closes its request and forbids its own pair, which keeps the mentor from
+    the newcomer's other requests and from the household's (the household's row reads every
+    member's forbidden pairs). A housemate's own requests need the pair forbidden for them too.
+    A forbidden pair holds for all of a newcomer's requests, so it is added when the rule
+    blocks any of them: a housemate asking for a person and a group programme is then kept
+    from the group of a member's pending manual group place too, while it is pending (the one
+    case where a run is stricter than the rule).
+    """
+    household_codes = {p.code for p in programmes if p.unit == "household"}
+    groups = group_codes(programmes)
+    own = {
+        newcomer_id_of(n.id): [p for p in n.programmes if p not in household_codes]
+        for n in newcomers
+    }
+    housemates: dict[int, list[int]] = {}
+    for h in households:
+        ids = [newcomer_id_of(k) for k in h.members]
+        for i in ids:
+            housemates[i] = [j for j in ids if j != i]
+    return [
+        (newcomer_key(other), mentor_key(m.mentor_id))
+        for m in manual
+        for other in housemates.get(m.newcomer_id, ())
+        if any(never_twice(m, other, p, groups) for p in own.get(other, ()))
+    ]
 
 
 def read_mentors(session: Session, *, today: date) -> tuple[mm.Mentor, ...]:
@@ -595,25 +638,35 @@ def suggestion_problem(
     )
 
 
+def never_twice(
+    live: StoredMatch, newcomer_id: int, programme: str, groups: Collection[str]
+) -> bool:
+    """Whether ``live``, a live match of the newcomer or a housemate, keeps its mentor from the
+    request (``newcomer_id``, ``programme``): the never-twice rule read household-wide
+    (MATCHING.md), for a proposal as for an accepted match (the engine's ``fixed``). Any other
+    request of the household is blocked, except that two members may join one trainer's
+    group: a housemate's place in a group programme does not block a group request. The one
+    reading of this rule for suggestions (:func:`elsewhere`), manual proposals
+    (:func:`check_pair`) and runs (:func:`load_problem`)."""
+    return live.request != (newcomer_id, programme) and not (
+        live.newcomer_id != newcomer_id and programme in groups and live.programme in groups
+    )
+
+
 def elsewhere(
     problem: mm.Problem, live: Sequence[StoredMatch], newcomer_id: int, programme: str
 ) -> mm.Problem:
-    """``problem`` for suggesting the request (``newcomer_id``, ``programme``) while the
-    household's other requests have live proposals: the never-twice rule read household-wide
-    (MATCHING.md), so a mentor proposed to the newcomer or a housemate for another request is
-    ``forbidden`` for this one, as an accepted match already is (``fixed``). As there, two
-    members may join one trainer's group: a housemate's proposal in a group programme does
-    not block a group request. ``live`` holds the proposals of the newcomer and their
-    housemates (:attr:`SuggestionPeople.live`)."""
+    """``problem`` for the request (``newcomer_id``, ``programme``) while the household's other
+    requests have live proposals: a mentor :func:`never_twice` keeps from it is ``forbidden``
+    for the newcomer, as an accepted match already is (``fixed``). ``live`` holds the
+    proposals of the newcomer and their housemates (:attr:`SuggestionPeople.live`)."""
     groups = group_codes(problem.programmes)
     mentors = {m.id for m in problem.mentors}
     key = newcomer_key(newcomer_id)
     extra = [
         mm.ForbiddenPair(key, mentor_key(m.mentor_id))
         for m in live
-        if m.request != (newcomer_id, programme)
-        and mentor_key(m.mentor_id) in mentors
-        and not (m.newcomer_id != newcomer_id and programme in groups and m.programme in groups)
+        if mentor_key(m.mentor_id) in mentors and never_twice(m, newcomer_id, programme, groups)
     ]
     if not extra:
         return problem
@@ -841,8 +894,9 @@ def check_pair(
     row is known, so a proposal in a programme retired since is judged by its own bounds.
     A household programme's request of a household's contact person is the household's: every
     member is read, and the rules hold member-wise (a child needs a certified mentor). Any
-    member's request reads the household too: a mentor already fixed for one member is
-    ``forbidden`` for every member (the never-twice rule across the household).
+    member's request reads the household too: a mentor already fixed for one member, or
+    proposed to one for another request, is ``forbidden`` for every member (the never-twice
+    rule across the household, :func:`never_twice`).
     """
     today = today or clock.today()
     programmes, _active = _programmes(session)
@@ -860,14 +914,18 @@ def check_pair(
     person_ids = [p.id for p in people]
     present = set(person_ids)
     rows = session.execute(
-        select(MatchRow.newcomer_id, MatchRow.programme, MatchRow.status).where(
+        select(MatchRow.id, MatchRow.newcomer_id, MatchRow.programme, MatchRow.status)
+        .where(
             MatchRow.mentor_id == mentor.id,
             (MatchRow.status == MatchStatus.ACCEPTED)
             | (
                 MatchRow.newcomer_id.in_(person_ids)
-                & MatchRow.status.in_((MatchStatus.REJECTED, MatchStatus.ENDED))
+                & MatchRow.status.in_(
+                    (MatchStatus.PROPOSED, MatchStatus.REJECTED, MatchStatus.ENDED)
+                )
             ),
         )
+        .order_by(MatchRow.id)
     ).all()
     m_key, n_key = mentor_key(mentor.id), newcomer_key(newcomer.id)
     groups = group_codes(programmes)
@@ -883,9 +941,14 @@ def check_pair(
         dict.fromkeys(
             mm.ForbiddenPair(newcomer_key(r.newcomer_id), m_key)
             for r in rows
-            if r.status != MatchStatus.ACCEPTED
+            if r.status in (MatchStatus.REJECTED, MatchStatus.ENDED)
         )
     )
+    live = [
+        StoredMatch(r.id, r.newcomer_id, mentor.id, r.programme, None)
+        for r in rows
+        if r.status == MatchStatus.PROPOSED
+    ]
     newcomers = tuple(
         _row_newcomer(p, (programme,) if p.id == newcomer.id else (), today) for p in people
     )
@@ -924,7 +987,9 @@ def check_pair(
             else ()
         ),
     )
-    found = check_pair_rules(problem, n_key, m_key, programme)
+    found = check_pair_rules(
+        elsewhere(problem, live, newcomer.id, programme), n_key, m_key, programme
+    )
     return PairVerdict(
         failed=found.failed,
         score=found.score,

@@ -16,7 +16,8 @@ household's live proposals of its other requests forbidden (``mapping.elsewhere`
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -116,6 +117,42 @@ def find(
         )
         for code in wanted
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageReading:
+    """The languages the language rule reads for a request; ``household`` when they are a
+    household's (its adult members')."""
+
+    languages: tuple[str, ...]
+    household: bool
+
+
+def language_readings(
+    session: Session, newcomer_id: int, programmes: Sequence[str], *, today: date | None = None
+) -> dict[str, LanguageReading]:
+    """For each of these open requests of the newcomer, the languages the language rule reads
+    (``matching.request_reading``): a household's request its adult members' (everyone's
+    when no adult's age is known, MATCHING.md), any other request the newcomer's. Requests
+    not open are left out."""
+    if not programmes:
+        return {}
+    people = suggestion_people(session, newcomer_id, today=today or clock.today())
+    key = newcomer_key(newcomer_id)
+    person = next((n for n in people.newcomers if n.id == key), None)
+    if person is None:
+        return {}
+    alone = people.problem(POLICY)
+    units = {p.code: p.unit for p in people.programmes}
+    together = any(h.members[0] == key and len(h.members) > 1 for h in people.households)
+    return {
+        code: LanguageReading(
+            languages=matching.request_reading(alone, key, code).languages,
+            household=together and units.get(code) == "household",
+        )
+        for code in programmes
+        if code in person.programmes
+    }
 
 
 def _only(problem: matching.Problem, mentors: set[str]) -> matching.Problem:

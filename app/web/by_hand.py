@@ -63,6 +63,10 @@ def _blocks(
     names = matches.association_names(
         session, {c.association_id for b in found.items for c in b.candidates}
     )
+    # The languages the rule read where nobody qualifies (a household's: its adults').
+    readings = suggestions.language_readings(
+        session, newcomer.id, [b.programme for b in found.items if not b.candidates], today=today
+    )
     blocks = []
     for item in found.items:
         candidates = []
@@ -88,17 +92,29 @@ def _blocks(
                 "candidates": candidates,
                 "why": None
                 if candidates
-                else why_nobody(
-                    item.passed,
-                    list(newcomer.languages),
-                    newcomer.max_distance_km,
-                    lang=lang,
-                    gettext=_,
-                ),
+                else _why_nobody(item.passed, readings.get(item.programme), newcomer, lang, _),
                 "reason": rule_name(item.reason, _) if item.reason else None,
             }
         )
     return blocks
+
+
+def _why_nobody(
+    passed: dict[str, int],
+    reading: suggestions.LanguageReading | None,
+    newcomer: Newcomer,
+    lang: str,
+    _: Callable[[str], str],
+) -> str:
+    """Why nobody qualifies for a request, naming the languages the rule read."""
+    return why_nobody(
+        passed,
+        list(newcomer.languages if reading is None else reading.languages),
+        newcomer.max_distance_km,
+        lang=lang,
+        gettext=_,
+        household=reading is not None and reading.household,
+    )
 
 
 def _page(

@@ -96,9 +96,11 @@ def why_nobody(
     *,
     lang: str,
     gettext: Callable[[str], str],
+    household: bool = False,
 ) -> str:
     """Why no mentor qualifies, from the mentors left after each rule:
-    "3 mentors in the programme, 1 speaks Tigrinya, 0 within 25 km"."""
+    "3 mentors in the programme, 1 speaks Tigrinya, 0 within 25 km". ``languages`` are the
+    ones the language rule read; a ``household``'s are its adult members'."""
     _ = gettext
     from app.suggestions.service import POLICY
 
@@ -108,7 +110,9 @@ def why_nobody(
     km = round(POLICY.default_max_distance_km if limit is None else limit)
     phrases = {
         "programme": _("%(n)s mentors in the programme"),
-        "language": _("%(n)s speaking %(language)s"),
+        "language": _("%(n)s speaking %(language)s with an adult of the household")
+        if household
+        else _("%(n)s speaking %(language)s"),
         "distance": _("%(n)s within %(km)s km"),
         "gender": _("%(n)s of the wished gender"),
         "child_safety": _("%(n)s with a child certificate"),

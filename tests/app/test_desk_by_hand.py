@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Match, MatchSource, MatchStatus
+from app.models import Household, HouseholdMember, Match, MatchSource, MatchStatus
 from tests.app.desk import Desk, field_error
 from tests.app.factories import make_association, make_mentor, make_newcomer
 
@@ -208,3 +208,47 @@ def test_outside_the_scope_is_404_and_a_form_without_its_token_is_refused(
         == 403
     )
     assert db.scalar(select(func.count()).select_from(Match)) == 0
+
+
+def test_why_nobody_qualifies_for_a_household_names_the_adults_languages(
+    client: TestClient, desk: Desk, db: Session
+) -> None:
+    contact = make_newcomer(
+        db, languages=["ti"], birth_date=date(1985, 1, 1), programmes=["network_family"]
+    )
+    adult = make_newcomer(db, languages=["ar"], birth_date=date(1988, 1, 1), programmes=[])
+    child = make_newcomer(
+        db, languages=["da"], birth_date=date(date.today().year - 8, 1, 1), programmes=[]
+    )
+    db.add(
+        Household(
+            members=[
+                HouseholdMember(newcomer_id=m.id, position=i)
+                for i, m in enumerate((contact, adult, child))
+            ]
+        )
+    )
+    db.commit()
+    association = make_association(db)
+    for languages in (["da"], ["fr"]):  # the child's language does not count
+        make_mentor(
+            db,
+            association,
+            languages=languages,
+            programmes=["network_family"],
+            child_certificate=True,
+        )
+    contact_id = contact.id
+    db.rollback()
+    desk.coordinator("101")
+    page = client.get(f"/newcomers/{contact_id}/match")
+    assert (
+        "Ingen opfylder reglerne nu: 2 mentorer i ordningen, "
+        "0 taler tigrinya eller arabisk med en voksen i husstanden." in page.text
+    )
+    client.cookies.set("makker_lang", "en")
+    english = client.get(f"/newcomers/{contact_id}/match")
+    assert (
+        "2 mentors in the programme, 0 speaking Tigrinya or Arabic with an adult of the "
+        "household" in english.text
+    )
