@@ -39,7 +39,7 @@ import numpy as np
 
 from matching._index import Bool, Int32, Int64
 from matching._jit import jit
-from matching._prices import estimated_potentials
+from matching._prices import by_group, estimated_potentials
 from matching.scoring import COST_SCALE
 
 if TYPE_CHECKING:
@@ -66,15 +66,7 @@ Solver = Callable[["Network", Int64 | None], tuple[Bool, Int64]]
 @jit
 def _best_per_group(group: Int32, cost: Int64, n_groups: int, k: int, chosen: Bool) -> None:
     """Mark in ``chosen`` the ``k`` cheapest arcs of each group (ties: lower arc index)."""
-    count = np.zeros(n_groups + 1, dtype=np.int64)
-    for g in group:
-        count[g + 1] += 1
-    start = np.cumsum(count)
-    fill = start[:-1].copy()
-    order = np.empty(len(group), dtype=np.int64)
-    for i in range(len(group)):
-        order[fill[group[i]]] = i
-        fill[group[i]] += 1
+    start, order = by_group(group, n_groups)
     for g in range(n_groups):
         lo, hi = start[g], start[g + 1]
         if hi - lo <= k:
@@ -88,24 +80,30 @@ def _best_per_group(group: Int32, cost: Int64, n_groups: int, k: int, chosen: Bo
 
 
 @jit
-def _potentials(
+def _residual_network(
     n_nodes: int,
     tail: Int32,
     head: Int32,
     cap: Int64,
     cost: Int64,
     flow: Int64,
-    source: int,
-) -> tuple[Int64, Bool]:
-    """Shortest-path distances from a virtual root in the residual network (Bellman-Ford
-    with a queue; the network of an optimal flow has no negative cycle), and the nodes
-    reachable from ``source`` there."""
+    out_tail: Int32,
+    out_head: Int32,
+    out_cost: Int64,
+    left_out: Bool,
+) -> tuple[Int64, Int32, Int64]:
+    """The residual network of a flow over the arcs ``tail -> head``, plus the arcs ``out_*``
+    where ``left_out`` (capacity 1, no flow), as adjacency lists: the arcs leaving v are
+    ``to[start[v]:start[v + 1]]`` with their reduced-cost weights ``weight``."""
     degree = np.zeros(n_nodes + 1, dtype=np.int64)
     for i in range(len(tail)):
         if flow[i] < cap[i]:
             degree[tail[i] + 1] += 1
         if flow[i] > 0:
             degree[head[i] + 1] += 1
+    for i in range(len(out_tail)):
+        if left_out[i]:
+            degree[out_tail[i] + 1] += 1
     start = np.cumsum(degree)
     fill = start[:-1].copy()
     to = np.empty(start[-1], dtype=np.int32)
@@ -119,13 +117,31 @@ def _potentials(
             to[fill[head[i]]] = tail[i]
             weight[fill[head[i]]] = -cost[i]
             fill[head[i]] += 1
-    distance = np.zeros(n_nodes, dtype=np.int64)
+    for i in range(len(out_tail)):
+        if left_out[i]:
+            to[fill[out_tail[i]]] = out_head[i]
+            weight[fill[out_tail[i]]] = out_cost[i]
+            fill[out_tail[i]] += 1
+    return start, to, weight
+
+
+@jit
+def _settle(start: Int64, to: Int32, weight: Int64, distance: Int64, max_visits: int) -> bool:
+    """Bellman-Ford with a queue from the potentials in ``distance`` (lowered in place until
+    every arc has ``distance[v] <= distance[u] + weight``); False if that takes more than
+    ``max_visits`` node visits (``max_visits`` < 0: no limit; a network without a negative
+    cycle always settles)."""
+    n_nodes = len(distance)
     queued = np.ones(n_nodes, dtype=np.bool_)
     queue = np.empty(n_nodes + 1, dtype=np.int64)
     for v in range(n_nodes):
         queue[v] = v
     first, last, size = 0, n_nodes, n_nodes
+    visits = 0
     while size:
+        if visits == max_visits:
+            return False
+        visits += 1
         u = queue[first]
         first = (first + 1) % (n_nodes + 1)
         size -= 1
@@ -140,8 +156,14 @@ def _potentials(
                     queue[last] = v
                     last = (last + 1) % (n_nodes + 1)
                     size += 1
-    reached = np.zeros(n_nodes, dtype=np.bool_)
-    stack = np.empty(n_nodes, dtype=np.int64)
+    return True
+
+
+@jit
+def _reach(start: Int64, to: Int32, source: int) -> Bool:
+    """The nodes reachable from ``source`` along the adjacency lists."""
+    reached = np.zeros(len(start) - 1, dtype=np.bool_)
+    stack = np.empty(len(start) - 1, dtype=np.int64)
     stack[0] = source
     reached[source] = True
     top = 1
@@ -154,7 +176,29 @@ def _potentials(
                 reached[v] = True
                 stack[top] = v
                 top += 1
-    return distance, reached
+    return reached
+
+
+@jit
+def _potentials(
+    n_nodes: int,
+    tail: Int32,
+    head: Int32,
+    cap: Int64,
+    cost: Int64,
+    flow: Int64,
+    source: int,
+) -> tuple[Int64, Bool]:
+    """Shortest-path distances from a virtual root in the residual network (the network of
+    an optimal flow has no negative cycle), and the nodes reachable from ``source`` there."""
+    none = np.zeros(0, dtype=np.int32)
+    start, to, weight = _residual_network(
+        n_nodes, tail, head, cap, cost, flow, none, none, np.zeros(0, dtype=np.int64),
+        np.zeros(0, dtype=np.bool_),
+    )  # fmt: skip
+    distance = np.zeros(n_nodes, dtype=np.int64)
+    _settle(start, to, weight, distance, -1)
+    return distance, _reach(start, to, source)
 
 
 @jit
@@ -183,79 +227,16 @@ def _proven(
     sink: int,
 ) -> bool:
     """Whether the flow over the arcs ``tail -> head`` is optimal for them and every left-out
-    arc (``out_*`` where not ``chosen``; capacity 1, no flow): Bellman-Ford with a queue over
-    the whole residual network from the potentials ``start_from`` settles within
-    ``max_visits`` node visits (no negative cycle: minimum cost), and the sink is not
-    reachable from the source there (maximum flow)."""
-    degree = np.zeros(n_nodes + 1, dtype=np.int64)
-    for i in range(len(tail)):
-        if flow[i] < cap[i]:
-            degree[tail[i] + 1] += 1
-        if flow[i] > 0:
-            degree[head[i] + 1] += 1
-    for i in range(len(out_tail)):
-        if not chosen[i]:
-            degree[out_tail[i] + 1] += 1
-    start = np.cumsum(degree)
-    fill = start[:-1].copy()
-    to = np.empty(start[-1], dtype=np.int32)
-    weight = np.empty(start[-1], dtype=np.int64)
-    for i in range(len(tail)):
-        if flow[i] < cap[i]:
-            to[fill[tail[i]]] = head[i]
-            weight[fill[tail[i]]] = cost[i]
-            fill[tail[i]] += 1
-        if flow[i] > 0:
-            to[fill[head[i]]] = tail[i]
-            weight[fill[head[i]]] = -cost[i]
-            fill[head[i]] += 1
-    for i in range(len(out_tail)):
-        if not chosen[i]:
-            to[fill[out_tail[i]]] = out_head[i]
-            weight[fill[out_tail[i]]] = out_cost[i]
-            fill[out_tail[i]] += 1
-    distance = start_from.copy()
-    queued = np.ones(n_nodes, dtype=np.bool_)
-    queue = np.empty(n_nodes + 1, dtype=np.int64)
-    for v in range(n_nodes):
-        queue[v] = v
-    first, last, size = 0, n_nodes, n_nodes
-    visits = 0
-    while size:
-        if visits == max_visits:
-            return False  # not settling: a negative cycle, most likely
-        visits += 1
-        u = queue[first]
-        first = (first + 1) % (n_nodes + 1)
-        size -= 1
-        queued[u] = False
-        du = distance[u]
-        for j in range(start[u], start[u + 1]):
-            v = to[j]
-            if du + weight[j] < distance[v]:
-                distance[v] = du + weight[j]
-                if not queued[v]:
-                    queued[v] = True
-                    queue[last] = v
-                    last = (last + 1) % (n_nodes + 1)
-                    size += 1
-    reached = np.zeros(n_nodes, dtype=np.bool_)
-    stack = np.empty(n_nodes, dtype=np.int64)
-    stack[0] = source
-    reached[source] = True
-    top = 1
-    while top:
-        top -= 1
-        u = stack[top]
-        for j in range(start[u], start[u + 1]):
-            v = to[j]
-            if not reached[v]:
-                if v == sink:
-                    return False
-                reached[v] = True
-                stack[top] = v
-                top += 1
-    return True
+    arc (``out_*`` where not ``chosen``; capacity 1, no flow): Bellman-Ford over the whole
+    residual network from the potentials ``start_from`` settles within ``max_visits`` node
+    visits (no negative cycle: minimum cost), and the sink is not reachable from the source
+    there (maximum flow)."""
+    start, to, weight = _residual_network(
+        n_nodes, tail, head, cap, cost, flow, out_tail, out_head, out_cost, ~chosen
+    )
+    if not _settle(start, to, weight, start_from.copy(), max_visits):
+        return False  # not settling: a negative cycle, most likely
+    return not _reach(start, to, source)[sink]
 
 
 @jit

@@ -28,17 +28,18 @@ BID_BUDGET = 20
 
 
 @jit
-def _by_request(req: Int32, n_requests: int) -> tuple[Int64, Int64]:
-    """Counting sort of the arcs by request: ``order[start[r]:start[r + 1]]`` are r's arcs."""
-    count = np.zeros(n_requests + 1, dtype=np.int64)
-    for r in req:
-        count[r + 1] += 1
+def by_group(group: Int32, n_groups: int) -> tuple[Int64, Int64]:
+    """Counting sort of the arcs by group (a request, a mentor): ``order[start[g]:start[g +
+    1]]`` are g's arcs, in arc order."""
+    count = np.zeros(n_groups + 1, dtype=np.int64)
+    for g in group:
+        count[g + 1] += 1
     start = np.cumsum(count)
     fill = start[:-1].copy()
-    order = np.empty(len(req), dtype=np.int64)
-    for i in range(len(req)):
-        order[fill[req[i]]] = i
-        fill[req[i]] += 1
+    order = np.empty(len(group), dtype=np.int64)
+    for i in range(len(group)):
+        order[fill[group[i]]] = i
+        fill[group[i]] += 1
     return start, order
 
 
@@ -171,7 +172,7 @@ def estimated_potentials(
         return np.zeros(n_nodes, dtype=np.int64)
     lift = int(-cost.min()) + 1
     value = lift - cost
-    start, order = _by_request(req, len(request_node))
+    start, order = by_group(req, len(request_node))
     price = _auction(start, order, men, value, capacity, len(mentor_node))
     return _node_potentials(
         start, order, men, value, price, lift, request_node, mentor_node,
