@@ -93,7 +93,7 @@ def command(old: Path | None) -> tuple[list[str], dict[str, str]]:
     code = "import sys; from matching.io import run_solve; sys.exit(run_solve(*sys.argv[1:]))"
     env = dict(os.environ)
     if old is not None:
-        env["PYTHONPATH"] = str(old)
+        env["PYTHONPATH"] = str(old.resolve())
         return [sys.executable, "-c", code], env
     makker = Path(sys.executable).with_name("makker")
     if makker.exists():
@@ -108,8 +108,15 @@ def run_once(problem: Path, output: Path, old: Path | None = None) -> Run:
     if argv[-1] != "solve":
         args.append(str(output))
     started = time.perf_counter()
+    # The old checkout's own directory: ``python -c`` puts the working directory first on the
+    # path, so run from this checkout it would import this checkout's ``matching``.
     child = subprocess.Popen(
-        [*argv, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+        [*argv, *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=None if old is None else old.resolve(),
     )
     assert child.stderr is not None
     summary = child.stderr.read()
