@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.models import Association, Mentor, Newcomer
+from app.models import Association, Mentor, Newcomer, Programme
 
 
 def make_association(session: Session, **fields: Any) -> Association:
@@ -66,3 +66,18 @@ def make_newcomer(session: Session, **fields: Any) -> Newcomer:
     session.add(row)
     session.commit()
     return row
+
+
+def add_food_club(db: Session) -> None:
+    """A food club: a group programme of 3 to 4 participants, added as an admin would."""
+    db.add(
+        Programme(
+            code="food_club",
+            name="Madklub",
+            unit="group",
+            group_min=3,
+            group_max=4,
+            follow_up_days=[30],
+        )
+    )
+    db.commit()

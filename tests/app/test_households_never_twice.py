@@ -15,9 +15,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from app.jobs.rematch import rematch
-from app.models import Match, Mentor, Newcomer, Programme
+from app.models import Match, Mentor, Newcomer
 from tests.app.conftest import Keys
-from tests.app.factories import make_association, make_mentor, make_newcomer
+from tests.app.factories import add_food_club, make_association, make_mentor, make_newcomer
 
 
 @pytest.fixture
@@ -55,20 +55,6 @@ def _mentor(db: Session, *programmes: str) -> Mentor:
     )
 
 
-def _food_club(db: Session) -> None:
-    db.add(
-        Programme(
-            code="food_club",
-            name="Madklub",
-            unit="group",
-            group_min=3,
-            group_max=4,
-            follow_up_days=[30],
-        )
-    )
-    db.commit()
-
-
 def _propose(
     client: TestClient, headers: dict[str, str], newcomer: int, programme: str, mentor: int
 ) -> Any:
@@ -100,7 +86,7 @@ def test_a_housemates_pending_group_place_blocks_the_trainer_for_a_persons_reque
     client: TestClient, db: Session, keys: Keys, engine: Engine
 ) -> None:
     coordinator = keys.coordinator("101")
-    _food_club(db)
+    add_food_club(db)
     mother, kid = _family(client, db, coordinator, ["food_club"], ["homework_help"])
     trainer = _mentor(db, "food_club", "homework_help")
     assert _propose(client, coordinator, mother, "food_club", trainer.id).status_code == 201
@@ -114,7 +100,7 @@ def test_a_run_may_put_a_housemate_in_the_group_of_a_pending_manual_place(
     client: TestClient, db: Session, keys: Keys, engine: Engine
 ) -> None:
     coordinator = keys.coordinator("101")
-    _food_club(db)
+    add_food_club(db)
     mother, kid = _family(client, db, coordinator, ["food_club"], ["food_club"])
     others = [make_newcomer(db, programmes=["food_club"]).id for _ in range(2)]
     trainer = _mentor(db, "food_club")
@@ -152,7 +138,7 @@ def test_a_manual_group_place_beside_a_housemates_live_one_is_allowed(
     client: TestClient, db: Session, keys: Keys
 ) -> None:
     coordinator = keys.coordinator("101")
-    _food_club(db)
+    add_food_club(db)
     mother, kid = _family(client, db, coordinator, ["food_club"], ["food_club"])
     trainer = _mentor(db, "food_club")
     assert _propose(client, coordinator, mother, "food_club", trainer.id).status_code == 201

@@ -15,9 +15,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from app.jobs.rematch import rematch
-from app.models import Association, Household, Match, Mentor, Programme, RunUnmatched
+from app.models import Association, Household, Match, Mentor, RunUnmatched
 from tests.app.conftest import Keys
-from tests.app.factories import make_association, make_mentor, make_newcomer
+from tests.app.factories import add_food_club, make_association, make_mentor, make_newcomer
 from tests.app.runs import run_through_api
 
 
@@ -126,22 +126,8 @@ def test_a_manual_household_match_is_held_to_the_members_rules(
     assert accepted.json()["errors"][0]["rule"] == "child_safety"
 
 
-def _food_club(db: Session) -> None:
-    db.add(
-        Programme(
-            code="food_club",
-            name="Madklub",
-            unit="group",
-            group_min=3,
-            group_max=4,
-            follow_up_days=[30],
-        )
-    )
-    db.commit()
-
-
 def _group_world(db: Session, participants: int) -> tuple[Mentor, list[int]]:
-    _food_club(db)
+    add_food_club(db)
     trainer = make_mentor(db, make_association(db), programmes=["food_club"], capacity=1)
     people = [make_newcomer(db, programmes=["food_club"]).id for _ in range(participants)]
     return trainer, people
