@@ -9,6 +9,10 @@ FROM generate_series``) and the rows inserted with them by the driver's pipeline
 ``executemany``: an ``INSERT … RETURNING`` of 10,000 rows is sent as multi-row statements
 whose 150,000 placeholders psycopg parses in Python, 5 to 10 s of a 10,000-row import. On
 SQLite ``INSERT … RETURNING`` is fast. Ids are never reused either way (a drawn id is spent).
+
+Rows whose ids nobody needs back (a run's proposals and unmatched requests) go by ``COPY``
+on PostgreSQL (:func:`insert_rows`): one statement and no per-row round of psycopg's
+parameter handling, several times faster than the pipelined ``executemany``.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import Table, insert, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -51,3 +56,52 @@ def bulk_create(
         ids = [int(i) for i in session.scalars(statement, list(rows))]
     audit.record_many(session, principal, "create", resource, ids)
     return ids
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows`` (all with the same keys) into ``table`` in the session's transaction:
+    by ``COPY … FROM STDIN`` on PostgreSQL, each value passed through its column's own bind
+    processing first (JSON serialised as SQLAlchemy would), else one ``executemany``.
+
+    A column left out gets its server default, so leaving out one that has only a Python-side
+    default is refused (``COPY`` would not apply it)."""
+    if not rows:
+        return
+    bind = session.connection()
+    dialect = bind.dialect
+    if dialect.name != "postgresql":
+        session.execute(insert(table), list(rows))
+        return
+    names = list(rows[0])
+    for column in table.columns:
+        if column.name not in names and column.default is not None and not column.server_default:
+            raise ValueError(f"{table.name}.{column.name}: its default is not applied by COPY")
+    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+    quote = dialect.identifier_preparer.quote
+    statement = f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
+    raw = bind.connection.driver_connection
+    assert raw is not None  # a live connection inside the session's transaction
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        value if process is None else process(value)
+                        for value, process in zip((row[n] for n in names), processors, strict=True)
+                    ]
+                )
+    except dialect.loaded_dbapi.Error as exc:
+        # As SQLAlchemy would have raised it (IntegrityError, OperationalError, ...), values
+        # hidden; a lost connection is invalidated so that the pool does not hand it out again.
+        lost = dialect.is_disconnect(exc, raw, None)
+        if lost:
+            bind.invalidate(exc)
+        raise DBAPIError.instance(
+            statement,
+            None,
+            exc,
+            dialect.loaded_dbapi.Error,
+            hide_parameters=True,
+            connection_invalidated=lost,
+            dialect=dialect,
+        ) from exc

@@ -42,11 +42,24 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, bindparam, delete, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Engine,
+    Integer,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app import audit, clock
 from app.auth import SYSTEM, Principal
+from app.bulk import insert_rows
 from app.db import unavailable
 from app.locks import LockBusy, exclusive
 from app.logs import current_request_id
@@ -156,9 +169,31 @@ def _quiet(_line: str) -> None:
     return None
 
 
-def _chunks(items: Sequence[int]) -> Iterator[Sequence[int]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
+@dataclass(frozen=True, slots=True)
+class _Ids:
+    """Some ids, to select in a ``WHERE`` clause as suits the database."""
+
+    ids: Sequence[int]
+    as_array: bool
+
+    def among(self, column: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[bool]:
+        """``column`` is one of these ids."""
+        if self.as_array:
+            return column == any_(bindparam(None, list(self.ids), type_=ARRAY(Integer)))
+        return column.in_(self.ids)
+
+
+def _id_sets(session: Session, ids: Iterable[int]) -> Iterator[_Ids]:
+    """``ids`` in order: on PostgreSQL one set, sent as one array parameter (a statement of
+    thousands of placeholders costs the driver more to parse than the database to run),
+    elsewhere sets of :data:`CHUNK` (SQLite's limit on bind parameters)."""
+    ordered = sorted(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        if ordered:
+            yield _Ids(ordered, as_array=True)
+        return
+    for start in range(0, len(ordered), CHUNK):
+        yield _Ids(ordered[start : start + CHUNK], as_array=False)
 
 
 def rematch(
@@ -366,20 +401,20 @@ def _lock_people(
     before mentors. SQLite ignores it: its ``BEGIN IMMEDIATE`` already serialises writers.
     """
     newcomers: dict[int, tuple[bool, frozenset[str]]] = {}
-    for chunk in _chunks(sorted(newcomer_ids)):
+    for chunk in _id_sets(session, newcomer_ids):
         rows = session.execute(
             select(_newcomers.c.id, _newcomers.c.active, _newcomers.c.programmes)
-            .where(_newcomers.c.id.in_(chunk))
+            .where(chunk.among(_newcomers.c.id))
             .order_by(_newcomers.c.id)
             .with_for_update(read=True)
         )
         for row in rows:
             newcomers[row.id] = (bool(row.active), frozenset(row.programmes or ()))
     mentors: dict[int, bool] = {}
-    for chunk in _chunks(sorted(mentor_ids)):
+    for chunk in _id_sets(session, mentor_ids):
         rows = session.execute(
             select(_mentors.c.id, _mentors.c.active)
-            .where(_mentors.c.id.in_(chunk))
+            .where(chunk.among(_mentors.c.id))
             .order_by(_mentors.c.id)
             .with_for_update(read=True)
         )
@@ -392,16 +427,16 @@ def _lock_households(session: Session, household_ids: set[int]) -> dict[int, int
     """Each of these households still stored -> its contact person, the households locked
     ``FOR SHARE`` until the commit (before the people: the order household edits lock in)."""
     contacts: dict[int, int] = {}
-    for chunk in _chunks(sorted(household_ids)):
+    for chunk in _id_sets(session, household_ids):
         session.execute(
             select(Household.id)
-            .where(Household.id.in_(chunk))
+            .where(chunk.among(Household.id))
             .order_by(Household.id)
             .with_for_update(read=True)
         )
         rows = session.execute(
             select(HouseholdMember.household_id, HouseholdMember.newcomer_id).where(
-                HouseholdMember.household_id.in_(chunk), HouseholdMember.position == 0
+                chunk.among(HouseholdMember.household_id), HouseholdMember.position == 0
             )
         )
         contacts.update({household_id: newcomer_id for household_id, newcomer_id in rows})
@@ -411,17 +446,17 @@ def _lock_households(session: Session, household_ids: set[int]) -> dict[int, int
 def _households_of(session: Session, newcomer_ids: set[int]) -> dict[int, list[int]]:
     """The members of every household one of these newcomers is in, by household id."""
     ids: set[int] = set()
-    for chunk in _chunks(sorted(newcomer_ids)):
+    for chunk in _id_sets(session, newcomer_ids):
         ids.update(
             session.scalars(
-                select(HouseholdMember.household_id).where(HouseholdMember.newcomer_id.in_(chunk))
+                select(HouseholdMember.household_id).where(chunk.among(HouseholdMember.newcomer_id))
             )
         )
     households: dict[int, list[int]] = {}
-    for chunk in _chunks(sorted(ids)):
+    for chunk in _id_sets(session, ids):
         rows = session.execute(
             select(HouseholdMember.household_id, HouseholdMember.newcomer_id)
-            .where(HouseholdMember.household_id.in_(chunk))
+            .where(chunk.among(HouseholdMember.household_id))
             .order_by(HouseholdMember.household_id, HouseholdMember.position)
         )
         for household_id, newcomer_id in rows:
@@ -616,11 +651,11 @@ def _open_row(session: Session, job: _Job, started_at: datetime, stats: dict[str
 def _apply(session: Session, plan: _Plan, run_id: int, now: datetime) -> int:
     """Supersede, rescore and insert the proposals; the number superseded."""
     superseded = 0
-    for chunk in _chunks(plan.outgoing):
+    for chunk in _id_sets(session, plan.outgoing):
         result = session.execute(
             update(_matches)
             .where(
-                _matches.c.id.in_(chunk),
+                chunk.among(_matches.c.id),
                 _matches.c.status == MatchStatus.PROPOSED,
                 _matches.c.source != MatchSource.MANUAL,  # a coordinator's proposal is left alone
             )
@@ -645,7 +680,7 @@ def _apply(session: Session, plan: _Plan, run_id: int, now: datetime) -> int:
             plan.rescored,
         )
     if plan.new:
-        session.execute(insert(_matches), [{**row, "run_id": run_id} for row in plan.new])
+        insert_rows(session, _matches, [{**row, "run_id": run_id} for row in plan.new])
     return superseded
 
 
@@ -655,7 +690,7 @@ def _insert_unmatched(session: Session, outcome: Outcome, current: _Current, run
         row for row in _unmatched_rows(outcome, run_id) if row["newcomer_id"] in current.newcomers
     ]
     if rows:
-        session.execute(insert(_unmatched), rows)
+        insert_rows(session, _unmatched, rows)
 
 
 def _insert_groups(session: Session, outcome: Outcome, current: _Current, run_id: int) -> None:
@@ -668,7 +703,7 @@ def _insert_groups(session: Session, outcome: Outcome, current: _Current, run_id
         if n in current.newcomers
     ]
     if rows:
-        session.execute(insert(_group_members), rows)
+        insert_rows(session, _group_members, rows)
 
 
 def _prune_dry_run_details(session: Session, keep: int) -> None:
@@ -688,10 +723,10 @@ def _prune_dry_run_details(session: Session, keep: int) -> None:
         .offset(max(keep, 0))
         .with_for_update()
     ).all()
-    for chunk in _chunks(sorted(older)):
-        session.execute(delete(_unmatched).where(_unmatched.c.run_id.in_(chunk)))
-        session.execute(delete(_group_members).where(_group_members.c.run_id.in_(chunk)))
-        session.execute(update(_runs).where(_runs.c.id.in_(chunk)).values(details_pruned=True))
+    for chunk in _id_sets(session, older):
+        session.execute(delete(_unmatched).where(chunk.among(_unmatched.c.run_id)))
+        session.execute(delete(_group_members).where(chunk.among(_group_members.c.run_id)))
+        session.execute(update(_runs).where(chunk.among(_runs.c.id)).values(details_pruned=True))
 
 
 def _changed(stored: float | None, score: float) -> bool:
