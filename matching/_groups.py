@@ -10,11 +10,15 @@ The minimum makes this no flow. The relaxation without it (and without the cross
 never-twice rule) is a max flow of minimum cost: an upper bound, and when its solution keeps
 every group at 0 or at least its minimum and nobody twice with one trainer, it is the exact
 optimum. Otherwise each connected part of the candidate graph whose relaxed solution breaks a
-rule is solved by CP-SAT (one worker: deterministic), hinted with the relaxed solution less
+rule is solved exactly by a branch and bound on the groups (:func:`_branch_and_bound`: each
+node a max flow of minimum cost with some groups closed and some held at their minimum),
+and where that needs more than its share of work, or one newcomer could meet one trainer in
+two programmes, by CP-SAT (one worker: deterministic), hinted with the relaxed solution less
 its too-small groups, bounded by the relaxation, under a deterministic time limit, twice: the
 most participants, then with that count fixed the largest weight. A stop before the proof
 reports ``optimal=False`` and the relative gap: of the participant count when the count is
-not proven, else of the weight sum.
+not proven, else of the weight sum. Both are exact; among equally good answers they may
+choose different ones (each deterministic).
 """
 
 from __future__ import annotations
@@ -34,6 +38,12 @@ from matching.errors import MatchingError
 #: CP-SAT's deterministic time (its work units, about seconds here) over all parts of one
 #: solve before it stops with the best found (``optimal=False``, the gap reported).
 TIME_LIMIT_S = 60.0
+#: The branch and bound's work (arcs of the part times nodes solved) per unit of that time:
+#: measured, about a second of one core. Its work is spent from the same budget.
+BRANCH_WORK_PER_S = 1_000_000
+#: At most this much of the budget goes to one part's branch and bound; beyond it the part
+#: goes to CP-SAT, which proves hard parts better (symmetric trainers, say).
+BRANCH_LIMIT_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +174,14 @@ def solve_groups(arcs: GroupArcs, time_limit: float = TIME_LIMIT_S) -> GroupResu
     for part in _components(arcs):
         if not _broken(arcs, relaxed, part):
             continue
-        used[part] = _solve_part(arcs, part, relaxed, budget, counts, weights)
+        exact = _branch_and_bound(arcs, part, budget)
+        if exact is None:
+            used[part] = _solve_part(arcs, part, relaxed, budget, counts, weights)
+            continue
+        used[part] = exact
+        n, w = float(exact.sum()), float(arcs.weight[part][exact].sum())
+        counts.add(n, n, True)
+        weights.add(w, w, True)
     optimal = counts.proven and weights.proven
     gap = 0.0 if optimal else (counts if not counts.proven else weights).gap()
     return GroupResult(used=used, optimal=optimal, gap=gap)
@@ -179,6 +196,10 @@ class _Budget:
 
     def spend(self, solver: cp_model.CpSolver) -> None:
         self.left = max(0.0, self.left - solver.deterministic_time)
+
+    def spend_work(self, work: int) -> None:
+        """Spend the branch and bound's ``work`` (see :data:`BRANCH_WORK_PER_S`)."""
+        self.left = max(0.0, self.left - work / BRANCH_WORK_PER_S)
 
 
 @dataclass(slots=True)
@@ -296,3 +317,97 @@ def _solve_part(
     )
     weights.add(max(w_bound, found_weight), found_weight, status == cp_model.OPTIMAL)
     return np.array(best, dtype=np.bool_)
+
+
+_FREE, _OPEN, _CLOSED = 0, 1, 2
+
+
+def _branch_and_bound(arcs: GroupArcs, part: Int64, budget: _Budget) -> Bool | None:
+    """The exact optimum of ``part`` (its chosen arcs), or None: when a newcomer could meet
+    one trainer in two programmes here (CP-SAT keeps that rule), or when the work allowed
+    (``BRANCH_LIMIT_S`` of the budget at most) does not finish the search.
+
+    A node fixes some groups closed and some open (at least their need), the rest free. Its
+    bound is the max flow of minimum cost over the groups not closed, an open group's first
+    ``need`` places priced below any weight sum: the most participants (no minimum lowers
+    that: augmenting paths never empty a group), then the largest weight among the flows
+    that fill every open group's minimum; if one does not, the node has no solution. When no
+    free group is below its need the flow is a solution, the best below the node; else the
+    node branches on the fullest such group: closed, then open, depth first, open first.
+    A node whose bound is no better (participants, then weight) than the best solution
+    found is cut."""
+    limit = int(min(budget.left, BRANCH_LIMIT_S) * BRANCH_WORK_PER_S)
+    k = len(part)
+    mentor = arcs.mentor[part].astype(np.int64)
+    pairs = arcs.person[part].astype(np.int64) * (int(mentor.max()) + 1) + mentor
+    if k > limit or len(np.unique(pairs)) < k:
+        return None
+    requests, req_local = np.unique(arcs.req[part], return_inverse=True)
+    groups, grp_local = np.unique(arcs.group[part], return_inverse=True)
+    req_local, grp_local = req_local.reshape(-1), grp_local.reshape(-1)
+    n_req, n_groups = len(requests), len(groups)
+    cap, need = arcs.cap[groups], arcs.need[groups]
+    weight = arcs.weight[part]
+    # Nodes: 0 source, 1 sink, the requests, the groups. Arcs: source -> request, request
+    # -> group (the part's arcs, in order), group -> sink beyond the minimum, group -> sink
+    # within the minimum (the open groups' only).
+    group_node = 2 + n_req + np.arange(n_groups, dtype=np.int64)
+    tails = np.concatenate([np.zeros(n_req, np.int64), 2 + req_local, group_node, group_node])
+    heads = np.concatenate(
+        [2 + np.arange(n_req), group_node[grp_local], np.ones(2 * n_groups, np.int64)]
+    )
+    first = int(weight.sum()) + 1  # an open group's minimum before any weight
+    costs = np.concatenate(
+        [
+            np.zeros(n_req, np.int64),
+            -weight,
+            np.zeros(n_groups, np.int64),
+            np.full(n_groups, -first, np.int64),
+        ]
+    )
+    caps = np.concatenate([np.ones(n_req + k, np.int64), np.zeros(2 * n_groups, np.int64)])
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(
+        tails.astype(np.int32), heads.astype(np.int32), caps, costs
+    )
+    flow.set_node_supply(0, n_req)
+    flow.set_node_supply(1, -n_req)
+    pair_arcs = np.arange(n_req, n_req + k, dtype=np.int32)
+    sink_arcs = np.arange(n_req + k, n_req + k + 2 * n_groups, dtype=np.int32)
+    degree = np.bincount(grp_local, minlength=n_groups)
+    root = np.full(n_groups, _FREE, dtype=np.int8)
+    root[(need > 0) & ((degree < need) | (cap < need))] = _CLOSED  # can never run
+    best: Bool | None = None
+    best_value = (-1, -1)
+    stack = [root]
+    work = 0
+    while stack:
+        if work + k > limit:
+            budget.spend_work(work)
+            return None
+        work += k
+        status = stack.pop()
+        is_open = status == _OPEN
+        minimum = np.where(is_open, need, 0)
+        beyond = np.where(status == _CLOSED, 0, cap - minimum)
+        flow.set_arc_capacities(sink_arcs, np.concatenate([beyond, minimum]))
+        if flow.solve_max_flow_with_min_cost() != flow.OPTIMAL:
+            raise MatchingError("group branch and bound: a flow failed")
+        filled = np.asarray(flow.flows(sink_arcs))[n_groups:]
+        if np.any(filled < minimum):
+            continue  # the open groups' minimums cannot all be met
+        chosen = np.asarray(flow.flows(pair_arcs)) > 0
+        value = (int(chosen.sum()), int(weight[chosen].sum()))
+        if value <= best_value:
+            continue
+        load = np.bincount(grp_local[chosen], minlength=n_groups)
+        small = np.flatnonzero((status == _FREE) & (load > 0) & (load < need))
+        if len(small) == 0:
+            best, best_value = chosen, value
+            continue
+        g = small[np.argmax(load[small])]
+        closed, opened = status.copy(), status.copy()
+        closed[g], opened[g] = _CLOSED, _OPEN
+        stack.extend((closed, opened))
+    budget.spend_work(work)
+    return best

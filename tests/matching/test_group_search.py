@@ -1,0 +1,77 @@
+"""The group stage's branch and bound against CP-SAT on random candidate graphs: the same
+participant count and weight, and a legal answer (caps, minimums, one group per request)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matching._groups import (
+    GroupArcs,
+    _branch_and_bound,
+    _Budget,
+    _components,
+    _relaxation,
+    _solve_part,
+    _Tally,
+)
+
+
+@st.composite
+def group_arcs(draw: st.DrawFn) -> GroupArcs:
+    n_req = draw(st.integers(1, 14))
+    n_groups = draw(st.integers(1, 5))
+    pairs = draw(
+        st.lists(
+            st.tuples(st.integers(0, n_req - 1), st.integers(0, n_groups - 1)),
+            min_size=1,
+            max_size=40,
+            unique=True,
+        )
+    )
+    pairs.sort()
+    req = np.array([r for r, _ in pairs], dtype=np.int32)
+    group = np.array([g for _, g in pairs], dtype=np.int64)
+    weight = np.array(draw(st.lists(st.integers(0, 9), min_size=len(pairs), max_size=len(pairs))))
+    cap = np.array(draw(st.lists(st.integers(1, 5), min_size=n_groups, max_size=n_groups)))
+    need = np.array(draw(st.lists(st.integers(0, 5), min_size=n_groups, max_size=n_groups)))
+    return GroupArcs(
+        req=req,
+        group=group,
+        mentor=group.astype(np.int32),  # one programme: a trainer per group
+        person=req,
+        weight=weight.astype(np.int64),
+        cap=cap.astype(np.int64),
+        need=need.astype(np.int64),
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(group_arcs())
+def test_the_branch_and_bound_finds_cp_sats_optimum(arcs: GroupArcs) -> None:
+    relaxed = _relaxation(arcs)
+    for part in _components(arcs):
+        exact = _branch_and_bound(arcs, part, _Budget(60.0))
+        assert exact is not None
+        proven = _solve_part(arcs, part, relaxed, _Budget(60.0), _Tally(), _Tally())
+        assert exact.sum() == proven.sum()
+        assert arcs.weight[part][exact].sum() == arcs.weight[part][proven].sum()
+        chosen = part[exact]
+        assert len(np.unique(arcs.req[chosen])) == len(chosen)
+        load = np.bincount(arcs.group[chosen], minlength=len(arcs.cap))
+        assert np.all(load <= arcs.cap)
+        assert not np.any((load > 0) & (load < arcs.need))
+
+
+def test_no_budget_leaves_the_part_to_cp_sat() -> None:
+    arcs = GroupArcs(
+        req=np.arange(3, dtype=np.int32),
+        group=np.zeros(3, dtype=np.int64),
+        mentor=np.zeros(3, dtype=np.int32),
+        person=np.arange(3, dtype=np.int32),
+        weight=np.ones(3, dtype=np.int64),
+        cap=np.array([4]),
+        need=np.array([4]),
+    )
+    assert _branch_and_bound(arcs, np.arange(3), _Budget(0.0)) is None
