@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
+from ortools.graph.python import max_flow, min_cost_flow
 
 if TYPE_CHECKING:  # imported where CP-SAT runs: it costs 0.4 s at import, rarely needed
     from ortools.sat.python import cp_model
@@ -328,14 +328,14 @@ def _branch_and_bound(arcs: GroupArcs, part: Int64, budget: _Budget) -> Bool | N
     (``BRANCH_LIMIT_S`` of the budget at most) does not finish the search.
 
     A node fixes some groups closed and some open (at least their need), the rest free. Its
-    bound is the max flow of minimum cost over the groups not closed, an open group's first
-    ``need`` places priced below any weight sum: the most participants (no minimum lowers
-    that: augmenting paths never empty a group), then the largest weight among the flows
-    that fill every open group's minimum; if one does not, the node has no solution. When no
+    bound: the most participants over the groups not closed (a max flow; the minimums do
+    not lower it, as augmenting paths never empty a group), then the largest weight among
+    that many that fill every open group's minimum (a min-cost flow of that value, an open
+    group's minimum a demand of its node); if none does, the node has no solution. When no
     free group is below its need the flow is a solution, the best below the node; else the
     node branches on the fullest such group: closed, then open, depth first, open first.
-    A node whose bound is no better (participants, then weight) than the best solution
-    found is cut."""
+    A node whose bound, or its parent's, is no better (participants, then weight) than the
+    best solution found is cut."""
     limit = int(min(budget.left, BRANCH_LIMIT_S) * BRANCH_WORK_PER_S)
     k = len(part)
     mentor = arcs.mentor[part].astype(np.int64)
@@ -349,53 +349,54 @@ def _branch_and_bound(arcs: GroupArcs, part: Int64, budget: _Budget) -> Bool | N
     cap, need = arcs.cap[groups], arcs.need[groups]
     weight = arcs.weight[part]
     # Nodes: 0 source, 1 sink, the requests, the groups. Arcs: source -> request, request
-    # -> group (the part's arcs, in order), group -> sink beyond the minimum, group -> sink
-    # within the minimum (the open groups' only).
+    # -> group (the part's arcs, in order), group -> sink.
     group_node = 2 + n_req + np.arange(n_groups, dtype=np.int64)
-    tails = np.concatenate([np.zeros(n_req, np.int64), 2 + req_local, group_node, group_node])
+    tails = np.concatenate([np.zeros(n_req, np.int64), 2 + req_local, group_node]).astype(np.int32)
     heads = np.concatenate(
-        [2 + np.arange(n_req), group_node[grp_local], np.ones(2 * n_groups, np.int64)]
-    )
-    first = int(weight.sum()) + 1  # an open group's minimum before any weight
-    costs = np.concatenate(
-        [
-            np.zeros(n_req, np.int64),
-            -weight,
-            np.zeros(n_groups, np.int64),
-            np.full(n_groups, -first, np.int64),
-        ]
-    )
-    caps = np.concatenate([np.ones(n_req + k, np.int64), np.zeros(2 * n_groups, np.int64)])
+        [2 + np.arange(n_req), group_node[grp_local], np.ones(n_groups, np.int64)]
+    ).astype(np.int32)
+    caps = np.concatenate([np.ones(n_req + k, np.int64), cap])
+    costs = np.concatenate([np.zeros(n_req, np.int64), -weight, np.zeros(n_groups, np.int64)])
     flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(
-        tails.astype(np.int32), heads.astype(np.int32), caps, costs
-    )
-    flow.set_node_supply(0, n_req)
-    flow.set_node_supply(1, -n_req)
+    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    most = max_flow.SimpleMaxFlow()
+    most.add_arcs_with_capacity(tails, heads, caps)
+    nodes = np.arange(2 + n_req + n_groups, dtype=np.int32)
+    supply = np.zeros(len(nodes), dtype=np.int64)
     pair_arcs = np.arange(n_req, n_req + k, dtype=np.int32)
-    sink_arcs = np.arange(n_req + k, n_req + k + 2 * n_groups, dtype=np.int32)
+    sink_arcs = np.arange(n_req + k, n_req + k + n_groups, dtype=np.int32)
     degree = np.bincount(grp_local, minlength=n_groups)
     root = np.full(n_groups, _FREE, dtype=np.int8)
     root[(need > 0) & ((degree < need) | (cap < need))] = _CLOSED  # can never run
     best: Bool | None = None
     best_value = (-1, -1)
-    stack = [root]
+    stack = [(root, (n_req + 1, 0))]  # a node and its parent's bound
     work = 0
     while stack:
+        status, bound = stack.pop()
+        if bound <= best_value:
+            continue  # the parent's bound is no better than a solution found since
         if work + k > limit:
             budget.spend_work(work)
             return None
         work += k
-        status = stack.pop()
-        is_open = status == _OPEN
-        minimum = np.where(is_open, need, 0)
-        beyond = np.where(status == _CLOSED, 0, cap - minimum)
-        flow.set_arc_capacities(sink_arcs, np.concatenate([beyond, minimum]))
-        if flow.solve_max_flow_with_min_cost() != flow.OPTIMAL:
-            raise MatchingError("group branch and bound: a flow failed")
-        filled = np.asarray(flow.flows(sink_arcs))[n_groups:]
-        if np.any(filled < minimum):
+        open_cap = np.where(status == _CLOSED, 0, cap)
+        most.set_arcs_capacity(sink_arcs, open_cap)
+        if most.solve(0, 1) != most.OPTIMAL:
+            raise MatchingError("group branch and bound: a max flow failed")
+        count = most.optimal_flow()
+        minimum = np.where(status == _OPEN, need, 0)
+        demand = int(minimum.sum())
+        if count < demand:
             continue  # the open groups' minimums cannot all be met
+        supply[0], supply[1], supply[2 + n_req :] = count, demand - count, -minimum
+        flow.set_nodes_supplies(nodes, supply)
+        flow.set_arc_capacities(sink_arcs, open_cap - minimum)
+        solved = flow.solve()
+        if solved == flow.INFEASIBLE:
+            continue  # the same: not with that many participants, so not at all
+        if solved != flow.OPTIMAL:
+            raise MatchingError(f"group branch and bound: a flow failed with status {solved}")
         chosen = np.asarray(flow.flows(pair_arcs)) > 0
         value = (int(chosen.sum()), int(weight[chosen].sum()))
         if value <= best_value:
@@ -408,6 +409,6 @@ def _branch_and_bound(arcs: GroupArcs, part: Int64, budget: _Budget) -> Bool | N
         g = small[np.argmax(load[small])]
         closed, opened = status.copy(), status.copy()
         closed[g], opened[g] = _CLOSED, _OPEN
-        stack.extend((closed, opened))
+        stack.extend(((closed, value), (opened, value)))
     budget.spend_work(work)
     return best
