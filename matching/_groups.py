@@ -41,9 +41,12 @@ TIME_LIMIT_S = 60.0
 #: The branch and bound's work (arcs of the part times nodes solved) per unit of that time:
 #: measured, about a second of one core. Its work is spent from the same budget.
 BRANCH_WORK_PER_S = 1_000_000
-#: At most this much of the budget goes to one part's branch and bound; beyond it the part
-#: goes to CP-SAT, which proves hard parts better (symmetric trainers, say).
+#: At most this much of the budget, and this many nodes, go to one part's branch and bound;
+#: beyond either the part goes to CP-SAT, which proves hard parts better (many trainers per
+#: participant, where the flow's bound is weak: households-30k's largest part needs over
+#: 10,000 nodes, the benchmarks' largest about 100).
 BRANCH_LIMIT_S = 1.0
+BRANCH_NODES = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,9 +177,9 @@ def solve_groups(arcs: GroupArcs, time_limit: float = TIME_LIMIT_S) -> GroupResu
     for part in _components(arcs):
         if not _broken(arcs, relaxed, part):
             continue
-        exact = _branch_and_bound(arcs, part, budget)
-        if exact is None:
-            used[part] = _solve_part(arcs, part, relaxed, budget, counts, weights)
+        exact, proven = _branch_and_bound(arcs, part, budget)
+        if exact is None or not proven:
+            used[part] = _solve_part(arcs, part, relaxed, budget, counts, weights, exact)
             continue
         used[part] = exact
         n, w = float(exact.sum()), float(arcs.weight[part][exact].sum())
@@ -219,6 +222,11 @@ class _Tally:
         return (self.bound - self.found) / max(1.0, abs(self.bound))
 
 
+def _value(arcs: GroupArcs, part: Int64, chosen: Bool) -> tuple[int, int]:
+    """(participants, weight) of the arcs ``chosen`` over ``part``."""
+    return int(chosen.sum()), int(arcs.weight[part][chosen].sum())
+
+
 def _run(model: cp_model.CpModel, budget: _Budget) -> tuple[cp_model.CpSolver, Any]:
     from ortools.sat.python import cp_model
 
@@ -239,9 +247,11 @@ def _solve_part(
     budget: _Budget,
     counts: _Tally,
     weights: _Tally,
+    found: Bool | None = None,
 ) -> Bool:
     """CP-SAT on one part, lexicographic in two solves: the most participants, then (that
-    many fixed) the largest weight. Returns the chosen arcs of ``part``."""
+    many fixed) the largest weight. Returns the chosen arcs of ``part``. Hinted with the
+    relaxed solution made feasible, or with ``found`` (a solution, over ``part``) if better."""
     from ortools.sat.python import cp_model
 
     weight = arcs.weight[part].tolist()
@@ -271,6 +281,8 @@ def _solve_part(
         elif len(members) > cap:
             model.add(size <= cap)
     hint = _feasible_hint(arcs, relaxed, part)[part]
+    if found is not None and _value(arcs, part, found) > _value(arcs, part, hint):
+        hint = found
     relaxed_count = int(relaxed[part].sum())
     count = sum(x)
     model.add(count <= relaxed_count)  # the relaxation bounds the count
@@ -322,10 +334,11 @@ def _solve_part(
 _FREE, _OPEN, _CLOSED = 0, 1, 2
 
 
-def _branch_and_bound(arcs: GroupArcs, part: Int64, budget: _Budget) -> Bool | None:
-    """The exact optimum of ``part`` (its chosen arcs), or None: when a newcomer could meet
-    one trainer in two programmes here (CP-SAT keeps that rule), or when the work allowed
-    (``BRANCH_LIMIT_S`` of the budget at most) does not finish the search.
+def _branch_and_bound(arcs: GroupArcs, part: Int64, budget: _Budget) -> tuple[Bool | None, bool]:
+    """The exact optimum of ``part`` (its chosen arcs) and True; or the best solution found
+    (None if none) and False: when a newcomer could meet one trainer in two programmes here
+    (CP-SAT keeps that rule), or when the work allowed (``BRANCH_LIMIT_S`` of the budget,
+    ``BRANCH_NODES`` nodes) does not finish the search.
 
     A node fixes some groups closed and some open (at least their need), the rest free. Its
     bound: the most participants over the groups not closed (a max flow; the minimums do
@@ -336,12 +349,12 @@ def _branch_and_bound(arcs: GroupArcs, part: Int64, budget: _Budget) -> Bool | N
     node branches on the fullest such group: closed, then open, depth first, open first.
     A node whose bound, or its parent's, is no better (participants, then weight) than the
     best solution found is cut."""
-    limit = int(min(budget.left, BRANCH_LIMIT_S) * BRANCH_WORK_PER_S)
     k = len(part)
+    limit = min(int(min(budget.left, BRANCH_LIMIT_S) * BRANCH_WORK_PER_S), BRANCH_NODES * k)
     mentor = arcs.mentor[part].astype(np.int64)
     pairs = arcs.person[part].astype(np.int64) * (int(mentor.max()) + 1) + mentor
     if k > limit or len(np.unique(pairs)) < k:
-        return None
+        return None, False
     requests, req_local = np.unique(arcs.req[part], return_inverse=True)
     groups, grp_local = np.unique(arcs.group[part], return_inverse=True)
     req_local, grp_local = req_local.reshape(-1), grp_local.reshape(-1)
@@ -378,7 +391,7 @@ def _branch_and_bound(arcs: GroupArcs, part: Int64, budget: _Budget) -> Bool | N
             continue  # the parent's bound is no better than a solution found since
         if work + k > limit:
             budget.spend_work(work)
-            return None
+            return best, False
         work += k
         open_cap = np.where(status == _CLOSED, 0, cap)
         most.set_arcs_capacity(sink_arcs, open_cap)
@@ -411,4 +424,4 @@ def _branch_and_bound(arcs: GroupArcs, part: Int64, budget: _Budget) -> Bool | N
         closed[g], opened[g] = _CLOSED, _OPEN
         stack.extend(((closed, value), (opened, value)))
     budget.spend_work(work)
-    return best
+    return best, best is not None

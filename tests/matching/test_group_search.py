@@ -3,10 +3,13 @@ participant count and weight, and a legal answer (caps, minimums, one group per 
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from matching import _groups
 from matching._groups import (
     GroupArcs,
     _branch_and_bound,
@@ -15,6 +18,7 @@ from matching._groups import (
     _relaxation,
     _solve_part,
     _Tally,
+    solve_groups,
 )
 
 
@@ -52,8 +56,8 @@ def group_arcs(draw: st.DrawFn) -> GroupArcs:
 def test_the_branch_and_bound_finds_cp_sats_optimum(arcs: GroupArcs) -> None:
     relaxed = _relaxation(arcs)
     for part in _components(arcs):
-        exact = _branch_and_bound(arcs, part, _Budget(60.0))
-        assert exact is not None
+        exact, finished = _branch_and_bound(arcs, part, _Budget(60.0))
+        assert finished and exact is not None
         proven = _solve_part(arcs, part, relaxed, _Budget(60.0), _Tally(), _Tally())
         assert exact.sum() == proven.sum()
         assert arcs.weight[part][exact].sum() == arcs.weight[part][proven].sum()
@@ -62,6 +66,19 @@ def test_the_branch_and_bound_finds_cp_sats_optimum(arcs: GroupArcs) -> None:
         load = np.bincount(arcs.group[chosen], minlength=len(arcs.cap))
         assert np.all(load <= arcs.cap)
         assert not np.any((load > 0) & (load < arcs.need))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(group_arcs(), st.integers(1, 3))
+def test_a_search_cut_short_hands_its_best_to_cp_sat(arcs: GroupArcs, nodes: int) -> None:
+    def value(used: np.ndarray) -> tuple[int, int]:
+        return int(used.sum()), int(arcs.weight[used].sum())
+
+    full = solve_groups(arcs)
+    with patch.object(_groups, "BRANCH_NODES", nodes):
+        short = solve_groups(arcs)
+    assert full.optimal and short.optimal
+    assert value(short.used) == value(full.used)
 
 
 def test_no_budget_leaves_the_part_to_cp_sat() -> None:
@@ -74,4 +91,4 @@ def test_no_budget_leaves_the_part_to_cp_sat() -> None:
         cap=np.array([4]),
         need=np.array([4]),
     )
-    assert _branch_and_bound(arcs, np.arange(3), _Budget(0.0)) is None
+    assert _branch_and_bound(arcs, np.arange(3), _Budget(0.0)) == (None, False)
