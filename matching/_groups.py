@@ -10,11 +10,15 @@ The minimum makes this no flow. The relaxation without it (and without the cross
 never-twice rule) is a max flow of minimum cost: an upper bound, and when its solution keeps
 every group at 0 or at least its minimum and nobody twice with one trainer, it is the exact
 optimum. Otherwise each connected part of the candidate graph whose relaxed solution breaks a
-rule is solved by CP-SAT (one worker: deterministic), hinted with the relaxed solution less
+rule is solved exactly by a branch and bound on the groups (:func:`_branch_and_bound`: each
+node a max flow of minimum cost with some groups closed and some held at their minimum),
+and where that needs more than its share of work, or one newcomer could meet one trainer in
+two programmes, by CP-SAT (one worker: deterministic), hinted with the relaxed solution less
 its too-small groups, bounded by the relaxation, under a deterministic time limit, twice: the
 most participants, then with that count fixed the largest weight. A stop before the proof
 reports ``optimal=False`` and the relative gap: of the participant count when the count is
-not proven, else of the weight sum.
+not proven, else of the weight sum. Both are exact; among equally good answers they may
+choose different ones (each deterministic).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
+from ortools.graph.python import max_flow, min_cost_flow
 
 if TYPE_CHECKING:  # imported where CP-SAT runs: it costs 0.4 s at import, rarely needed
     from ortools.sat.python import cp_model
@@ -34,6 +38,15 @@ from matching.errors import MatchingError
 #: CP-SAT's deterministic time (its work units, about seconds here) over all parts of one
 #: solve before it stops with the best found (``optimal=False``, the gap reported).
 TIME_LIMIT_S = 60.0
+#: The branch and bound's work (arcs of the part times nodes solved) per unit of that time:
+#: measured, about a second of one core. Its work is spent from the same budget.
+BRANCH_WORK_PER_S = 1_000_000
+#: At most this much of the budget, and this many nodes, go to one part's branch and bound;
+#: beyond either the part goes to CP-SAT, which proves hard parts better (many trainers per
+#: participant, where the flow's bound is weak: households-30k's largest part needs over
+#: 10,000 nodes, the benchmarks' largest about 100).
+BRANCH_LIMIT_S = 1.0
+BRANCH_NODES = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +177,14 @@ def solve_groups(arcs: GroupArcs, time_limit: float = TIME_LIMIT_S) -> GroupResu
     for part in _components(arcs):
         if not _broken(arcs, relaxed, part):
             continue
-        used[part] = _solve_part(arcs, part, relaxed, budget, counts, weights)
+        exact, proven = _branch_and_bound(arcs, part, budget)
+        if exact is None or not proven:
+            used[part] = _solve_part(arcs, part, relaxed, budget, counts, weights, exact)
+            continue
+        used[part] = exact
+        n, w = float(exact.sum()), float(arcs.weight[part][exact].sum())
+        counts.add(n, n, True)
+        weights.add(w, w, True)
     optimal = counts.proven and weights.proven
     gap = 0.0 if optimal else (counts if not counts.proven else weights).gap()
     return GroupResult(used=used, optimal=optimal, gap=gap)
@@ -179,6 +199,10 @@ class _Budget:
 
     def spend(self, solver: cp_model.CpSolver) -> None:
         self.left = max(0.0, self.left - solver.deterministic_time)
+
+    def spend_work(self, work: int) -> None:
+        """Spend the branch and bound's ``work`` (see :data:`BRANCH_WORK_PER_S`)."""
+        self.left = max(0.0, self.left - work / BRANCH_WORK_PER_S)
 
 
 @dataclass(slots=True)
@@ -196,6 +220,11 @@ class _Tally:
 
     def gap(self) -> float:
         return (self.bound - self.found) / max(1.0, abs(self.bound))
+
+
+def _value(arcs: GroupArcs, part: Int64, chosen: Bool) -> tuple[int, int]:
+    """(participants, weight) of the arcs ``chosen`` over ``part``."""
+    return int(chosen.sum()), int(arcs.weight[part][chosen].sum())
 
 
 def _run(model: cp_model.CpModel, budget: _Budget) -> tuple[cp_model.CpSolver, Any]:
@@ -218,9 +247,11 @@ def _solve_part(
     budget: _Budget,
     counts: _Tally,
     weights: _Tally,
+    found: Bool | None = None,
 ) -> Bool:
     """CP-SAT on one part, lexicographic in two solves: the most participants, then (that
-    many fixed) the largest weight. Returns the chosen arcs of ``part``."""
+    many fixed) the largest weight. Returns the chosen arcs of ``part``. Hinted with the
+    relaxed solution made feasible, or with ``found`` (a solution, over ``part``) if better."""
     from ortools.sat.python import cp_model
 
     weight = arcs.weight[part].tolist()
@@ -250,6 +281,8 @@ def _solve_part(
         elif len(members) > cap:
             model.add(size <= cap)
     hint = _feasible_hint(arcs, relaxed, part)[part]
+    if found is not None and _value(arcs, part, found) > _value(arcs, part, hint):
+        hint = found
     relaxed_count = int(relaxed[part].sum())
     count = sum(x)
     model.add(count <= relaxed_count)  # the relaxation bounds the count
@@ -296,3 +329,99 @@ def _solve_part(
     )
     weights.add(max(w_bound, found_weight), found_weight, status == cp_model.OPTIMAL)
     return np.array(best, dtype=np.bool_)
+
+
+_FREE, _OPEN, _CLOSED = 0, 1, 2
+
+
+def _branch_and_bound(arcs: GroupArcs, part: Int64, budget: _Budget) -> tuple[Bool | None, bool]:
+    """The exact optimum of ``part`` (its chosen arcs) and True; or the best solution found
+    (None if none) and False: when a newcomer could meet one trainer in two programmes here
+    (CP-SAT keeps that rule), or when the work allowed (``BRANCH_LIMIT_S`` of the budget,
+    ``BRANCH_NODES`` nodes) does not finish the search.
+
+    A node fixes some groups closed and some open (at least their need), the rest free. Its
+    bound: the most participants over the groups not closed (a max flow; the minimums do
+    not lower it, as augmenting paths never empty a group), then the largest weight among
+    that many that fill every open group's minimum (a min-cost flow of that value, an open
+    group's minimum a demand of its node); if none does, the node has no solution. When no
+    free group is below its need the flow is a solution, the best below the node; else the
+    node branches on the fullest such group: closed, then open, depth first, open first.
+    A node whose bound, or its parent's, is no better (participants, then weight) than the
+    best solution found is cut."""
+    k = len(part)
+    limit = min(int(min(budget.left, BRANCH_LIMIT_S) * BRANCH_WORK_PER_S), BRANCH_NODES * k)
+    mentor = arcs.mentor[part].astype(np.int64)
+    pairs = arcs.person[part].astype(np.int64) * (int(mentor.max()) + 1) + mentor
+    if k > limit or len(np.unique(pairs)) < k:
+        return None, False
+    requests, req_local = np.unique(arcs.req[part], return_inverse=True)
+    groups, grp_local = np.unique(arcs.group[part], return_inverse=True)
+    req_local, grp_local = req_local.reshape(-1), grp_local.reshape(-1)
+    n_req, n_groups = len(requests), len(groups)
+    cap, need = arcs.cap[groups], arcs.need[groups]
+    weight = arcs.weight[part]
+    # Nodes: 0 source, 1 sink, the requests, the groups. Arcs: source -> request, request
+    # -> group (the part's arcs, in order), group -> sink.
+    group_node = 2 + n_req + np.arange(n_groups, dtype=np.int64)
+    tails = np.concatenate([np.zeros(n_req, np.int64), 2 + req_local, group_node]).astype(np.int32)
+    heads = np.concatenate(
+        [2 + np.arange(n_req), group_node[grp_local], np.ones(n_groups, np.int64)]
+    ).astype(np.int32)
+    caps = np.concatenate([np.ones(n_req + k, np.int64), cap])
+    costs = np.concatenate([np.zeros(n_req, np.int64), -weight, np.zeros(n_groups, np.int64)])
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    most = max_flow.SimpleMaxFlow()
+    most.add_arcs_with_capacity(tails, heads, caps)
+    nodes = np.arange(2 + n_req + n_groups, dtype=np.int32)
+    supply = np.zeros(len(nodes), dtype=np.int64)
+    pair_arcs = np.arange(n_req, n_req + k, dtype=np.int32)
+    sink_arcs = np.arange(n_req + k, n_req + k + n_groups, dtype=np.int32)
+    degree = np.bincount(grp_local, minlength=n_groups)
+    root = np.full(n_groups, _FREE, dtype=np.int8)
+    root[(need > 0) & ((degree < need) | (cap < need))] = _CLOSED  # can never run
+    best: Bool | None = None
+    best_value = (-1, -1)
+    stack = [(root, (n_req + 1, 0))]  # a node and its parent's bound
+    work = 0
+    while stack:
+        status, bound = stack.pop()
+        if bound <= best_value:
+            continue  # the parent's bound is no better than a solution found since
+        if work + k > limit:
+            budget.spend_work(work)
+            return best, False
+        work += k
+        open_cap = np.where(status == _CLOSED, 0, cap)
+        most.set_arcs_capacity(sink_arcs, open_cap)
+        if most.solve(0, 1) != most.OPTIMAL:
+            raise MatchingError("group branch and bound: a max flow failed")
+        count = most.optimal_flow()
+        minimum = np.where(status == _OPEN, need, 0)
+        demand = int(minimum.sum())
+        if count < demand:
+            continue  # the open groups' minimums cannot all be met
+        supply[0], supply[1], supply[2 + n_req :] = count, demand - count, -minimum
+        flow.set_nodes_supplies(nodes, supply)
+        flow.set_arc_capacities(sink_arcs, open_cap - minimum)
+        solved = flow.solve()
+        if solved == flow.INFEASIBLE:
+            continue  # the same: not with that many participants, so not at all
+        if solved != flow.OPTIMAL:
+            raise MatchingError(f"group branch and bound: a flow failed with status {solved}")
+        chosen = np.asarray(flow.flows(pair_arcs)) > 0
+        value = (int(chosen.sum()), int(weight[chosen].sum()))
+        if value <= best_value:
+            continue
+        load = np.bincount(grp_local[chosen], minlength=n_groups)
+        small = np.flatnonzero((status == _FREE) & (load > 0) & (load < need))
+        if len(small) == 0:
+            best, best_value = chosen, value
+            continue
+        g = small[np.argmax(load[small])]
+        closed, opened = status.copy(), status.copy()
+        closed[g], opened[g] = _CLOSED, _OPEN
+        stack.extend(((closed, value), (opened, value)))
+    budget.spend_work(work)
+    return best, best is not None

@@ -71,7 +71,7 @@ def group_stage(
     arcs the flow's matches forbid."""
     n_mentors, n_prog = len(index.mentors), len(index.programmes)
     rows = index.req_newcomer
-    arcs = np.flatnonzero(index.prog_group[index.req_programme[req]])
+    arcs = np.flatnonzero(index.prog_group[index.req_programme][req])  # one gather, not two
     taken = index.row_unit[rows[flow_req]].astype(np.int64) * n_mentors + flow_men
     keys = index.row_unit[rows[req[arcs]]].astype(np.int64) * n_mentors + men[arcs]
     clash = np.isin(keys, taken)
