@@ -8,6 +8,7 @@ for a writer. A request reads only when it is a ``GET`` or ``HEAD`` whose route 
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -120,7 +121,20 @@ def make_engine(
     # SQLAlchemy then discards every pooled connection older than that error, so after a
     # database restart one request fails and the rest reconnect.
     kwargs.setdefault("pool_pre_ping", False)
+    kwargs.setdefault("json_deserializer", _json_loads)
     return create_engine(url, **kwargs)
+
+
+_json_decode = json.JSONDecoder().decode
+
+
+def _json_loads(data: bytes | str) -> Any:
+    """``json.loads`` for the driver's JSON values: what it does with the UTF-8 bytes
+    PostgreSQL sends (the connection's encoding), without guessing their encoding first (a
+    list page decodes two JSON columns a row)."""
+    if isinstance(data, str):
+        return _json_decode(data)
+    return _json_decode(data.decode("utf-8", "surrogatepass"))
 
 
 def _in_memory(url: str) -> bool:

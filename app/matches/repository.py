@@ -12,7 +12,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    exists,
+    func,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
@@ -27,6 +38,14 @@ from app.models import (
 )
 from app.pagination import PageParams, paginate
 from app.queries import one_or_not_found
+
+_MATCHES: Table = Match.__table__  # type: ignore[assignment]
+_PROGRAMMES: Table = Programme.__table__  # type: ignore[assignment]
+#: Every column of ``matches``: a row of them has a ``Match``'s attributes.
+_COLUMNS = tuple(_MATCHES.c)
+_IN_GROUP = and_(_PROGRAMMES.c.unit == "group", _PROGRAMMES.c.group_max.is_not(None)).label(
+    "in_group"
+)
 
 
 def visible(principal: Principal) -> ColumnElement[bool] | None:
@@ -74,9 +93,18 @@ def list_page(
     mentor_id: int | None = None,
     municipality: str | None = None,
     programme: str | None = None,
-) -> tuple[Sequence[Match], str | None]:
-    """A page of the caller's matches, filtered, ordered by id."""
-    query = scoped(principal, select(Match))
+    columns: bool = False,
+) -> tuple[Sequence[Any], str | None]:
+    """A page of the caller's matches, filtered, ordered by id: ``Match`` objects, or with
+    ``columns`` rows of the table's columns (the API's list: no ORM objects to build) and
+    ``in_group``, whether the match's programme is a group programme (one :func:`places`
+    counts: a ``group`` unit with a size), read with the page instead of a query of its own."""
+    query = scoped(
+        principal,
+        select(*_COLUMNS, _IN_GROUP).join(_PROGRAMMES, _PROGRAMMES.c.code == _MATCHES.c.programme)
+        if columns
+        else select(Match),
+    )
     if status is not None:
         query = query.where(Match.status == status)
     if newcomer_id is not None:
@@ -89,7 +117,7 @@ def list_page(
         query = query.where(
             Match.newcomer_id.in_(select(Newcomer.id).where(Newcomer.municipality == municipality))
         )
-    return paginate(session, query, Match.id, params)
+    return paginate(session, query, Match.id, params, rows=columns)
 
 
 def newcomers_by_id(session: Session, ids: set[int]) -> dict[int, Newcomer]:
@@ -351,14 +379,15 @@ def places(session: Session) -> Places:
 
 
 def group_mates(
-    session: Session, principal: Principal, matches: Sequence[Match], group_codes: Collection[str]
+    session: Session, principal: Principal, matches: Sequence[Any], group_codes: Collection[str]
 ) -> dict[int, tuple[int, list[tuple[int, int]]]]:
     """For each live match of ``matches`` in a group programme: the size of its trainer's
     group (every live match of that trainer in that programme) and the other participants
-    the caller may see, as (match id, newcomer id) pairs by match id.
+    the caller may see, as (match id, newcomer id) pairs by match id. ``matches`` are
+    ``Match`` objects or rows with their attributes.
 
     One query: whether the caller may see each row is a column of it (this runs for every
-    page of matches)."""
+    page of matches with a live group-programme match)."""
     wanted = {
         (m.mentor_id, m.programme)
         for m in matches
