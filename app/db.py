@@ -225,7 +225,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     A request that only reads gets a reader's session (no write lock on SQLite). ``async``
     so that opening the session (no I/O: the connection is taken at the first query, on the
     handler's thread) costs no trip to a worker thread; the commit or rollback and the close
-    run together in one.
+    run together in one (or on the handler's own thread: :func:`finish`).
     """
     state = request.app.state
     factory: sessionmaker[Session] = (
@@ -237,7 +237,17 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     except BaseException:
         await run_in_threadpool(_close, session, commit=False)
         raise
-    await run_in_threadpool(_close, session, commit=True)
+    if session.in_transaction():
+        await run_in_threadpool(_close, session, commit=True)
+    else:  # nothing began (or :func:`finish` ended it): closing is no I/O
+        session.close()
+
+
+def finish(session: Session) -> None:
+    """Commit and close the request's session now, at the end of a ``def`` handler, on its
+    worker thread: :func:`get_session` then has nothing left to do on another one. Only as
+    the handler's last use of the session (a list's answer is serialised already)."""
+    _close(session, commit=True)
 
 
 def _close(session: Session, *, commit: bool) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    bindparam,
     exists,
     func,
     literal,
@@ -48,17 +49,34 @@ _IN_GROUP = and_(_PROGRAMMES.c.unit == "group", _PROGRAMMES.c.group_max.is_not(N
 )
 
 
-def visible(principal: Principal) -> ColumnElement[bool] | None:
-    """The condition on a ``matches`` row that ``principal`` may see it (None: every row)."""
+def visible(principal: Principal, *, parametrised: bool = False) -> ColumnElement[bool] | None:
+    """The condition on a ``matches`` row that ``principal`` may see it (None: every row).
+
+    ``parametrised``: the same condition for any principal of the role, with the scope's
+    values left to the statement's parameters (:func:`scope_parameters`), for a statement
+    built once."""
     if principal.role == "admin":
         return None
     if principal.role == "coordinator":
-        return Match.newcomer_id.in_(
-            select(Newcomer.id).where(Newcomer.municipality.in_(principal.municipalities))
+        municipalities: Any = (
+            bindparam("scope_municipalities", expanding=True)
+            if parametrised
+            else principal.municipalities
         )
-    return Match.mentor_id.in_(
-        select(Mentor.id).where(Mentor.association_id == principal.association_id)
-    )
+        return Match.newcomer_id.in_(
+            select(Newcomer.id).where(Newcomer.municipality.in_(municipalities))
+        )
+    association: Any = bindparam("scope_association") if parametrised else principal.association_id
+    return Match.mentor_id.in_(select(Mentor.id).where(Mentor.association_id == association))
+
+
+def scope_parameters(principal: Principal) -> dict[str, Any]:
+    """The parameters of ``visible(principal, parametrised=True)``."""
+    if principal.role == "coordinator":
+        return {"scope_municipalities": list(principal.municipalities)}
+    if principal.role == "association":
+        return {"scope_association": principal.association_id}
+    return {}
 
 
 def scoped(principal: Principal, query: Select[Any]) -> Select[Any]:
@@ -378,6 +396,34 @@ def places(session: Session) -> Places:
     return Places({code: int(size) for code, size in rows if size is not None})
 
 
+#: The group query by role, built once (its cache key too): the page's mentors and
+#: programmes and the caller's scope are its parameters.
+_MATES: dict[str, Any] = {}
+
+
+def _mates_statement(principal: Principal) -> Any:
+    statement = _MATES.get(principal.role)
+    if statement is None:
+        condition = visible(principal, parametrised=True)
+        statement = (
+            select(
+                Match.id,
+                Match.mentor_id,
+                Match.programme,
+                Match.newcomer_id,
+                true() if condition is None else condition,
+            )
+            .where(
+                Match.status.in_(LIVE_STATUSES),
+                Match.mentor_id.in_(bindparam("mentors", expanding=True)),
+                Match.programme.in_(bindparam("programmes", expanding=True)),
+            )
+            .order_by(Match.id)
+        )
+        _MATES[principal.role] = statement
+    return statement
+
+
 def group_mates(
     session: Session, principal: Principal, matches: Sequence[Any], group_codes: Collection[str]
 ) -> dict[int, tuple[int, list[tuple[int, int]]]]:
@@ -395,21 +441,14 @@ def group_mates(
     }
     if not wanted:
         return {}
-    condition = visible(principal)
-    query = select(
-        Match.id,
-        Match.mentor_id,
-        Match.programme,
-        Match.newcomer_id,
-        true() if condition is None else condition,
-    ).where(
-        Match.status.in_(LIVE_STATUSES),
-        Match.mentor_id.in_(sorted({w[0] for w in wanted})),
-        Match.programme.in_(sorted({w[1] for w in wanted})),
-    )
+    parameters = {
+        "mentors": sorted({w[0] for w in wanted}),
+        "programmes": sorted({w[1] for w in wanted}),
+        **scope_parameters(principal),
+    }
     members: dict[tuple[int, str], list[tuple[int, int, bool]]] = {}
     for row_id, mentor_id, programme, newcomer_id, seen in session.execute(
-        query.order_by(Match.id)
+        _mates_statement(principal), parameters
     ):
         if (mentor_id, programme) in wanted:
             members.setdefault((mentor_id, programme), []).append((row_id, newcomer_id, bool(seen)))

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from app.auth import AnyRole, Principal, Staff
-from app.db import SessionDep
+from app.db import SessionDep, finish
 from app.domain import MAX_ID
 from app.etag import set_etag
 from app.idempotency import Created, IdempotencyDep
@@ -55,7 +55,9 @@ def list_matches(
         municipality=municipality,
         programme=programme,
     )
-    return json_response(MatchPage, page)
+    answer = json_response(MatchPage, page)
+    finish(session)
+    return answer
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=MatchRead, responses={409: {}})
