@@ -23,29 +23,48 @@ from app.errors import busy_response
 
 
 class ConcurrencyLimit:
-    """ASGI middleware: at most ``limit`` ``/api/`` requests inside the app at once."""
+    """ASGI middleware: at most ``limit`` ``/api/`` requests inside the app at once (the app's
+    own stack uses its :meth:`admit` and :meth:`release` in :mod:`app.asgi`)."""
 
-    def __init__(self, app: ASGIApp, *, limit: int, timeout_seconds: float) -> None:
+    def __init__(self, app: ASGIApp | None, *, limit: int, timeout_seconds: float) -> None:
         self.app = app
         self.limit = limit
         self.timeout_seconds = timeout_seconds
         self._slots: asyncio.Semaphore | None = None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
-            await self.app(scope, receive, send)
-            return
+    def applies(self, scope: Scope) -> bool:
+        """Whether ``scope`` (an HTTP request) waits for a turn: the API's requests."""
+        path: str = scope["path"]
+        return path.startswith("/api/")
+
+    async def admit(self) -> bool:
+        """Wait for a turn (True), or False after ``timeout_seconds`` (answer 503). A True
+        must be followed by :meth:`release`."""
         if self._slots is None:  # created on the server's event loop
             self._slots = asyncio.Semaphore(self.limit)
         if self._slots.locked():  # wait_for costs a task: only when there is a wait
             try:
                 await asyncio.wait_for(self._slots.acquire(), self.timeout_seconds)
             except TimeoutError:
-                await busy_response()(scope, receive, send)
-                return
+                return False
         else:
             await self._slots.acquire()
+        return True
+
+    def release(self) -> None:
+        """End a turn :meth:`admit` gave."""
+        assert self._slots is not None
+        self._slots.release()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert self.app is not None
+        if scope["type"] != "http" or not self.applies(scope):
+            await self.app(scope, receive, send)
+            return
+        if not await self.admit():
+            await busy_response()(scope, receive, send)
+            return
         try:
             await self.app(scope, receive, send)
         finally:
-            self._slots.release()
+            self.release()

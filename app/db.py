@@ -8,6 +8,7 @@ for a writer. A request reads only when it is a ``GET`` or ``HEAD`` whose route 
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -120,7 +121,20 @@ def make_engine(
     # SQLAlchemy then discards every pooled connection older than that error, so after a
     # database restart one request fails and the rest reconnect.
     kwargs.setdefault("pool_pre_ping", False)
+    kwargs.setdefault("json_deserializer", _json_loads)
     return create_engine(url, **kwargs)
+
+
+_json_decode = json.JSONDecoder().decode
+
+
+def _json_loads(data: bytes | str) -> Any:
+    """``json.loads`` for the driver's JSON values: what it does with the UTF-8 bytes
+    PostgreSQL sends (the connection's encoding), without guessing their encoding first (a
+    list page decodes two JSON columns a row)."""
+    if isinstance(data, str):
+        return _json_decode(data)
+    return _json_decode(data.decode("utf-8", "surrogatepass"))
 
 
 def _in_memory(url: str) -> bool:
@@ -211,7 +225,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     A request that only reads gets a reader's session (no write lock on SQLite). ``async``
     so that opening the session (no I/O: the connection is taken at the first query, on the
     handler's thread) costs no trip to a worker thread; the commit or rollback and the close
-    run together in one.
+    run together in one (or on the handler's own thread: :func:`finish`).
     """
     state = request.app.state
     factory: sessionmaker[Session] = (
@@ -223,7 +237,17 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     except BaseException:
         await run_in_threadpool(_close, session, commit=False)
         raise
-    await run_in_threadpool(_close, session, commit=True)
+    if session.in_transaction():
+        await run_in_threadpool(_close, session, commit=True)
+    else:  # nothing began (or :func:`finish` ended it): closing is no I/O
+        session.close()
+
+
+def finish(session: Session) -> None:
+    """Commit and close the request's session now, at the end of a ``def`` handler, on its
+    worker thread: :func:`get_session` then has nothing left to do on another one. Only as
+    the handler's last use of the session (a list's answer is serialised already)."""
+    _close(session, commit=True)
 
 
 def _close(session: Session, *, commit: bool) -> None:

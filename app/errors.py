@@ -215,7 +215,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:
-        # Only what escapes app.middleware.UnexpectedErrorMiddleware (which logs) gets here;
+        # Only what escapes app.asgi.ServiceMiddleware (which logs) gets here;
         # Starlette re-raises it and the server logs it through app.logs.JsonFormatter.
         return problem_response(500, "Internal server error", "An unexpected error occurred")
 

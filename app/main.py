@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from app import clock
+from app.asgi import ServiceMiddleware
 from app.concurrency import ConcurrencyLimit
 from app.config import Settings, get_settings
 from app.db import make_engine, make_read_sessionmaker, make_sessionmaker, reading
@@ -18,12 +19,7 @@ from app.errors import install_error_handlers, problem_response
 from app.jobs.embedded import run_worker_lifespan
 from app.logs import configure_logging
 from app.metrics import install_metrics
-from app.middleware import (
-    BodyLimitMiddleware,
-    NulGuardMiddleware,
-    RequestIdMiddleware,
-    UnexpectedErrorMiddleware,
-)
+from app.middleware import BodyLimit
 from app.migrate import is_at_head
 from app.notify.embedded import sender_lifespan
 from app.openapi import install_openapi
@@ -88,20 +84,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return problem_response(503, "Not ready", "The database is not migrated to head")
         return JSONResponse({"status": "ready"})
 
-    install_metrics(app, excluded=["/metrics", "/healthz", "/readyz"])
+    metrics = install_metrics(app, excluded=["/metrics", "/healthz", "/readyz"])
 
     install_desk(app, settings)  # the desk's pages at /, after every API route
-    app.add_middleware(NulGuardMiddleware)
+    # One middleware for all (app.asgi): the request id and access log, the 500 guard, the
+    # turnstile, the body limit, the NUL guard, the security headers and the metrics.
     app.add_middleware(
-        BodyLimitMiddleware,
-        max_bytes=settings.max_body_bytes,
-        import_max_bytes=settings.max_import_bytes,
+        ServiceMiddleware,
+        turnstile=ConcurrencyLimit(
+            None, limit=settings.db_pool_size, timeout_seconds=settings.db_pool_timeout_seconds
+        ),
+        body_limit=BodyLimit(settings.max_body_bytes, settings.max_import_bytes),
+        metrics=metrics,
     )
-    app.add_middleware(
-        ConcurrencyLimit,
-        limit=settings.db_pool_size,
-        timeout_seconds=settings.db_pool_timeout_seconds,
-    )
-    app.add_middleware(UnexpectedErrorMiddleware)
-    app.add_middleware(RequestIdMiddleware)
     return app

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from timeit import default_timer
-from typing import Any, cast
+from typing import cast
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
@@ -22,7 +21,7 @@ from prometheus_fastapi_instrumentator import Instrumentator, metrics, routing
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from app.middleware import NO_ROUTE, route_template
 
@@ -36,37 +35,16 @@ class _Answered:
         self.headers = Headers(raw=raw)
 
 
-class MetricsMiddleware:
-    """ASGI middleware: count and time each request under its route's template."""
+class RequestMetrics:
+    """Count and time each request under its route's template (the app's middleware,
+    :mod:`app.asgi`, calls :meth:`record` once the answer is out)."""
 
-    def __init__(
-        self, app: ASGIApp, *, registry: CollectorRegistry, excluded: Sequence[str] = ()
-    ) -> None:
-        self.app = app
+    def __init__(self, *, registry: CollectorRegistry, excluded: Sequence[str] = ()) -> None:
         self.excluded = [re.compile(path) for path in excluded]
         instrumentation = metrics.default(registry=registry)
         self.instrumentations = [instrumentation] if instrumentation else []
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started, root_path = default_timer(), scope.get("root_path", "")
-        status = 500
-        headers: list[tuple[bytes, bytes]] = []
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status, headers
-            if message["type"] == "http.response.start":
-                status, headers = message["status"], message.get("headers", [])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            self._record(scope, root_path, status, headers, default_timer() - started)
-
-    def _record(
+    def record(
         self,
         scope: Scope,
         root_path: str,
@@ -74,6 +52,8 @@ class MetricsMiddleware:
         headers: list[tuple[bytes, bytes]],
         seconds: float,
     ) -> None:
+        """Count a request: ``root_path`` as the scope had it on arrival, the answer's
+        ``status`` and ``headers`` (500 and none when the app failed before answering)."""
         handler = route_template(scope)
         request = Request(scope)
         if handler == NO_ROUTE:
@@ -101,8 +81,9 @@ class MetricsMiddleware:
             instrumentation(info)
 
 
-def install_metrics(app: FastAPI, excluded: Sequence[str]) -> None:
-    """Count every request of ``app`` (but ``excluded``) and serve ``GET /metrics``.
+def install_metrics(app: FastAPI, excluded: Sequence[str]) -> RequestMetrics:
+    """Serve ``GET /metrics`` for ``app`` and return what counts its requests (but
+    ``excluded``), for the app's middleware.
 
     A registry per app: the library's metrics are process-global otherwise, and a second
     app in the process (tests) would count nothing of its own.
@@ -110,6 +91,5 @@ def install_metrics(app: FastAPI, excluded: Sequence[str]) -> None:
     registry = CollectorRegistry()
     for collector in (ProcessCollector, PlatformCollector, GCCollector):
         collector(registry=registry)
-    options: dict[str, Any] = {"registry": registry, "excluded": excluded}
-    app.add_middleware(MetricsMiddleware, **options)
     Instrumentator(registry=registry).expose(app, include_in_schema=False)
+    return RequestMetrics(registry=registry, excluded=excluded)

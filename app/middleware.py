@@ -1,70 +1,23 @@
-"""ASGI middleware: request ids with an access log line, unexpected errors as a 500 logged
-without their message, the request body limit, and the refusal of NUL characters."""
+"""The parts of the app's middleware (:mod:`app.asgi`): the route template of a request (the
+access log's and the metrics' label), the request body limit, and the refusal of NUL
+characters."""
 
 from __future__ import annotations
 
 import json
-import logging
 import re
-import time
-import uuid
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
 
 from app.errors import problem_response
-from app.logs import current_request_id, reset_request_id, set_request_id
 
-log = logging.getLogger("makker.access")
-error_log = logging.getLogger("makker.errors")
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+#: A client's ``X-Request-ID`` that is echoed (else a fresh id is made).
+SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 #: :func:`route_template` of a request no route took.
 NO_ROUTE = "(no route)"
-
-
-class RequestIdMiddleware:
-    """Give every request an id (``X-Request-ID``), echo it, and log one line per request.
-
-    Only the method, the route's path template (``/api/v1/newcomers/{newcomer_id}``), status and
-    duration are logged: a client can put anything, a name too, into a concrete path or a
-    query string, so neither is logged.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
-        token = set_request_id(request_id)
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "path": route_template(scope),
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                },
-            )
-            reset_request_id(token)
 
 
 def route_template(scope: Scope) -> str:
@@ -85,54 +38,15 @@ def route_template(scope: Scope) -> str:
     return template
 
 
-class UnexpectedErrorMiddleware:
-    """Answer an unexpected exception with a 500 problem and log it once, by class and
-    location (``app.logs.describe_exception``), with the request id.
-
-    Caught here rather than left to the server: Starlette re-raises every unhandled error to
-    the server, which would log it a second time, outside the request's context.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except Exception:
-            error_log.exception(
-                "unexpected error",
-                extra={"path": route_template(scope), "request_id": current_request_id()},
-            )
-            if started:  # part of an answer is out: the connection just ends
-                return
-            response = problem_response(
-                500, "Internal server error", "An unexpected error occurred"
-            )
-            await response(scope, receive, send)
-
-
-class BodyLimitMiddleware:
-    """Refuse request bodies over ``max_bytes`` with 413, by header or while streaming.
+class BodyLimit:
+    """Request bodies over ``max_bytes`` are refused with 413, by header or while reading.
 
     Spreadsheet uploads (a path ending in ``/imports``: the API's ``POST .../imports`` and the
     desk's upload forms) may be up to ``import_max_bytes`` instead: a 10,000-row file is larger
-    than any JSON body.
+    than any JSON body. Used by the app's middleware (:mod:`app.asgi`).
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, import_max_bytes: int | None = None) -> None:
-        self.app = app
+    def __init__(self, max_bytes: int, import_max_bytes: int | None = None) -> None:
         self.max_bytes = max_bytes
         self.import_max_bytes = import_max_bytes or max_bytes
 
@@ -140,15 +54,15 @@ class BodyLimitMiddleware:
         """The largest body allowed on ``path``."""
         return self.import_max_bytes if _is_import(path) else self.max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.limit_of(scope["path"])
+    @staticmethod
+    def declared_too_large(scope: Scope, limit: int) -> bool:
+        """Whether the request's ``Content-Length`` is over ``limit``."""
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > limit:
-            await self._too_large(scope, receive, send, limit)
-            return
+        return length is not None and length.isdigit() and int(length) > limit
+
+    @staticmethod
+    def receiver(receive: Receive, limit: int) -> Receive:
+        """``receive`` raising :class:`TooLarge` once the body read exceeds ``limit``."""
         received = 0
 
         async def limited_receive() -> Message:
@@ -157,88 +71,73 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _TooLarge
+                    raise TooLarge
             return message
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await self._too_large(scope, receive, send, limit)
+        return limited_receive
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    @staticmethod
+    async def too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """Answer 413."""
         response = problem_response(
             413, "Payload too large", f"The request body exceeds {limit} bytes"
         )
         await response(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class TooLarge(Exception):
+    """The body read so far exceeds the limit."""
 
 
 _XLSX = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class NulGuardMiddleware:
-    """Refuse a NUL character anywhere in the path, query, headers or body with a 422 naming
-    where it is. PostgreSQL text cannot hold NUL, and no field of ours has a use for it, so
-    refusing it once here keeps every route (and every future one) from answering 500.
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body (for :func:`nul_refusal`; the app gets it replayed)."""
+    chunks: list[bytes] = []
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def nul_refusal(scope: Scope, body: bytes) -> Response | None:
+    """The answer refusing a NUL character in the request's body (a 422 naming where it is),
+    or None. PostgreSQL text cannot hold NUL, and no field of ours has a use for it, so
+    refusing it once in the app's middleware keeps every route (and every future one) from
+    answering 500. (The path, query and headers: :func:`nul_in_request_line`, checked
+    before the body is read.)
 
     Only real NUL characters are refused: a raw NUL byte, or ``\\u0000`` that JSON decodes to
     one (not the escaped text ``\\\\u0000``). A body too deeply nested to decode is a 400.
     """
+    # An XLSX upload is a ZIP archive (binary), sent as the body or as the file of the
+    # desk's upload form; its cells are checked by the schemas.
+    content_type = dict(scope["headers"]).get(b"content-type", b"")
+    binary = content_type.startswith(_XLSX) or (
+        content_type.startswith(b"multipart/form-data") and _is_import(scope["path"])
+    )
+    if binary or (b"\x00" not in body and b"\\u0000" not in body):
+        return None
+    try:
+        field = _nul_in_body(body)
+    except RecursionError:
+        return problem_response(400, "Bad request", "The JSON body is nested too deeply to be read")
+    return None if field is None else nul_response(field)
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        field = _nul_in_request_line(scope)
-        chunks: list[bytes] = []
-        more = True
-        while field is None and more:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
-        # An XLSX upload is a ZIP archive (binary), sent as the body or as the file of the
-        # desk's upload form; its cells are checked by the schemas.
-        content_type = dict(scope["headers"]).get(b"content-type", b"")
-        binary = content_type.startswith(_XLSX) or (
-            content_type.startswith(b"multipart/form-data") and _is_import(scope["path"])
-        )
-        if field is None and not binary and (b"\x00" in body or b"\\u0000" in body):
-            try:
-                field = _nul_in_body(body)
-            except RecursionError:
-                response = problem_response(
-                    400, "Bad request", "The JSON body is nested too deeply to be read"
-                )
-                await response(scope, receive, send)
-                return
-        if field is not None:
-            response = problem_response(
-                422,
-                "Validation failed",
-                f"{field}: NUL characters are not allowed",
-                errors=[{"field": field, "message": "NUL characters are not allowed"}],
-            )
-            await response(scope, receive, send)
-            return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+def nul_response(field: str) -> Response:
+    """The 422 naming where a NUL character is."""
+    return problem_response(
+        422,
+        "Validation failed",
+        f"{field}: NUL characters are not allowed",
+        errors=[{"field": field, "message": "NUL characters are not allowed"}],
+    )
 
 
 def _is_import(path: str) -> bool:
@@ -246,7 +145,8 @@ def _is_import(path: str) -> bool:
     return path.rstrip("/").endswith("/imports")
 
 
-def _nul_in_request_line(scope: Scope) -> str | None:
+def nul_in_request_line(scope: Scope) -> str | None:
+    """Where a NUL character is in the path, the query or a header (its name), or None."""
     if "\x00" in scope["path"]:
         return "path"
     query = scope.get("query_string", b"").decode("latin-1")

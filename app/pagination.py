@@ -73,16 +73,25 @@ def _valid_key(value: Any, expected: type) -> bool:
 
 
 def paginate(
-    session: Session, query: Select[Any], key: InstrumentedAttribute[Any], params: PageParams
+    session: Session,
+    query: Select[Any],
+    key: InstrumentedAttribute[Any],
+    params: PageParams,
+    *,
+    rows: bool = False,
 ) -> tuple[Sequence[Any], str | None]:
-    """Rows of ``query`` ordered by ``key`` after the cursor, and the next cursor."""
+    """Rows of ``query`` ordered by ``key`` after the cursor, and the next cursor.
+
+    The first column's values (ORM objects for ``select(Model)``), or with ``rows`` the rows
+    themselves (for a ``select`` of columns, which loads no ORM objects)."""
     if params.cursor is not None:
         after = decode_cursor(params.cursor)
         if not _valid_key(after, key.type.python_type):
             raise ValidationFailed("cursor", "not a valid cursor")
         query = query.where(key > after)
-    rows = session.scalars(query.order_by(key).limit(params.limit + 1)).all()
-    if len(rows) > params.limit:
-        rows = rows[: params.limit]
-        return rows, encode_cursor(getattr(rows[-1], key.key))
-    return rows, None
+    ordered = query.order_by(key).limit(params.limit + 1)
+    found = session.execute(ordered).all() if rows else session.scalars(ordered).all()
+    if len(found) > params.limit:
+        found = found[: params.limit]
+        return found, encode_cursor(getattr(found[-1], key.key))
+    return found, None

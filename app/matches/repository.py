@@ -12,7 +12,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
@@ -28,18 +40,43 @@ from app.models import (
 from app.pagination import PageParams, paginate
 from app.queries import one_or_not_found
 
+_MATCHES: Table = Match.__table__  # type: ignore[assignment]
+_PROGRAMMES: Table = Programme.__table__  # type: ignore[assignment]
+#: Every column of ``matches``: a row of them has a ``Match``'s attributes.
+_COLUMNS = tuple(_MATCHES.c)
+_IN_GROUP = and_(_PROGRAMMES.c.unit == "group", _PROGRAMMES.c.group_max.is_not(None)).label(
+    "in_group"
+)
 
-def visible(principal: Principal) -> ColumnElement[bool] | None:
-    """The condition on a ``matches`` row that ``principal`` may see it (None: every row)."""
+
+def visible(principal: Principal, *, parametrised: bool = False) -> ColumnElement[bool] | None:
+    """The condition on a ``matches`` row that ``principal`` may see it (None: every row).
+
+    ``parametrised``: the same condition for any principal of the role, with the scope's
+    values left to the statement's parameters (:func:`scope_parameters`), for a statement
+    built once."""
     if principal.role == "admin":
         return None
     if principal.role == "coordinator":
-        return Match.newcomer_id.in_(
-            select(Newcomer.id).where(Newcomer.municipality.in_(principal.municipalities))
+        municipalities: Any = (
+            bindparam("scope_municipalities", expanding=True)
+            if parametrised
+            else principal.municipalities
         )
-    return Match.mentor_id.in_(
-        select(Mentor.id).where(Mentor.association_id == principal.association_id)
-    )
+        return Match.newcomer_id.in_(
+            select(Newcomer.id).where(Newcomer.municipality.in_(municipalities))
+        )
+    association: Any = bindparam("scope_association") if parametrised else principal.association_id
+    return Match.mentor_id.in_(select(Mentor.id).where(Mentor.association_id == association))
+
+
+def scope_parameters(principal: Principal) -> dict[str, Any]:
+    """The parameters of ``visible(principal, parametrised=True)``."""
+    if principal.role == "coordinator":
+        return {"scope_municipalities": list(principal.municipalities)}
+    if principal.role == "association":
+        return {"scope_association": principal.association_id}
+    return {}
 
 
 def scoped(principal: Principal, query: Select[Any]) -> Select[Any]:
@@ -74,9 +111,18 @@ def list_page(
     mentor_id: int | None = None,
     municipality: str | None = None,
     programme: str | None = None,
-) -> tuple[Sequence[Match], str | None]:
-    """A page of the caller's matches, filtered, ordered by id."""
-    query = scoped(principal, select(Match))
+    columns: bool = False,
+) -> tuple[Sequence[Any], str | None]:
+    """A page of the caller's matches, filtered, ordered by id: ``Match`` objects, or with
+    ``columns`` rows of the table's columns (the API's list: no ORM objects to build) and
+    ``in_group``, whether the match's programme is a group programme (one :func:`places`
+    counts: a ``group`` unit with a size), read with the page instead of a query of its own."""
+    query = scoped(
+        principal,
+        select(*_COLUMNS, _IN_GROUP).join(_PROGRAMMES, _PROGRAMMES.c.code == _MATCHES.c.programme)
+        if columns
+        else select(Match),
+    )
     if status is not None:
         query = query.where(Match.status == status)
     if newcomer_id is not None:
@@ -89,7 +135,7 @@ def list_page(
         query = query.where(
             Match.newcomer_id.in_(select(Newcomer.id).where(Newcomer.municipality == municipality))
         )
-    return paginate(session, query, Match.id, params)
+    return paginate(session, query, Match.id, params, rows=columns)
 
 
 def newcomers_by_id(session: Session, ids: set[int]) -> dict[int, Newcomer]:
@@ -350,15 +396,44 @@ def places(session: Session) -> Places:
     return Places({code: int(size) for code, size in rows if size is not None})
 
 
+#: The group query by role, built once (its cache key too): the page's mentors and
+#: programmes and the caller's scope are its parameters.
+_MATES: dict[str, Any] = {}
+
+
+def _mates_statement(principal: Principal) -> Any:
+    statement = _MATES.get(principal.role)
+    if statement is None:
+        condition = visible(principal, parametrised=True)
+        statement = (
+            select(
+                Match.id,
+                Match.mentor_id,
+                Match.programme,
+                Match.newcomer_id,
+                true() if condition is None else condition,
+            )
+            .where(
+                Match.status.in_(LIVE_STATUSES),
+                Match.mentor_id.in_(bindparam("mentors", expanding=True)),
+                Match.programme.in_(bindparam("programmes", expanding=True)),
+            )
+            .order_by(Match.id)
+        )
+        _MATES[principal.role] = statement
+    return statement
+
+
 def group_mates(
-    session: Session, principal: Principal, matches: Sequence[Match], group_codes: Collection[str]
+    session: Session, principal: Principal, matches: Sequence[Any], group_codes: Collection[str]
 ) -> dict[int, tuple[int, list[tuple[int, int]]]]:
     """For each live match of ``matches`` in a group programme: the size of its trainer's
     group (every live match of that trainer in that programme) and the other participants
-    the caller may see, as (match id, newcomer id) pairs by match id.
+    the caller may see, as (match id, newcomer id) pairs by match id. ``matches`` are
+    ``Match`` objects or rows with their attributes.
 
     One query: whether the caller may see each row is a column of it (this runs for every
-    page of matches)."""
+    page of matches with a live group-programme match)."""
     wanted = {
         (m.mentor_id, m.programme)
         for m in matches
@@ -366,21 +441,14 @@ def group_mates(
     }
     if not wanted:
         return {}
-    condition = visible(principal)
-    query = select(
-        Match.id,
-        Match.mentor_id,
-        Match.programme,
-        Match.newcomer_id,
-        true() if condition is None else condition,
-    ).where(
-        Match.status.in_(LIVE_STATUSES),
-        Match.mentor_id.in_(sorted({w[0] for w in wanted})),
-        Match.programme.in_(sorted({w[1] for w in wanted})),
-    )
+    parameters = {
+        "mentors": sorted({w[0] for w in wanted}),
+        "programmes": sorted({w[1] for w in wanted}),
+        **scope_parameters(principal),
+    }
     members: dict[tuple[int, str], list[tuple[int, int, bool]]] = {}
     for row_id, mentor_id, programme, newcomer_id, seen in session.execute(
-        query.order_by(Match.id)
+        _mates_statement(principal), parameters
     ):
         if (mentor_id, programme) in wanted:
             members.setdefault((mentor_id, programme), []).append((row_id, newcomer_id, bool(seen)))

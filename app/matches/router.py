@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from app.auth import AnyRole, Principal, Staff
-from app.db import SessionDep
+from app.db import SessionDep, finish
 from app.domain import MAX_ID
 from app.etag import set_etag
 from app.idempotency import Created, IdempotencyDep
@@ -24,12 +24,16 @@ from app.matches.schemas import (
 )
 from app.models import Match
 from app.pagination import Page, PageParams, page_params
-from app.resources import IdPath, IfMatch, MunicipalityQuery
+from app.resources import IdPath, IfMatch, MunicipalityQuery, json_response
 
 router = APIRouter(prefix="/matches", tags=["matches"])
 
 
-@router.get("", response_model=Page[MatchRead] | Page[AssociationMatchRead])
+#: The list's answer (its ``response_model``).
+MatchPage = Page[MatchRead] | Page[AssociationMatchRead]
+
+
+@router.get("", response_model=MatchPage)
 def list_matches(
     principal: AnyRole,
     session: SessionDep,
@@ -39,9 +43,9 @@ def list_matches(
     mentor_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     municipality: MunicipalityQuery = None,
     programme: Annotated[str | None, Query(max_length=50, pattern=NO_NUL)] = None,
-) -> Page[MatchRead] | Page[AssociationMatchRead]:
+) -> Response:
     """The caller's matches, filtered; associations see only their mentors' matches."""
-    return service.list_matches(
+    page = service.list_matches(
         session,
         principal,
         params,
@@ -51,6 +55,9 @@ def list_matches(
         municipality=municipality,
         programme=programme,
     )
+    answer = json_response(MatchPage, page)
+    finish(session)
+    return answer
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=MatchRead, responses={409: {}})

@@ -9,9 +9,10 @@ Services never commit: the request does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -26,10 +27,7 @@ from app.matches.schemas import (
     ABSOLUTE_RULES,
     OVERRIDABLE_RULES,
     AssociationMatchRead,
-    GroupMate,
-    GroupRead,
     HouseholdMemberForMentor,
-    HouseholdOfMatch,
     MatchCreate,
     MatchRead,
     NewcomerForMentor,
@@ -52,42 +50,52 @@ def get_match(session: Session, principal: Principal, match_id: int) -> Match:
 
 
 def present(
-    session: Session, principal: Principal, matches: list[Match], *, action: str = "read"
+    session: Session,
+    principal: Principal,
+    matches: Sequence[Any],
+    *,
+    action: str = "read",
+    group_codes: Collection[str] | None = None,
 ) -> list[MatchRead] | list[AssociationMatchRead]:
-    """The matches as the caller may see them: full for staff, reduced for associations.
+    """The matches (``Match`` objects, or rows of the table's columns) as the caller may see
+    them: full for staff, reduced for associations.
 
     A household match shows its members (staff: their ids; an association, on a live match
     only: what a mentor family needs of each, as of the newcomer); a live group-programme
     match shows its trainer's group (its size and the other participants the caller may see). An
     association sees part of each newcomer's record (first name, age, languages,
     municipality), so every newcomer shown is an audit event (``action`` on ``newcomer``).
+    ``group_codes``: the group programmes, when the caller has read them already.
     """
     households = member_ids(session, {m.household_id for m in matches if m.household_id})
-    places = repo.places(session)
-    mates = repo.group_mates(session, principal, matches, places.group_max)
+    if group_codes is None:
+        group_codes = repo.places(session).group_max
+    mates = repo.group_mates(session, principal, matches, group_codes)
     association = principal.role == "association"
 
-    def group_of(m: Match) -> GroupRead | None:
+    # The group and the household as plain data, validated with the match itself in one
+    # call (the same models, without a model object built per participant).
+    def group_of(m: Any) -> dict[str, Any] | None:
         if m.id not in mates:
             return None
         size, others = mates[m.id]
-        return GroupRead(
-            size=size,
-            others=[
-                GroupMate(match_id=i, newcomer_id=None if association else n) for i, n in others
+        return {
+            "size": size,
+            "others": [
+                {"match_id": i, "newcomer_id": None if association else n} for i, n in others
             ],
-        )
+        }
 
     if not association:
         out_staff: list[MatchRead] = []
         for m in matches:
-            row = MatchRead.model_validate(m)
+            # A row's columns as a mapping (reading a row's attributes by name is slower,
+            # and pydantic would also ask the row for ``household`` and ``group``).
+            data: dict[str, Any] = dict(m._mapping) if isinstance(m, Row) else _attributes(m)
             if m.household_id in households:
-                row.household = HouseholdOfMatch(
-                    id=m.household_id, members=households[m.household_id]
-                )
-            row.group = group_of(m)
-            out_staff.append(row)
+                data["household"] = {"id": m.household_id, "members": households[m.household_id]}
+            data["group"] = group_of(m)
+            out_staff.append(MatchRead.model_validate(data))
         return out_staff
     # The household's members (as they are now) only on a live match: a long-ended match
     # must not show them, nor a member added after it ended.
@@ -140,6 +148,17 @@ def present(
     return out
 
 
+#: What :class:`MatchRead` shows of a match's own columns.
+_COLUMN_FIELDS = tuple(
+    name for name in MatchRead.model_fields if name not in ("household", "group")
+)
+
+
+def _attributes(match: Match) -> dict[str, Any]:
+    """The columns of ``match`` that :class:`MatchRead` shows."""
+    return {name: getattr(match, name) for name in _COLUMN_FIELDS}
+
+
 def staff_view(session: Session, principal: Principal, match: Match) -> MatchRead:
     """One match as staff see it (with its household and group)."""
     [row] = present(session, principal, [match])
@@ -181,8 +200,11 @@ def list_matches(
         mentor_id=mentor_id,
         municipality=municipality,
         programme=programme,
+        columns=True,
     )
-    items = present(session, principal, list(rows), action="list")
+    # Which of the page's programmes are group programmes came with the page.
+    group_codes = {row.programme for row in rows if row.in_group}
+    items = present(session, principal, rows, action="list", group_codes=group_codes)
     if principal.role == "association":
         return Page[AssociationMatchRead](items=items, next_cursor=cursor)
     return Page[MatchRead](items=items, next_cursor=cursor)

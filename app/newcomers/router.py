@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from app.auth import Staff
-from app.db import SessionDep, writes
+from app.db import SessionDep, finish, writes
 from app.errors import problem_responses
 from app.gdpr.service import checkpoint_after_erasure
 from app.idempotency import Created, IdempotencyDep
@@ -15,13 +15,16 @@ from app.models import Newcomer
 from app.newcomers import service
 from app.newcomers.schemas import NewcomerCreate, NewcomerRead, NewcomerUpdate
 from app.pagination import Page, PageParams, page_params
-from app.resources import IdPath, IfMatch, MunicipalityQuery, one, page
+from app.resources import IdPath, IfMatch, MunicipalityQuery, json_response, one, page
 
 router = APIRouter(prefix="/newcomers", tags=["newcomers"])
 Paging = Annotated[PageParams, Depends(page_params)]
 
 
-@router.get("", responses=problem_responses(403, 422))
+NewcomerPage = Page[NewcomerRead]
+
+
+@router.get("", response_model=NewcomerPage, responses=problem_responses(403, 422))
 @writes  # the read is audited
 def list_newcomers(
     principal: Staff,
@@ -29,12 +32,14 @@ def list_newcomers(
     params: Paging,
     municipality: MunicipalityQuery = None,
     active: bool | None = None,
-) -> Page[NewcomerRead]:
+) -> Response:
     """Newcomers in the caller's municipalities, by id (each one returned is audited)."""
     rows, cursor = service.list_newcomers(
         session, principal, params, municipality=municipality, active=active
     )
-    return page(NewcomerRead, rows, cursor)
+    answer = json_response(NewcomerPage, page(NewcomerRead, rows, cursor))
+    finish(session)  # commits the audit events
+    return answer
 
 
 def _created(row: Newcomer) -> Created:

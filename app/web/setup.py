@@ -7,7 +7,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.accounts.service import SignInLimiter
 from app.config import Settings
@@ -30,28 +29,20 @@ _HEADERS = [
 _NO_CSP = ("/docs", "/redoc")
 
 
-class SecurityHeadersMiddleware:
-    """Add the security headers to every response (the CSP to all but the API docs)."""
+_CSP = (b"content-security-policy", CONTENT_SECURITY_POLICY.encode())
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        with_csp = not scope["path"].startswith(_NO_CSP)
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                added = [(n, v) for n, v in _HEADERS if n not in present]
-                if with_csp and b"content-security-policy" not in present:
-                    added.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
-                message["headers"] = [*message.get("headers", []), *added]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def with_security_headers(
+    headers: list[tuple[bytes, bytes]], path: str
+) -> list[tuple[bytes, bytes]]:
+    """``headers`` of a response to ``path`` with the security headers it lacks added (the
+    CSP on all but the API docs), as a new list. The app's middleware (:mod:`app.asgi`) adds
+    them to every response of the app."""
+    present = {name.lower() for name, _ in headers}
+    added = [(n, v) for n, v in _HEADERS if n not in present]
+    if not path.startswith(_NO_CSP) and b"content-security-policy" not in present:
+        added.append(_CSP)
+    return [*headers, *added]
 
 
 def _assets_dir(settings: Settings) -> Path:
@@ -105,4 +96,3 @@ def install_desk(app: FastAPI, settings: Settings) -> None:
         join.router,
     ):
         app.include_router(router)
-    app.add_middleware(SecurityHeadersMiddleware)
