@@ -156,7 +156,8 @@ def _node_potentials(
 
 
 def estimated_potentials(
-    req: Int32,
+    req_start: Int64,
+    req_order: Int64,
     men: Int32,
     cost: Int64,
     capacity: Int64,
@@ -167,12 +168,13 @@ def estimated_potentials(
     n_nodes: int,
 ) -> Int64:
     """Node potentials of the flow network (``cost + d[tail] - d[head]`` is an arc's reduced
-    cost) estimated from auction prices over the candidate arcs ``(req[i], men[i])``."""
-    if len(req) == 0:
+    cost) estimated from auction prices over the candidate arcs to mentors ``men[i]``, request
+    r's being ``req_order[req_start[r]:req_start[r + 1]]`` (:func:`by_group`)."""
+    if len(men) == 0:
         return np.zeros(n_nodes, dtype=np.int64)
     lift = int(-cost.min()) + 1
     value = lift - cost
-    start, order = by_group(req, len(request_node))
+    start, order = req_start, req_order
     price = _auction(start, order, men, value, capacity, len(mentor_node))
     return _node_potentials(
         start, order, men, value, price, lift, request_node, mentor_node,
