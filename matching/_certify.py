@@ -23,11 +23,14 @@ estimated by an auction over every arc (:mod:`matching._prices`), add to the fir
 arc whose reduced cost under them is small. The first solve on that set is then usually
 optimal already, but potentials computed from the small set's residual network alone rarely
 show it (they know nothing of the competition outside the set). So the first solve is proven
-over the whole residual network instead: Bellman-Ford over the small set's residual arcs and
-every left-out arc, started from the estimated potentials. If it settles, every residual arc
-of the whole graph has a reduced cost >= 0 and the same pass shows the sink unreachable from
-the source: the flow is optimal for the whole graph. If it does not settle within a bounded
-number of steps (a negative cycle: the set was not enough), the rounds above take over.
+over the whole residual network instead: Bellman-Ford from the estimated potentials first
+settles the small set's residual arcs (the small solve's own exact potentials, close to the
+estimate), then from there the small set's residual arcs and every left-out arc together
+(settling in about one visit per node where the set was enough). If it settles, every
+residual arc of the whole graph has a reduced cost >= 0 and the same pass shows the sink
+unreachable from the source: the flow is optimal for the whole graph. If it does not settle
+within a bounded number of steps (a negative cycle: the set was not enough), the rounds
+above take over.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ import numpy as np
 
 from matching._index import Bool, Int32, Int64
 from matching._jit import jit
-from matching._prices import by_group, estimated_potentials
+from matching._prices import estimated_potentials
 from matching.scoring import COST_SCALE
 
 if TYPE_CHECKING:
@@ -65,18 +68,34 @@ Solver = Callable[["Network", Int64 | None], tuple[Bool, Int64]]
 
 @jit
 def _best_per_group(group: Int32, cost: Int64, n_groups: int, k: int, chosen: Bool) -> None:
-    """Mark in ``chosen`` the ``k`` cheapest arcs of each group (ties: lower arc index)."""
-    start, order = by_group(group, n_groups)
-    for g in range(n_groups):
-        lo, hi = start[g], start[g + 1]
-        if hi - lo <= k:
-            for j in range(lo, hi):
-                chosen[order[j]] = True
+    """Mark in ``chosen`` the ``k`` cheapest arcs of each group (ties: lower arc index). One
+    pass in arc order, each group keeping its best ``k`` so far sorted in a small buffer."""
+    if k <= 0:
+        return
+    size = np.zeros(n_groups, dtype=np.int64)
+    best_cost = np.empty(n_groups * k, dtype=np.int64)
+    best_arc = np.empty(n_groups * k, dtype=np.int64)
+    for i in range(len(group)):
+        g = group[i]
+        c = cost[i]
+        base = g * k
+        n = size[g]
+        if n < k:
+            size[g] = n + 1
+        elif c >= best_cost[base + k - 1]:
             continue
-        segment = order[lo:hi]
-        best = np.argsort(cost[segment], kind="mergesort")[:k]
-        for j in best:
-            chosen[segment[j]] = True
+        else:
+            n = k - 1
+        p = base + n  # insert after every kept arc of cost <= c (earlier arcs win ties)
+        while p > base and best_cost[p - 1] > c:
+            best_cost[p] = best_cost[p - 1]
+            best_arc[p] = best_arc[p - 1]
+            p -= 1
+        best_cost[p] = c
+        best_arc[p] = i
+    for g in range(n_groups):
+        for p in range(g * k, g * k + size[g]):
+            chosen[best_arc[p]] = True
 
 
 @jit
@@ -91,10 +110,11 @@ def _residual_network(
     out_head: Int32,
     out_cost: Int64,
     left_out: Bool,
-) -> tuple[Int64, Int32, Int64]:
+) -> tuple[Int64, Int64, Int32, Int64]:
     """The residual network of a flow over the arcs ``tail -> head``, plus the arcs ``out_*``
     where ``left_out`` (capacity 1, no flow), as adjacency lists: the arcs leaving v are
-    ``to[start[v]:start[v + 1]]`` with their reduced-cost weights ``weight``."""
+    ``to[start[v]:start[v + 1]]`` with their costs ``weight``, those of the flow's own arcs
+    first (up to ``inner[v]``)."""
     degree = np.zeros(n_nodes + 1, dtype=np.int64)
     for i in range(len(tail)):
         if flow[i] < cap[i]:
@@ -117,20 +137,23 @@ def _residual_network(
             to[fill[head[i]]] = tail[i]
             weight[fill[head[i]]] = -cost[i]
             fill[head[i]] += 1
+    inner = fill.copy()
     for i in range(len(out_tail)):
         if left_out[i]:
             to[fill[out_tail[i]]] = out_head[i]
             weight[fill[out_tail[i]]] = out_cost[i]
             fill[out_tail[i]] += 1
-    return start, to, weight
+    return start, inner, to, weight
 
 
 @jit
-def _settle(start: Int64, to: Int32, weight: Int64, distance: Int64, max_visits: int) -> bool:
-    """Bellman-Ford with a queue from the potentials in ``distance`` (lowered in place until
-    every arc has ``distance[v] <= distance[u] + weight``); False if that takes more than
-    ``max_visits`` node visits (``max_visits`` < 0: no limit; a network without a negative
-    cycle always settles)."""
+def _settle(
+    begin: Int64, end: Int64, to: Int32, weight: Int64, distance: Int64, max_visits: int
+) -> bool:
+    """Bellman-Ford with a queue over the arcs ``to[begin[u]:end[u]]`` leaving each u, from
+    the potentials in ``distance`` (lowered in place until every arc has ``distance[v] <=
+    distance[u] + weight``); False if that takes more than ``max_visits`` node visits
+    (``max_visits`` < 0: no limit; a network without a negative cycle always settles)."""
     n_nodes = len(distance)
     queued = np.ones(n_nodes, dtype=np.bool_)
     queue = np.empty(n_nodes + 1, dtype=np.int64)
@@ -147,7 +170,7 @@ def _settle(start: Int64, to: Int32, weight: Int64, distance: Int64, max_visits:
         size -= 1
         queued[u] = False
         du = distance[u]
-        for j in range(start[u], start[u + 1]):
+        for j in range(begin[u], end[u]):
             v = to[j]
             if du + weight[j] < distance[v]:
                 distance[v] = du + weight[j]
@@ -192,12 +215,12 @@ def _potentials(
     """Shortest-path distances from a virtual root in the residual network (the network of
     an optimal flow has no negative cycle), and the nodes reachable from ``source`` there."""
     none = np.zeros(0, dtype=np.int32)
-    start, to, weight = _residual_network(
+    start, _, to, weight = _residual_network(
         n_nodes, tail, head, cap, cost, flow, none, none, np.zeros(0, dtype=np.int64),
         np.zeros(0, dtype=np.bool_),
     )  # fmt: skip
     distance = np.zeros(n_nodes, dtype=np.int64)
-    _settle(start, to, weight, distance, -1)
+    _settle(start[:-1], start[1:], to, weight, distance, -1)
     return distance, _reach(start, to, source)
 
 
@@ -226,15 +249,19 @@ def _proven(
     source: int,
     sink: int,
 ) -> bool:
-    """Whether the flow over the arcs ``tail -> head`` is optimal for them and every left-out
-    arc (``out_*`` where not ``chosen``; capacity 1, no flow): Bellman-Ford over the whole
-    residual network from the potentials ``start_from`` settles within ``max_visits`` node
-    visits (no negative cycle: minimum cost), and the sink is not reachable from the source
-    there (maximum flow)."""
-    start, to, weight = _residual_network(
+    """Whether the flow over the arcs ``tail -> head``, optimal for them, is optimal for them
+    and every left-out arc (``out_*`` where not ``chosen``; capacity 1, no flow): from
+    ``start_from``, Bellman-Ford settles the flow's own residual network (its potentials),
+    then from there the whole residual network, each within ``max_visits`` node visits (no
+    negative cycle: minimum cost), and the sink is not reachable from the source there
+    (maximum flow)."""
+    start, inner, to, weight = _residual_network(
         n_nodes, tail, head, cap, cost, flow, out_tail, out_head, out_cost, ~chosen
     )
-    if not _settle(start, to, weight, start_from.copy(), max_visits):
+    distance = start_from.copy()
+    if not _settle(start[:-1], inner, to, weight, distance, max_visits):
+        return False  # cannot happen after an optimal solve
+    if not _settle(start[:-1], start[1:], to, weight, distance, max_visits):
         return False  # not settling: a negative cycle, most likely
     return not _reach(start, to, source)[sink]
 
@@ -486,8 +513,9 @@ def certified_flow(
     priced = None
     if capacity is not None:
         priced = estimated_potentials(
-            req, men, network.cost, capacity.astype(np.int64), network.request_node,
-            network.mentor_node, network.middle_tail, network.middle_head, network.n_nodes,
+            network.req_start, network.req_order, men, network.cost, capacity.astype(np.int64),
+            network.request_node, network.mentor_node, network.middle_tail, network.middle_head,
+            network.n_nodes,
         )  # fmt: skip
         _within(network.tail, network.head, network.cost, priced, PRICED_SLACK, chosen)
     for attempt in range(rounds):

@@ -48,11 +48,13 @@ def _auction(
     start: Int64,
     order: Int64,
     men: Int32,
-    value: Int64,
+    cost: Int64,
+    lift: int,
     capacity: Int64,
     n_mentors: int,
 ) -> Int64:
-    """Mentor prices after a forward auction with ε-scaling (see the module docstring)."""
+    """Mentor prices after a forward auction with ε-scaling (see the module docstring); an
+    arc's value is ``lift - cost``."""
     n = len(start) - 1
     price = np.zeros(n_mentors, dtype=np.int64)
     # A mentor holds at most as many bids as it has arcs: places beyond that never fill.
@@ -86,7 +88,7 @@ def _auction(
                 m = men[arc]
                 if capacity[m] <= 0:
                     continue
-                v = value[arc] - price[m]
+                v = lift - cost[arc] - price[m]
                 if v > v1:
                     v2 = v1
                     v1 = v
@@ -97,7 +99,7 @@ def _auction(
                 continue  # nothing pays at these prices: r stays out
             budget -= 1
             m = men[best]
-            offer = value[best] - v2 + eps
+            offer = lift - cost[best] - v2 + eps
             base = first_slot[m]
             if held[m] < places[m]:
                 slot = base + held[m]
@@ -126,7 +128,7 @@ def _node_potentials(
     start: Int64,
     order: Int64,
     men: Int32,
-    value: Int64,
+    cost: Int64,
     price: Int64,
     lift: int,
     request_node: Int64,
@@ -143,7 +145,7 @@ def _node_potentials(
         profit = np.int64(0)
         for j in range(start[r], start[r + 1]):
             arc = order[j]
-            profit = max(profit, value[arc] - price[men[arc]])
+            profit = max(profit, lift - cost[arc] - price[men[arc]])
         d[request_node[r]] = profit - lift
     for m in range(len(mentor_node)):
         d[mentor_node[m]] = -price[m]
@@ -156,7 +158,8 @@ def _node_potentials(
 
 
 def estimated_potentials(
-    req: Int32,
+    req_start: Int64,
+    req_order: Int64,
     men: Int32,
     cost: Int64,
     capacity: Int64,
@@ -167,14 +170,14 @@ def estimated_potentials(
     n_nodes: int,
 ) -> Int64:
     """Node potentials of the flow network (``cost + d[tail] - d[head]`` is an arc's reduced
-    cost) estimated from auction prices over the candidate arcs ``(req[i], men[i])``."""
-    if len(req) == 0:
+    cost) estimated from auction prices over the candidate arcs to mentors ``men[i]``, request
+    r's being ``req_order[req_start[r]:req_start[r + 1]]`` (:func:`by_group`)."""
+    if len(men) == 0:
         return np.zeros(n_nodes, dtype=np.int64)
     lift = int(-cost.min()) + 1
-    value = lift - cost
-    start, order = by_group(req, len(request_node))
-    price = _auction(start, order, men, value, capacity, len(mentor_node))
+    start, order = req_start, req_order
+    price = _auction(start, order, men, cost, lift, capacity, len(mentor_node))
     return _node_potentials(
-        start, order, men, value, price, lift, request_node, mentor_node,
+        start, order, men, cost, price, lift, request_node, mentor_node,
         middle_tail, middle_head, n_nodes,
     )  # fmt: skip
