@@ -329,17 +329,21 @@ def candidate_arcs(index: Index) -> Arcs:
     """
     a = index.arrays
     stages = np.zeros((index.n_requests, len(PAIR_RULES) + 1), dtype=np.int64)
+    # The arcs go into buffers of a generous size; a full one is kept as it is and a new one
+    # begun. Pages of a large allocation are mapped in only when first written, so the
+    # unwritten tail of a buffer takes no memory, and a single buffer is returned as views.
+    chunks: list[tuple[Int32, Int32, Int64]] = []
+    size = count = 0
     out_req = np.empty(0, dtype=np.int32)
     out_men = np.empty(0, dtype=np.int32)
     out_cost = np.empty(0, dtype=np.int64)
-    count = 0
     if index.n_requests and len(index.mentors):
         n_unit = np.ascontiguousarray(unit_vectors(a.n_lat, a.n_lon))
         m_unit = np.ascontiguousarray(unit_vectors(a.m_lat, a.m_lon))
-        hint = 16 * index.n_requests
-        out_req = np.empty(hint, dtype=np.int32)
-        out_men = np.empty(hint, dtype=np.int32)
-        out_cost = np.empty(hint, dtype=np.int64)
+        size = min(_CHUNK, 256 * index.n_requests + len(index.mentors))
+        out_req = np.empty(size, dtype=np.int32)
+        out_men = np.empty(size, dtype=np.int32)
+        out_cost = np.empty(size, dtype=np.int64)
         for p in range(len(index.programmes)):
             reqs = np.flatnonzero((index.req_programme == p) & index.req_age_ok).astype(np.int32)
             mens = np.flatnonzero(index.mentor_programmes[:, p]).astype(np.int32)
@@ -358,11 +362,13 @@ def candidate_arcs(index: Index) -> Arcs:
             sorted_keys = np.ascontiguousarray(m_keys[order])
             done = 0
             while done < len(reqs):
-                if count + len(mens) > len(out_req):  # grow (rarely: the walk stops to ask)
-                    grown = 2 * len(out_req) + len(mens)
-                    out_req = np.concatenate((out_req[:count], np.empty(grown, np.int32)))
-                    out_men = np.concatenate((out_men[:count], np.empty(grown, np.int32)))
-                    out_cost = np.concatenate((out_cost[:count], np.empty(grown, np.int64)))
+                if count + len(mens) > len(out_req):  # full (the walk stops to ask): a new one
+                    chunks.append((out_req[:count], out_men[:count], out_cost[:count]))
+                    size = max(size, len(mens))
+                    out_req = np.empty(size, dtype=np.int32)
+                    out_men = np.empty(size, dtype=np.int32)
+                    out_cost = np.empty(size, dtype=np.int64)
+                    count = 0
                 done, count = _walk(
                     a,
                     reqs,
@@ -380,12 +386,21 @@ def candidate_arcs(index: Index) -> Arcs:
                     out_cost,
                     count,
                 )
+    last = (out_req[:count], out_men[:count], out_cost[:count])
+    if not chunks:
+        return Arcs(req=last[0], men=last[1], cost=last[2], stages=stages)
+    chunks.append(last)
     return Arcs(
-        req=out_req[:count].copy(),
-        men=out_men[:count].copy(),
-        cost=out_cost[:count].copy(),
+        req=np.concatenate([c[0] for c in chunks]),
+        men=np.concatenate([c[1] for c in chunks]),
+        cost=np.concatenate([c[2] for c in chunks]),
         stages=stages,
     )
+
+
+#: Most arcs in one output buffer (16 bytes an arc: 512 MiB of address space, mapped in only
+#: as far as it is written).
+_CHUNK = 1 << 25
 
 
 def _cell_keys(unit: Float64, cell: float, span: int) -> Int64:
