@@ -474,13 +474,12 @@ def solution_to_json(solution: Solution) -> str:
     of another type by :mod:`json` itself.
     """
     dump = json.dumps
-    quoted: dict[str, str] = {}
 
     def q(text: str) -> str:
-        out = quoted.get(text)
-        if out is None:
-            out = quoted[text] = dump(text, ensure_ascii=False)
-        return out
+        # json (ensure_ascii=False) escapes only control characters, quotes and backslashes.
+        if text.isprintable() and '"' not in text and "\\" not in text:
+            return f'"{text}"'
+        return dump(text, ensure_ascii=False)
 
     def block(key: str, rows: list[str]) -> str:
         body = ",\n    ".join(rows)
@@ -497,6 +496,10 @@ def solution_to_json(solution: Solution) -> str:
     return "{\n" + body + f',\n  "stats": {stats}\n}}\n'
 
 
+_FLOATS = (float,) * 6
+_STRINGS = (str,) * 3
+
+
 def _float(value: float) -> str:
     """A float as :mod:`json` writes it."""
     return repr(value) if math.isfinite(value) else json.dumps(value)
@@ -507,8 +510,8 @@ def _match_line(m: Match, q: Callable[[str], str]) -> str:
     values = (m.score, m.distance_km, c.language, c.distance, c.interests, c.age)
     texts = (m.newcomer, m.programme, m.mentor)
     if (
-        any(type(v) is not float for v in values)
-        or any(type(t) is not str for t in texts)
+        tuple(map(type, values)) != _FLOATS
+        or tuple(map(type, texts)) != _STRINGS
         or type(m.kept) is not bool
         or (m.household is not None and type(m.household) is not str)
     ):
@@ -531,7 +534,7 @@ def _unmatched_line(u: Unmatched, q: Callable[[str], str]) -> str:
     texts = (u.newcomer, u.programme, u.reason)
     if (
         u.group is not None
-        or any(type(t) is not str for t in texts)
+        or tuple(map(type, texts)) != _STRINGS
         or any(type(k) is not str or type(v) is not int for k, v in u.passed.items())
     ):
         return json.dumps(_unmatched_dict(u), ensure_ascii=False)
