@@ -39,20 +39,23 @@ _UNIT_CODES = {"person": PERSON, "household": HOUSEHOLD, "group": GROUP}
 def _bitsets(sets: Sequence[Iterable[str]], vocabulary: dict[str, int]) -> UInt64:
     """One row of 64-bit words per set; bit ``vocabulary[x]`` is set for each member x."""
     words = max(1, (len(vocabulary) + 63) // 64)
+    # People share a few distinct lists: each distinct one is made into a mask once.
+    masks: dict[tuple[str, ...], int] = {}
     rows: list[int] = []
-    cols: list[int] = []
-    bits: list[int] = []
-    for row, members in enumerate(sets):
-        for member in members:
-            position = vocabulary[member]
-            rows.append(row)
-            cols.append(position >> 6)
-            bits.append(position & 63)
-    out = np.zeros((len(sets), words), dtype=np.uint64)
-    if rows:
-        values = np.left_shift(np.uint64(1), np.asarray(bits, dtype=np.uint64))
-        np.bitwise_or.at(out, (np.asarray(rows), np.asarray(cols)), values)
-    return out
+    for members in map(tuple, sets):
+        mask = masks.get(members)
+        if mask is None:
+            mask = 0
+            for member in members:
+                mask |= 1 << vocabulary[member]
+            masks[members] = mask
+        rows.append(mask)
+    if words == 1:
+        return np.array(rows, dtype=np.uint64).reshape(len(rows), 1)
+    low = (1 << 64) - 1
+    return np.array(
+        [[(mask >> (64 * w)) & low for w in range(words)] for mask in rows], dtype=np.uint64
+    ).reshape(len(rows), words)
 
 
 def _points(people: Sequence[Mentor | Newcomer]) -> tuple[Float64, Float64]:
@@ -313,10 +316,10 @@ def build_index(problem: Problem) -> Index:
     row_newcomer = np.array([members[0] for members in row_members], dtype=np.int32)
 
     people: tuple[Mentor | Newcomer, ...] = (*newcomers, *mentors)
-    lang_codes = {c for x in people for c in x.languages}
+    lang_codes = {c for t in {tuple(x.languages) for x in people} for c in t}
     lang_codes |= {p.requires_language for p in programmes if p.requires_language}
     lang = {c: i for i, c in enumerate(sorted(lang_codes))}
-    interest_words = {c for x in people for c in x.interests}
+    interest_words = {c for t in {tuple(x.interests) for x in people} for c in t}
     interests = {c: i for i, c in enumerate(sorted(interest_words))}
     n_side = _side(rows_people, policy, lang, interests)
     m_side = _side(mentors, policy, lang, interests)

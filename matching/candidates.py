@@ -15,7 +15,9 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
+from typing import Any, TypeVar, cast
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -39,6 +41,7 @@ from matching.model import PAIR_RULES, Components, Newcomer, Problem
 from matching.validate import validate
 
 npt_int8 = np.ndarray[tuple[int], np.dtype[np.int8]]
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: Number of rules; a pair's stage ``PASSED`` means it passed all of them.
 PASSED = len(PAIR_RULES)
@@ -224,11 +227,74 @@ def _chord(km: float) -> float:
 _MIN_CELL = 1e-4
 
 
+def _parallel_jit(function: F) -> F:
+    """``numba.njit(parallel=True)``, cached on disk where possible (as :mod:`matching._jit`)."""
+    try:
+        compiled = numba.njit(cache=True, nogil=True, parallel=True)(function)
+    except RuntimeError:  # numba found no writable cache directory
+        compiled = numba.njit(nogil=True, parallel=True)(function)
+    return cast(F, compiled)
+
+
+@pair_jit
+def _box(
+    a: Arrays, r: int, n_unit: Float64, cell: float, span: int, reach_cap: float
+) -> tuple[int, int, int, int, int, int, float]:
+    """The grid cells a request visits: (lo x, y, z, hi x, y, z, squared chord); lo x > hi x
+    when it visits none (a negative limit)."""
+    n = a.req_newcomer[r]
+    reach = min(a.n_limit[n], reach_cap)
+    if reach < 0:
+        return 1, 0, 0, 0, 0, 0, 0.0
+    # Loose by 1 km: only a fast skip of far mentors; the distance rule decides.
+    chord = 2.0 * math.sin(min((reach + 1.0) / EARTH_RADIUS_KM, math.pi) / 2.0)
+    x, y, z = n_unit[n, 0], n_unit[n, 1], n_unit[n, 2]
+    lo0 = max(0, int(math.floor((x - chord + 1.0) / cell)) + 1)
+    lo1 = max(0, int(math.floor((y - chord + 1.0) / cell)) + 1)
+    lo2 = max(0, int(math.floor((z - chord + 1.0) / cell)) + 1)
+    hi0 = min(span - 1, int(math.floor((x + chord + 1.0) / cell)) + 1)
+    hi1 = min(span - 1, int(math.floor((y + chord + 1.0) / cell)) + 1)
+    hi2 = min(span - 1, int(math.floor((z + chord + 1.0) / cell)) + 1)
+    return lo0, lo1, lo2, hi0, hi1, hi2, chord * chord
+
+
+@_parallel_jit
+def _bounds(
+    a: Arrays, reqs: Int32, n_unit: Float64, keys: Int64, cell: float, span: int, reach_cap: float
+) -> Int64:
+    """Per request, the mentors in the cells it visits: at most its candidate arcs."""
+    out = np.zeros(len(reqs), dtype=np.int64)
+    for i in numba.prange(len(reqs)):
+        lo0, lo1, lo2, hi0, hi1, hi2, _ = _box(a, reqs[i], n_unit, cell, span, reach_cap)
+        total = 0
+        for ix in range(lo0, hi0 + 1):
+            for iy in range(lo1, hi1 + 1):
+                base = (ix * span + iy) * span
+                start = np.searchsorted(keys, base + lo2)
+                stop = np.searchsorted(keys, base + hi2, side="right")
+                total += int(stop - start)
+        out[i] = total
+    return out
+
+
 @jit
+def _split(bounds: Int64, first: int, limit: int) -> int:
+    """The end of the run of ``bounds`` from ``first`` whose sum stays within ``limit`` (at
+    least one element)."""
+    total = bounds[first]
+    end = first + 1
+    while end < len(bounds) and total + bounds[end] <= limit:
+        total += bounds[end]
+        end += 1
+    return end
+
+
+@_parallel_jit
 def _walk(
     a: Arrays,
     reqs: Int32,
-    first: int,
+    starts: Int64,
+    offsets: Int64,
     n_unit: Float64,
     mentors: Int32,
     keys: Int64,
@@ -240,74 +306,80 @@ def _walk(
     out_req: Int32,
     out_men: Int32,
     out_cost: Int64,
-    count: int,
-) -> tuple[int, int]:
-    """Candidate arcs of requests ``reqs[first:]`` of one programme with its mentors (sorted
-    by cell ``keys``).
+) -> Int64:
+    """Candidate arcs of blocks of requests of one programme with its mentors (sorted by
+    cell ``keys``), the blocks in parallel: block b is ``reqs[starts[b]:starts[b + 1]]`` and
+    writes its arcs from ``offsets[b]`` on (room for its bound); returns each block's count.
 
     Each request visits the cells within its own distance limit; each mentor there is
     checked by the rules from language on, in order; pairs that pass the distance rule count
-    their first failed rule in ``stages``; pairs that pass all rules are written from
-    position ``count`` of the output arrays, with their integer cost. Stops before a request
-    when fewer places than mentors are left; returns (next request position, count).
+    their first failed rule in ``stages`` (a request is in one block: no two threads write
+    one row); pairs that pass all rules are written with their integer cost. Within a block
+    the order is the sequential one, so the arcs, blocks taken in order, are always the same.
     """
-    for i in range(first, len(reqs)):
-        if count + len(mentors) > len(out_req):
-            return i, count
-        r = reqs[i]
-        n = a.req_newcomer[r]
-        reach = min(a.n_limit[n], reach_cap)
-        if reach < 0:
-            continue
-        # Loose by 1 km: only a fast skip of far mentors; the distance rule decides.
-        chord = 2.0 * math.sin(min((reach + 1.0) / EARTH_RADIUS_KM, math.pi) / 2.0)
-        x, y, z = n_unit[n, 0], n_unit[n, 1], n_unit[n, 2]
-        lo = np.empty(3, dtype=np.int64)
-        hi = np.empty(3, dtype=np.int64)
-        lo[0] = max(0, int(math.floor((x - chord + 1.0) / cell)) + 1)
-        lo[1] = max(0, int(math.floor((y - chord + 1.0) / cell)) + 1)
-        lo[2] = max(0, int(math.floor((z - chord + 1.0) / cell)) + 1)
-        hi[0] = min(span - 1, int(math.floor((x + chord + 1.0) / cell)) + 1)
-        hi[1] = min(span - 1, int(math.floor((y + chord + 1.0) / cell)) + 1)
-        hi[2] = min(span - 1, int(math.floor((z + chord + 1.0) / cell)) + 1)
-        limit2 = chord * chord
-        for ix in range(lo[0], hi[0] + 1):
-            for iy in range(lo[1], hi[1] + 1):
-                base = (ix * span + iy) * span
-                start = np.searchsorted(keys, base + lo[2])
-                stop = np.searchsorted(keys, base + hi[2], side="right")
-                for j in range(start, stop):
-                    m = mentors[j]
-                    if not _language(a, r, m, 0.0):
-                        continue
-                    dx = m_unit[m, 0] - x
-                    dy = m_unit[m, 1] - y
-                    dz = m_unit[m, 2] - z
-                    if dx * dx + dy * dy + dz * dz > limit2:
-                        continue
-                    # first_failed(a, r, m, 2), spelled out: inlined rules that each read
-                    # ``a`` first cost no reference counts (see the note above _programme).
-                    d = pair_distance(a, r, m)
-                    if not _distance(a, r, m, d):
-                        continue
-                    if not _gender(a, r, m, d):
-                        stages[r, 3] += 1
-                        continue
-                    if not _child_safety(a, r, m, d):
-                        stages[r, 4] += 1
-                        continue
-                    if not _forbidden(a, r, m, d):
-                        stages[r, 5] += 1
-                        continue
-                    if not _capacity(a, r, m, d):
-                        stages[r, 6] += 1
-                        continue
-                    stages[r, 7] += 1
-                    out_req[count] = r
-                    out_men[count] = m
-                    out_cost[count] = scoring.pair_cost(a, r, m, d)
-                    count += 1
-    return len(reqs), count
+    counts = np.zeros(len(starts) - 1, dtype=np.int64)
+    for b in numba.prange(len(starts) - 1):
+        count = offsets[b]
+        for i in range(starts[b], starts[b + 1]):
+            r = reqs[i]
+            lo0, lo1, lo2, hi0, hi1, hi2, limit2 = _box(a, r, n_unit, cell, span, reach_cap)
+            n = a.req_newcomer[r]
+            x, y, z = n_unit[n, 0], n_unit[n, 1], n_unit[n, 2]
+            for ix in range(lo0, hi0 + 1):
+                for iy in range(lo1, hi1 + 1):
+                    base = (ix * span + iy) * span
+                    start = np.searchsorted(keys, base + lo2)
+                    stop = np.searchsorted(keys, base + hi2, side="right")
+                    for j in range(start, stop):
+                        m = mentors[j]
+                        if not _language(a, r, m, 0.0):
+                            continue
+                        dx = m_unit[m, 0] - x
+                        dy = m_unit[m, 1] - y
+                        dz = m_unit[m, 2] - z
+                        if dx * dx + dy * dy + dz * dz > limit2:
+                            continue
+                        # first_failed(a, r, m, 2), spelled out: inlined rules that each read
+                        # ``a`` first cost no reference counts (see the note above _programme).
+                        d = pair_distance(a, r, m)
+                        if not _distance(a, r, m, d):
+                            continue
+                        if not _gender(a, r, m, d):
+                            stages[r, 3] += 1
+                            continue
+                        if not _child_safety(a, r, m, d):
+                            stages[r, 4] += 1
+                            continue
+                        if not _forbidden(a, r, m, d):
+                            stages[r, 5] += 1
+                            continue
+                        if not _capacity(a, r, m, d):
+                            stages[r, 6] += 1
+                            continue
+                        stages[r, 7] += 1
+                        out_req[count] = r
+                        out_men[count] = m
+                        out_cost[count] = scoring.pair_cost(a, r, m, d)
+                        count += 1
+        counts[b] = count - offsets[b]
+    return counts
+
+
+@jit
+def _compact(
+    out_req: Int32, out_men: Int32, out_cost: Int64, offsets: Int64, counts: Int64, count: int
+) -> int:
+    """Move the blocks' arcs down to follow one another from ``count`` on (in order; each
+    block moves down, never onto a later one); the new count."""
+    for b in range(len(counts)):
+        src = offsets[b]
+        if src != count:
+            for k in range(counts[b]):
+                out_req[count + k] = out_req[src + k]
+                out_men[count + k] = out_men[src + k]
+                out_cost[count + k] = out_cost[src + k]
+        count += counts[b]
+    return count
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,17 +401,21 @@ def candidate_arcs(index: Index) -> Arcs:
     """
     a = index.arrays
     stages = np.zeros((index.n_requests, len(PAIR_RULES) + 1), dtype=np.int64)
+    # The arcs go into buffers of a generous size; a full one is kept as it is and a new one
+    # begun. Pages of a large allocation are mapped in only when first written, so the
+    # unwritten tail of a buffer takes no memory, and a single buffer is returned as views.
+    chunks: list[tuple[Int32, Int32, Int64]] = []
+    size = count = 0
     out_req = np.empty(0, dtype=np.int32)
     out_men = np.empty(0, dtype=np.int32)
     out_cost = np.empty(0, dtype=np.int64)
-    count = 0
     if index.n_requests and len(index.mentors):
         n_unit = np.ascontiguousarray(unit_vectors(a.n_lat, a.n_lon))
         m_unit = np.ascontiguousarray(unit_vectors(a.m_lat, a.m_lon))
-        hint = 16 * index.n_requests
-        out_req = np.empty(hint, dtype=np.int32)
-        out_men = np.empty(hint, dtype=np.int32)
-        out_cost = np.empty(hint, dtype=np.int64)
+        size = _CHUNK
+        out_req = np.empty(size, dtype=np.int32)
+        out_men = np.empty(size, dtype=np.int32)
+        out_cost = np.empty(size, dtype=np.int64)
         for p in range(len(index.programmes)):
             reqs = np.flatnonzero((index.req_programme == p) & index.req_age_ok).astype(np.int32)
             mens = np.flatnonzero(index.mentor_programmes[:, p]).astype(np.int32)
@@ -356,36 +432,65 @@ def candidate_arcs(index: Index) -> Arcs:
             reqs = reqs[np.argsort(n_keys, kind="stable")]
             sorted_mentors = np.ascontiguousarray(mens[order])
             sorted_keys = np.ascontiguousarray(m_keys[order])
+            bounds = _bounds(a, reqs, n_unit, sorted_keys, cell, span, reach)
             done = 0
             while done < len(reqs):
-                if count + len(mens) > len(out_req):  # grow (rarely: the walk stops to ask)
-                    grown = 2 * len(out_req) + len(mens)
-                    out_req = np.concatenate((out_req[:count], np.empty(grown, np.int32)))
-                    out_men = np.concatenate((out_men[:count], np.empty(grown, np.int32)))
-                    out_cost = np.concatenate((out_cost[:count], np.empty(grown, np.int64)))
-                done, count = _walk(
-                    a,
-                    reqs,
-                    done,
-                    n_unit,
-                    sorted_mentors,
-                    sorted_keys,
-                    m_unit,
-                    cell,
-                    span,
-                    reach,
-                    stages,
-                    out_req,
-                    out_men,
-                    out_cost,
-                    count,
-                )
+                # A round: blocks of requests with room for their bounds, walked in parallel.
+                starts, end, room = [done], done, 0
+                while end < len(reqs) and (end == done or room < _ROUND):
+                    block_end = _split(bounds, end, _BLOCK)
+                    room += int(bounds[end:block_end].sum())
+                    end = block_end
+                    starts.append(end)
+                if count + room > len(out_req):  # full: keep it, begin another
+                    chunks.append((out_req[:count], out_men[:count], out_cost[:count]))
+                    size = max(size, room)
+                    out_req = np.empty(size, dtype=np.int32)
+                    out_men = np.empty(size, dtype=np.int32)
+                    out_cost = np.empty(size, dtype=np.int64)
+                    count = 0
+                first = np.asarray(starts, dtype=np.int64)
+                before = np.cumsum(bounds[done:end]) - bounds[done:end]  # bounds before each
+                offsets = np.asarray(count + before[first[:-1] - done], dtype=np.int64)
+                with numba.parallel_chunksize(1):  # threads take blocks as they come
+                    counts = _walk(
+                        a,
+                        reqs,
+                        first,
+                        offsets,
+                        n_unit,
+                        sorted_mentors,
+                        sorted_keys,
+                        m_unit,
+                        cell,
+                        span,
+                        reach,
+                        stages,
+                        out_req,
+                        out_men,
+                        out_cost,
+                    )
+                count = _compact(out_req, out_men, out_cost, offsets, counts, count)
+                done = end
+    last = (out_req[:count], out_men[:count], out_cost[:count])
+    if not chunks:
+        return Arcs(req=last[0], men=last[1], cost=last[2], stages=stages)
+    chunks.append(last)
     return Arcs(
-        req=out_req[:count].copy(),
-        men=out_men[:count].copy(),
-        cost=out_cost[:count].copy(),
+        req=np.concatenate([c[0] for c in chunks]),
+        men=np.concatenate([c[1] for c in chunks]),
+        cost=np.concatenate([c[2] for c in chunks]),
         stages=stages,
     )
+
+
+#: Arcs of one output buffer (16 bytes an arc: 512 MiB of address space, mapped in only as
+#: far as it is written; a round that needs more room gets a buffer of its own size).
+_CHUNK = 1 << 25
+#: Bound of the arcs of one block of requests (one thread's share of a round), and of one
+#: round: what a round writes beyond its arcs is mapped in but unused (at most 16 MiB).
+_BLOCK = 1 << 16
+_ROUND = 1 << 20
 
 
 def _cell_keys(unit: Float64, cell: float, span: int) -> Int64:

@@ -15,7 +15,16 @@ from matching._groups import TIME_LIMIT_S
 from matching._index import build_index
 from matching._stage import group_stage
 from matching.candidates import candidate_arcs, explain, pair_distance_km
-from matching.model import Group, GroupShortfall, Match, Problem, Solution, Stats, Unmatched
+from matching.model import (
+    Components,
+    Group,
+    GroupShortfall,
+    Match,
+    Problem,
+    Solution,
+    Stats,
+    Unmatched,
+)
 from matching.validate import validate
 
 
@@ -76,22 +85,38 @@ def solve_with_timings(
     scores = scoring.score(index, parts)
     weights = scoring.objective_weight(index, m_req, m_men, scores)
     kept = scoring.kept(index, m_req, m_men)
-    matches = []
-    for i in range(len(m_req)):
-        r = int(m_req[i])
-        newcomer, programme = index.request_label(r)
-        matches.append(
-            Match(
-                newcomer=newcomer,
-                programme=programme,
-                mentor=index.m.ids[int(m_men[i])],
-                score=float(scores[i]),
-                distance_km=float(dist[i]),
-                components=parts.at(i),
-                kept=bool(kept[i]),
-                household=index.request_household(r),
-            )
+    # Plain lists first: indexing numpy arrays element by element costs more than the rest.
+    n_ids, m_ids = index.n.ids, index.m.ids
+    codes = [p.code for p in index.programmes]
+    household_ids = [h.id for h in index.households]
+    req_row, req_programme = index.req_newcomer[m_req].tolist(), index.req_programme[m_req].tolist()
+    req_household = index.req_household[m_req].tolist()
+    matches = [
+        Match(
+            newcomer=n_ids[row],
+            programme=codes[programme],
+            mentor=m_ids[mentor],
+            score=score,
+            distance_km=km,
+            components=Components(language=lang, distance=near, interests=common, age=age),
+            kept=keep,
+            household=None if household < 0 else household_ids[household],
         )
+        for row, programme, household, mentor, score, km, lang, near, common, age, keep in zip(
+            req_row,
+            req_programme,
+            req_household,
+            m_men.tolist(),
+            scores.tolist(),
+            dist.tolist(),
+            parts.language.tolist(),
+            parts.distance.tolist(),
+            parts.interests.tolist(),
+            parts.age.tolist(),
+            kept.tolist(),
+            strict=True,
+        )
+    ]
     is_matched = np.zeros(index.n_requests, dtype=np.bool_)
     is_matched[m_req] = True
     open_requests = np.flatnonzero(~is_matched).astype(np.int32)

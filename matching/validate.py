@@ -199,6 +199,77 @@ def validate(problem: Problem) -> None:
     """
     _check_policy(problem)
     programmes = _check_programmes(problem)
+    try:
+        valid = _people_valid(problem, programmes)
+    except TypeError:  # an unhashable value where a code belongs: the full checks name it
+        valid = False
+    if valid:
+        mentor_capacity = {m.id: m.capacity for m in problem.mentors}
+        seen_newcomers = {n.id for n in problem.newcomers}
+    else:
+        mentor_capacity, seen_newcomers = _check_people(problem, programmes)
+    _check_pairs(problem, programmes, mentor_capacity, seen_newcomers)
+
+
+def _people_valid(problem: Problem, programmes: set[str]) -> bool:
+    """Whether :func:`_check_people` would find nothing wrong with the mentors and
+    newcomers: the same checks, of each distinct municipality, list of languages and list
+    of programmes once, in one loop without calls. False sends the problem through
+    :func:`_check_people`, which names the first error."""
+    places = municipalities()
+    genders = (None, *GENDERS)
+    kinds = (int, float)
+    languages: set[tuple[str, ...]] = set()
+    lists: set[tuple[str, ...]] = set()
+    people: tuple[Mentor | Newcomer, ...] = (*problem.mentors, *problem.newcomers)
+    for x in people:
+        lat, lon, limit, age = x.lat, x.lon, x.max_distance_km, x.age
+        if not (
+            type(x.id) is str
+            and x.id
+            and type(x.languages) is tuple
+            and x.languages
+            and type(x.programmes) is tuple
+            and x.municipality in places
+            and x.gender in genders
+            and (lat is None) == (lon is None)
+            and (lat is None or (type(lat) in kinds and -90 <= lat <= 90))
+            and (lon is None or (type(lon) in kinds and -180 <= lon <= 180))
+            and (limit is None or (type(limit) in kinds and 0 <= limit < math.inf))
+            and (age is None or (type(age) is int and age >= 0))
+        ):
+            return False
+        languages.add(x.languages)
+        lists.add(x.programmes)
+    for m in problem.mentors:
+        accepts = m.accepts_genders
+        if not (
+            type(m.capacity) is int
+            and m.capacity >= 1
+            and type(m.child_certificate) is bool
+            and (accepts is None or (type(accepts) is tuple and None not in accepts))
+            and (accepts is None or all(g in genders for g in accepts))
+        ):
+            return False
+    for n in problem.newcomers:
+        if not (
+            n.mentor_gender in genders
+            and type(n.waiting_days) is int
+            and n.waiting_days >= 0
+            and len(set(n.programmes)) == len(n.programmes)
+        ):
+            return False
+    if len({m.id for m in problem.mentors}) != len(problem.mentors):
+        return False
+    if len({n.id for n in problem.newcomers}) != len(problem.newcomers):
+        return False
+    if any(language_problem(c) is not None for t in languages for c in t):
+        return False
+    return all(c in programmes for t in lists for c in t)
+
+
+def _check_people(problem: Problem, programmes: set[str]) -> tuple[dict[str, int], set[str]]:
+    """Check every mentor and newcomer in order, raising the first error; their ids."""
     mentor_capacity: dict[str, int] = {}
     for i, mentor in enumerate(problem.mentors):
         record = f'mentor "{mentor.id}"' if isinstance(mentor.id, str) else f"mentors[{i}]"
@@ -240,6 +311,16 @@ def validate(problem: Problem) -> None:
             raise ProblemError(
                 "must be a whole number, at least 0", record=record, field="waiting_days"
             )
+    return mentor_capacity, seen_newcomers
+
+
+def _check_pairs(
+    problem: Problem,
+    programmes: set[str],
+    mentor_capacity: dict[str, int],
+    seen_newcomers: set[str],
+) -> None:
+    """Households, then ``fixed``, ``previous`` and ``forbidden`` and the fixed loads."""
     _check_households(problem, seen_newcomers)
     groups = {p.code: p for p in problem.programmes if p.unit == "group"}
     load: Counter[str] = Counter()
