@@ -15,6 +15,7 @@ from app.models.newcomer import Newcomer
 from app.models.notification import Notification
 from app.models.programme import Programme
 from app.models.spreadsheet_import import SpreadsheetImport
+from app.models.table_version import TableVersion
 
 __all__ = [
     "LIVE_STATUSES",
@@ -40,6 +41,7 @@ __all__ = [
     "RunGroupMember",
     "RunUnmatched",
     "SpreadsheetImport",
+    "TableVersion",
 ]
 
 

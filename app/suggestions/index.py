@@ -4,11 +4,11 @@ Reading and converting 15,000 mentors costs a few hundred milliseconds; a sugges
 only the few hundred near one newcomer, but the first two ``passed`` counts are over every
 mentor of the programme. So each process keeps the mentors (as ``matching.Mentor``, from the
 bridge) with arrays to narrow and count them, and checks on every call that the table has
-not changed: a fingerprint of the ``mentors`` table (row count, highest id, sum of versions,
-latest ``updated_at``, one cheap aggregate query) read in the caller's transaction. Every
-change to a mentor changes it — an insert raises the count or the highest id and the latest
-``updated_at``, a delete lowers the count, an update bumps the version — so a stale index is
-never used; the index is rebuilt from that same transaction's view. Accepted matches (load),
+not changed: the ``mentors`` table's token (``app.models.table_version``: the database's
+triggers set a new random one with every insert, update and delete, whoever writes), one
+primary-key read in the caller's transaction, before the mentors are read, so a stale index
+is never used (at worst one is rebuilt once more than needed); the index is rebuilt from that
+same transaction's view. Accepted matches (load),
 the newcomer's own pairs and the programmes are read fresh on every call, never cached.
 
 The narrowing is a pre-filter with slack: it may keep a mentor a little too far away, never
@@ -29,12 +29,12 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import matching
 from app.matches.mapping import read_mentors
-from app.models import Mentor
+from app.models import TableVersion
 from app.suggestions.nearby import point_of
 from matching.geo import haversine_km
 
@@ -44,17 +44,14 @@ _SLACK_KM = 0.5
 Fingerprint = tuple[Any, ...]
 
 
+_TOKEN = select(TableVersion.token).where(TableVersion.table_name == "mentors")
+
+
 def fingerprint(session: Session) -> Fingerprint:
-    """What changes whenever any mentor row is inserted, updated or deleted."""
-    row = session.execute(
-        select(
-            func.count(Mentor.id),
-            func.max(Mentor.id),
-            func.coalesce(func.sum(Mentor.version), 0),
-            func.max(Mentor.updated_at),
-        )
-    ).one()
-    return tuple(row)
+    """What changes whenever any mentor row is inserted, updated or deleted: the table's
+    token, which the database's triggers change with every write (``None`` if its row is
+    gone, which only a test's clean-up does; any write gives a new token)."""
+    return (session.execute(_TOKEN).scalar_one_or_none(),)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 import matching
@@ -209,3 +210,27 @@ def test_the_mentor_index_follows_every_change(
     assert client.delete(f"/api/v1/mentors/{first.id}", headers=admin).status_code == 204
     [block] = client.get(url, headers=admin).json()["items"]
     assert block["candidates"] == [] and block["passed"] == {"programme": 0}  # deleted
+
+
+def test_the_mentor_index_follows_changes_made_outside_the_orm(
+    client: TestClient, db: Session, admin: dict[str, str]
+) -> None:
+    """A change the ORM did not make (a bulk statement, an operator's SQL) bumps neither the
+    version nor ``updated_at``; the database itself marks the table changed."""
+    association = make_association(db)
+    newcomer = make_newcomer(db, languages=["ar"], programmes=["mentor"])
+    first = make_mentor(db, association, languages=["ar"], programmes=["mentor"])
+    second = make_mentor(db, association, languages=["ar"], programmes=["mentor"])
+    url = f"/api/v1/newcomers/{newcomer.id}/suggestions"
+
+    def candidates() -> list[int]:
+        [block] = client.get(url, headers=admin).json()["items"]
+        return [c["mentor_id"] for c in block["candidates"]]
+
+    assert candidates() == [first.id, second.id]
+    db.execute(text("UPDATE mentors SET active = false WHERE id = :id"), {"id": first.id})
+    db.commit()
+    assert candidates() == [second.id]
+    db.execute(text("UPDATE mentors SET active = true WHERE id = :id"), {"id": first.id})
+    db.commit()
+    assert candidates() == [first.id, second.id]
