@@ -48,8 +48,10 @@ from sqlalchemy import (
     Engine,
     Integer,
     Table,
+    Text,
     any_,
     bindparam,
+    cast,
     delete,
     insert,
     select,
@@ -67,6 +69,7 @@ from app.matches.mapping import (
     Outcome,
     ProposedMatch,
     Snapshot,
+    decode_json,
     load_problem,
     never_twice,
     solve_snapshot,
@@ -402,14 +405,18 @@ def _lock_people(
     """
     newcomers: dict[int, tuple[bool, frozenset[str]]] = {}
     for chunk in _id_sets(session, newcomer_ids):
+        # The programmes as JSON texts, decoded together (decode_json): one driver decode
+        # per row costs more than the statement.
         rows = session.execute(
-            select(_newcomers.c.id, _newcomers.c.active, _newcomers.c.programmes)
+            select(_newcomers.c.id, _newcomers.c.active, cast(_newcomers.c.programmes, Text))
             .where(chunk.among(_newcomers.c.id))
             .order_by(_newcomers.c.id)
             .with_for_update(read=True)
-        )
-        for row in rows:
-            newcomers[row.id] = (bool(row.active), frozenset(row.programmes or ()))
+        ).all()
+        for (newcomer_id, active, _text), (programmes,) in zip(
+            rows, decode_json(rows, 1), strict=True
+        ):
+            newcomers[newcomer_id] = (bool(active), frozenset(programmes or ()))
     mentors: dict[int, bool] = {}
     for chunk in _id_sets(session, mentor_ids):
         rows = session.execute(
@@ -417,9 +424,9 @@ def _lock_people(
             .where(chunk.among(_mentors.c.id))
             .order_by(_mentors.c.id)
             .with_for_update(read=True)
-        )
-        for row in rows:
-            mentors[row.id] = bool(row.active)
+        ).all()
+        for mentor_id, active in rows:
+            mentors[mentor_id] = bool(active)
     return newcomers, mentors
 
 

@@ -94,15 +94,20 @@ class Standing:
 
 
 def classify(rows: Iterable[Any]) -> Standing:
-    """Sort rows (with ``id``, ``newcomer_id``, ``mentor_id``, ``programme``, ``status``,
-    ``source`` and ``score``) into a :class:`Standing`, keeping their order."""
+    """Sort rows of (``id``, ``newcomer_id``, ``mentor_id``, ``programme``, ``status``,
+    ``source``, ``score``), in that order, into a :class:`Standing`, keeping their order."""
     groups: dict[Role, list[StoredMatch]] = {role: [] for role in Role}
-    for row in rows:
-        role = role_of(row.status, row.source)
-        if role is not None:
-            groups[role].append(
-                StoredMatch(row.id, row.newcomer_id, row.mentor_id, row.programme, row.score)
-            )
+    # The role of each (status, source) seen, found once (:func:`role_of`): a run reads tens
+    # of thousands of rows, and the tuple unpacking costs less than the rows' attributes.
+    roles: dict[tuple[str, str], list[StoredMatch] | None] = {}
+    for match_id, newcomer_id, mentor_id, programme, status, source, score in rows:
+        key = (status, source)
+        if key not in roles:
+            role = role_of(status, source)
+            roles[key] = None if role is None else groups[role]
+        found = roles[key]
+        if found is not None:
+            found.append(StoredMatch(match_id, newcomer_id, mentor_id, programme, score))
     return Standing(
         fixed=tuple(groups[Role.FIXED]),
         previous=tuple(groups[Role.PREVIOUS]),
