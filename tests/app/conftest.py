@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, delete, text
+from sqlalchemy import delete
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -25,17 +25,11 @@ from app.main import create_app
 from app.migrate import upgrade
 from app.models import Programme
 from tests.app.live_server import server  # noqa: F401  (a fixture for every module here)
+from tests.postgres import recreate
 
 
 def _fresh_postgres(url: str, worker: str) -> str:
-    base = make_url(url)
-    name = f"{base.database}_{worker}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+    return recreate(url, f"{make_url(url).database}_{worker}")
 
 
 @pytest.fixture(scope="session")

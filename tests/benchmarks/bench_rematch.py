@@ -44,6 +44,7 @@ from app.db import make_engine
 from app.migrate import upgrade
 from app.models import Association, Mentor, Newcomer
 from tests.benchmarks.generator import generate
+from tests.postgres import recreate
 
 pytestmark = pytest.mark.benchmark
 
@@ -60,13 +61,7 @@ def fresh_database(kind: str, workdir: Path) -> str:
     if kind == "sqlite":
         url = f"sqlite:///{workdir / 'bench.db'}"
     else:
-        base = make_url(PG_URL)
-        admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{base.database}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{base.database}"'))
-        admin.dispose()
-        url = base.render_as_string(hide_password=False)
+        url = recreate(PG_URL, make_url(PG_URL).database or "makker_bench")
     upgrade(url)
     return url
 
@@ -199,14 +194,8 @@ def _copy(kind: str, seeded: str, workdir: Path) -> str:
         target = workdir / "copy.db"
         shutil.copyfile(make_url(seeded).database or "", target)
         return f"sqlite:///{target}"
-    base = make_url(seeded)
-    name = f"{base.database}_copy"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{base.database}"'))
-    admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+    source = make_url(seeded).database
+    return recreate(seeded, f"{source}_copy", template=source)
 
 
 def written(url: str) -> dict[str, list[str]]:
