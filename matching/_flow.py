@@ -103,9 +103,10 @@ def _arcs(
 ) -> tuple[Int32, Int32, Int32, Int64]:
     """Each candidate arc's tail and head node, the middle nodes' mentor nodes (middle node
     ``first_middle + i`` for entry i), and each mentor's arc count; ``order[start[r]:start[r
-    + 1]]`` are request r's arcs. One pass per never-twice unit over its requests' arcs, a
-    per-mentor scratch entry remembering the unit and the first arc seen: the second arc of
-    a unit to a mentor opens the middle node that both (and any later one) pass."""
+    + 1]]`` are request r's arcs, ``unit[r]`` its never-twice unit. One pass per unit over
+    its requests' arcs, a per-mentor scratch entry remembering the unit and the first arc
+    seen: the second arc of a unit to a mentor opens the middle node that both (and any
+    later one) pass."""
     n_requests, n_mentors = len(start) - 1, len(mentor_node)
     tail = np.empty(len(req), dtype=np.int32)
     head = np.empty(len(req), dtype=np.int32)
@@ -118,7 +119,7 @@ def _arcs(
     request_unit = np.full(n_requests, -1, dtype=np.int64)
     for r in range(n_requests):
         if start[r + 1] > start[r]:
-            request_unit[r] = unit[order[start[r]]]
+            request_unit[r] = unit[r]
             n_units = max(n_units, request_unit[r] + 1)
     # The requests of each unit (counting sort).
     unit_start = np.zeros(n_units + 1, dtype=np.int64)
@@ -160,7 +161,7 @@ def _arcs(
 def _network(
     req: Int32,
     men: Int32,
-    newcomer: Int32,
+    unit: Int32,
     cost: Int64,
     n_requests: int,
     residual: Int32,
@@ -173,7 +174,7 @@ def _network(
     first_middle = 2 + n_requests + n_mentors
     start, order = by_group(req, n_requests)
     tail, head, middle_heads, degree = _arcs(
-        start, order, req, men, newcomer, request_node, mentor_node, first_middle
+        start, order, req, men, unit, request_node, mentor_node, first_middle
     )
     middle_tails = np.arange(first_middle, first_middle + len(middle_heads), dtype=np.int32)
     requests = np.flatnonzero(start[1:] > start[:-1])
@@ -282,7 +283,7 @@ def _solve(network: Network, arcs: Int64 | None) -> tuple[Bool, Int64]:
 def max_flow_min_cost(
     req: Int32,
     men: Int32,
-    newcomer: Int32,
+    unit: Int32,
     cost: Int64,
     n_requests: int,
     residual: Int32,
@@ -294,7 +295,8 @@ def max_flow_min_cost(
 ) -> FlowResult:
     """Solve the matching flow for candidate arcs ``(req[i], men[i])`` of ``cost[i]`` (<= 0).
 
-    ``newcomer[i]`` is the newcomer of ``req[i]``; ``residual[m]`` the places mentor m has;
+    ``unit[r]`` is request r's never-twice unit (its newcomer, or household: no two of a
+    unit's requests get one mentor); ``residual[m]`` the places mentor m has;
     ``position`` (requests then mentors, lat/lon rows) only improves memory locality. With
     ``certify`` (default :data:`CERTIFY`) the flow is solved on a small set of arcs and
     proven optimal for all of them (:mod:`matching._certify`, whose ``per_request``,
@@ -304,7 +306,7 @@ def max_flow_min_cost(
     k = len(req)
     if k == 0:
         return FlowResult(used=np.zeros(0, dtype=np.bool_), optimal=True, rounds=0)
-    network = _network(req, men, newcomer, cost, n_requests, residual, position)
+    network = _network(req, men, unit, cost, n_requests, residual, position)
     if not (CERTIFY if certify is None else certify):
         return FlowResult(used=_solve(network, None)[0], optimal=True, rounds=-1)
     used, rounds = certified_flow(

@@ -67,15 +67,14 @@ def group_stage(
     flow_men: Int32,
     time_limit: float,
 ) -> StageResult:
-    """Solve the groups; ``stages`` (per request, per first failed rule) is updated for the
-    arcs the flow's matches forbid."""
+    """Solve the groups from the group programmes' candidate arcs ``req``, ``men``, ``cost``;
+    ``stages`` (per request, per first failed rule) is updated for the arcs the flow's
+    matches forbid."""
     n_mentors, n_prog = len(index.mentors), len(index.programmes)
     rows = index.req_newcomer
-    arcs = np.flatnonzero(index.prog_group[index.req_programme][req])  # one gather, not two
     taken = index.row_unit[rows[flow_req]].astype(np.int64) * n_mentors + flow_men
-    keys = index.row_unit[rows[req[arcs]]].astype(np.int64) * n_mentors + men[arcs]
-    clash = np.isin(keys, taken)
-    arcs = arcs[~clash]
+    keys = index.row_unit[rows[req]].astype(np.int64) * n_mentors + men
+    arcs = np.flatnonzero(~np.isin(keys, taken))
     _recount(index, stages, flow_req, flow_men)
     g_req, g_men = req[arcs], men[arcs]
     g_prog = index.req_programme[g_req]

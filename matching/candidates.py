@@ -392,12 +392,14 @@ class Arcs:
     men: Int32
     cost: Int64
     stages: Int64
+    grouped: int  # the first arc of a group programme: the flow's arcs are those before it
 
 
 def candidate_arcs(index: Index) -> Arcs:
     """All candidate pairs with their costs, and the per-rule counts :func:`explain` reads.
 
-    Deterministic: programme by programme, requests in grid order, mentors in grid order.
+    Deterministic: programme by programme (group programmes last, so that the flow's arcs
+    are a prefix, not a copy), requests in grid order, mentors in grid order.
     """
     a = index.arrays
     stages = np.zeros((index.n_requests, len(PAIR_RULES) + 1), dtype=np.int64)
@@ -406,6 +408,7 @@ def candidate_arcs(index: Index) -> Arcs:
     # unwritten tail of a buffer takes no memory, and a single buffer is returned as views.
     chunks: list[tuple[Int32, Int32, Int64]] = []
     size = count = 0
+    grouped = -1
     out_req = np.empty(0, dtype=np.int32)
     out_men = np.empty(0, dtype=np.int32)
     out_cost = np.empty(0, dtype=np.int64)
@@ -416,7 +419,9 @@ def candidate_arcs(index: Index) -> Arcs:
         out_req = np.empty(size, dtype=np.int32)
         out_men = np.empty(size, dtype=np.int32)
         out_cost = np.empty(size, dtype=np.int64)
-        for p in range(len(index.programmes)):
+        for p in sorted(range(len(index.programmes)), key=lambda p: bool(index.prog_group[p])):
+            if index.prog_group[p] and grouped < 0:
+                grouped = sum(len(c[0]) for c in chunks) + count
             reqs = np.flatnonzero((index.req_programme == p) & index.req_age_ok).astype(np.int32)
             mens = np.flatnonzero(index.mentor_programmes[:, p]).astype(np.int32)
             if len(reqs) == 0 or len(mens) == 0:
@@ -473,14 +478,17 @@ def candidate_arcs(index: Index) -> Arcs:
                 count = _compact(out_req, out_men, out_cost, offsets, counts, count)
                 done = end
     last = (out_req[:count], out_men[:count], out_cost[:count])
+    total = sum(len(c[0]) for c in chunks) + count
+    grouped = total if grouped < 0 else grouped
     if not chunks:
-        return Arcs(req=last[0], men=last[1], cost=last[2], stages=stages)
+        return Arcs(req=last[0], men=last[1], cost=last[2], stages=stages, grouped=grouped)
     chunks.append(last)
     return Arcs(
         req=np.concatenate([c[0] for c in chunks]),
         men=np.concatenate([c[1] for c in chunks]),
         cost=np.concatenate([c[2] for c in chunks]),
         stages=stages,
+        grouped=grouped,
     )
 
 

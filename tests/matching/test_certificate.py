@@ -35,7 +35,7 @@ def flows(draw: st.DrawFn) -> tuple[Arrays, int, npt.NDArray[np.int32]]:
     spread = draw(st.sampled_from((3, 50, 10_000)))
     cost = -rng.integers(0, spread, len(pairs)).astype(np.int64)
     residual = rng.integers(0, 5, n_mentors).astype(np.int32)  # 0: a mentor with no place left
-    return (req, men, newcomer_of[req], cost), n_requests, residual
+    return (req, men, newcomer_of, cost), n_requests, residual
 
 
 def _outcome(
@@ -47,7 +47,7 @@ def _outcome(
     # Legal: a request at most once, a mentor within its places, a pair at most once.
     assert np.bincount(req[used], minlength=n_requests).max(initial=0) <= 1
     assert (np.bincount(men[used], minlength=len(residual)) <= residual).all()
-    pairs = newcomer[used].astype(np.int64) * len(residual) + men[used]
+    pairs = newcomer[req[used]].astype(np.int64) * len(residual) + men[used]
     assert len(np.unique(pairs)) == len(pairs)
     return int(used.sum()), int(cost[used].sum()), result.rounds
 
@@ -88,7 +88,7 @@ def test_small_sets_need_repairs_and_the_fall_back_still_answers() -> None:
     req = np.array([0, 0, 1, 1, 2, 2, 3, 3, 4, 4], dtype=np.int32)
     men = np.array([0, 1] * 5, dtype=np.int32)
     cost = np.array([-100, -90, -100, -10, -100, -95, -100, -20, -100, -99], dtype=np.int64)
-    newcomer = req.copy()
+    newcomer = np.arange(5, dtype=np.int32)  # each request its own unit
     residual = np.array([1, 1], dtype=np.int32)
     whole = _outcome((req, men, newcomer, cost), 5, residual, certify=False)
     arrays = (req, men, newcomer, cost)
