@@ -36,7 +36,7 @@ above take over.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -98,36 +98,44 @@ def _best_per_group(group: Int32, cost: Int64, n_groups: int, k: int, chosen: Bo
             chosen[best_arc[p]] = True
 
 
+class LeftOut(NamedTuple):
+    """The candidate arcs outside the small set, found by their tail (a request's node) in
+    place, not copied: node v's are ``order[start[g]:start[g + 1]]`` for ``g = group[v]``
+    (-1: none), those not ``chosen``; arc i runs to ``head[i]`` at ``cost[i]`` (capacity 1,
+    no flow). At 100,000 newcomers a copy would be about 0.7 GB."""
+
+    group: Int64
+    start: Int64
+    order: Int32
+    head: Int32
+    cost: Int64
+    chosen: Bool
+
+
+def _no_arcs_left_out() -> LeftOut:
+    """No arcs left out (:func:`_potentials` of the small set alone)."""
+    return LeftOut(
+        np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32),
+        np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.bool_),
+    )  # fmt: skip
+
+
 @jit
 def _residual_network(
-    n_nodes: int,
-    tail: Int32,
-    head: Int32,
-    cap: Int64,
-    cost: Int64,
-    flow: Int64,
-    out_tail: Int32,
-    out_head: Int32,
-    out_cost: Int64,
-    left_out: Bool,
-) -> tuple[Int64, Int64, Int32, Int64]:
-    """The residual network of a flow over the arcs ``tail -> head``, plus the arcs ``out_*``
-    where ``left_out`` (capacity 1, no flow), as adjacency lists: the arcs leaving v are
-    ``to[start[v]:start[v + 1]]`` with their costs ``weight``, those of the flow's own arcs
-    first (up to ``inner[v]``)."""
+    n_nodes: int, tail: Int32, head: Int32, cap: Int64, cost: Int64, flow: Int64
+) -> tuple[Int64, Int32, Int32]:
+    """The residual network of a flow over the arcs ``tail -> head`` as adjacency lists: the
+    arcs leaving v are ``to[start[v]:start[v + 1]]`` with their costs ``weight``."""
     degree = np.zeros(n_nodes + 1, dtype=np.int64)
     for i in range(len(tail)):
         if flow[i] < cap[i]:
             degree[tail[i] + 1] += 1
         if flow[i] > 0:
             degree[head[i] + 1] += 1
-    for i in range(len(out_tail)):
-        if left_out[i]:
-            degree[out_tail[i] + 1] += 1
     start = np.cumsum(degree)
     fill = start[:-1].copy()
     to = np.empty(start[-1], dtype=np.int32)
-    weight = np.empty(start[-1], dtype=np.int64)
+    weight = np.empty(start[-1], dtype=np.int32)  # costs are scores x COST_SCALE: small
     for i in range(len(tail)):
         if flow[i] < cap[i]:
             to[fill[tail[i]]] = head[i]
@@ -137,23 +145,19 @@ def _residual_network(
             to[fill[head[i]]] = tail[i]
             weight[fill[head[i]]] = -cost[i]
             fill[head[i]] += 1
-    inner = fill.copy()
-    for i in range(len(out_tail)):
-        if left_out[i]:
-            to[fill[out_tail[i]]] = out_head[i]
-            weight[fill[out_tail[i]]] = out_cost[i]
-            fill[out_tail[i]] += 1
-    return start, inner, to, weight
+    return start, to, weight
 
 
 @jit
 def _settle(
-    begin: Int64, end: Int64, to: Int32, weight: Int64, distance: Int64, max_visits: int
+    start: Int64, to: Int32, weight: Int32, out: LeftOut, distance: Int64, max_visits: int
 ) -> bool:
-    """Bellman-Ford with a queue over the arcs ``to[begin[u]:end[u]]`` leaving each u, from
-    the potentials in ``distance`` (lowered in place until every arc has ``distance[v] <=
-    distance[u] + weight``); False if that takes more than ``max_visits`` node visits
-    (``max_visits`` < 0: no limit; a network without a negative cycle always settles)."""
+    """Bellman-Ford with a queue over the arcs ``to[start[u]:start[u + 1]]`` and the arcs
+    left ``out`` leaving each u, from the potentials in ``distance`` (lowered in place until
+    every arc has ``distance[v] <= distance[u] + weight``); False if that takes more than
+    ``max_visits`` node visits (``max_visits`` < 0: no limit; a network without a negative
+    cycle always settles)."""
+    group, out_start, out_order, out_head, out_cost, chosen = out
     n_nodes = len(distance)
     queued = np.ones(n_nodes, dtype=np.bool_)
     queue = np.empty(n_nodes + 1, dtype=np.int64)
@@ -170,10 +174,19 @@ def _settle(
         size -= 1
         queued[u] = False
         du = distance[u]
-        for j in range(begin[u], end[u]):
-            v = to[j]
-            if du + weight[j] < distance[v]:
-                distance[v] = du + weight[j]
+        g = group[u] if len(group) else -1
+        inner = start[u + 1] - start[u]
+        outer = out_start[g + 1] - out_start[g] if g >= 0 else 0
+        for j in range(inner + outer):
+            if j < inner:
+                v, w = to[start[u] + j], weight[start[u] + j]
+            else:
+                i = out_order[out_start[g] + j - inner]
+                if chosen[i]:
+                    continue
+                v, w = out_head[i], out_cost[i]
+            if du + w < distance[v]:
+                distance[v] = du + w
                 if not queued[v]:
                     queued[v] = True
                     queue[last] = v
@@ -183,8 +196,10 @@ def _settle(
 
 
 @jit
-def _reach(start: Int64, to: Int32, source: int) -> Bool:
-    """The nodes reachable from ``source`` along the adjacency lists."""
+def _reach(start: Int64, to: Int32, out: LeftOut, source: int) -> Bool:
+    """The nodes reachable from ``source`` along the adjacency lists and the arcs left
+    ``out``."""
+    group, out_start, out_order, out_head, _, chosen = out
     reached = np.zeros(len(start) - 1, dtype=np.bool_)
     stack = np.empty(len(start) - 1, dtype=np.int64)
     stack[0] = source
@@ -193,8 +208,17 @@ def _reach(start: Int64, to: Int32, source: int) -> Bool:
     while top:
         top -= 1
         u = stack[top]
-        for j in range(start[u], start[u + 1]):
-            v = to[j]
+        g = group[u] if len(group) else -1
+        inner = start[u + 1] - start[u]
+        outer = out_start[g + 1] - out_start[g] if g >= 0 else 0
+        for j in range(inner + outer):
+            if j < inner:
+                v = to[start[u] + j]
+            else:
+                i = out_order[out_start[g] + j - inner]
+                if chosen[i]:
+                    continue
+                v = out_head[i]
             if not reached[v]:
                 reached[v] = True
                 stack[top] = v
@@ -211,17 +235,15 @@ def _potentials(
     cost: Int64,
     flow: Int64,
     source: int,
+    none: LeftOut,
 ) -> tuple[Int64, Bool]:
     """Shortest-path distances from a virtual root in the residual network (the network of
-    an optimal flow has no negative cycle), and the nodes reachable from ``source`` there."""
-    none = np.zeros(0, dtype=np.int32)
-    start, _, to, weight = _residual_network(
-        n_nodes, tail, head, cap, cost, flow, none, none, np.zeros(0, dtype=np.int64),
-        np.zeros(0, dtype=np.bool_),
-    )  # fmt: skip
+    an optimal flow has no negative cycle), and the nodes reachable from ``source`` there
+    (``none``: no arcs left out)."""
+    start, to, weight = _residual_network(n_nodes, tail, head, cap, cost, flow)
     distance = np.zeros(n_nodes, dtype=np.int64)
-    _settle(start[:-1], start[1:], to, weight, distance, -1)
-    return distance, _reach(start, to, source)
+    _settle(start, to, weight, none, distance, -1)
+    return distance, _reach(start, to, none, source)
 
 
 @jit
@@ -240,30 +262,27 @@ def _proven(
     cap: Int64,
     cost: Int64,
     flow: Int64,
-    out_tail: Int32,
-    out_head: Int32,
-    out_cost: Int64,
-    chosen: Bool,
+    out: LeftOut,
     start_from: Int64,
     max_visits: int,
     source: int,
     sink: int,
 ) -> bool:
     """Whether the flow over the arcs ``tail -> head``, optimal for them, is optimal for them
-    and every left-out arc (``out_*`` where not ``chosen``; capacity 1, no flow): from
-    ``start_from``, Bellman-Ford settles the flow's own residual network (its potentials),
-    then from there the whole residual network, each within ``max_visits`` node visits (no
-    negative cycle: minimum cost), and the sink is not reachable from the source there
-    (maximum flow)."""
-    start, inner, to, weight = _residual_network(
-        n_nodes, tail, head, cap, cost, flow, out_tail, out_head, out_cost, ~chosen
+    and every arc left ``out``: from ``start_from``, Bellman-Ford settles the flow's own
+    residual network (its potentials), then from there the whole residual network, each
+    within ``max_visits`` node visits (no negative cycle: minimum cost), and the sink is not
+    reachable from the source there (maximum flow)."""
+    start, to, weight = _residual_network(n_nodes, tail, head, cap, cost, flow)
+    none = LeftOut(
+        out.group[:0], out.start[:1], out.order[:0], out.head[:0], out.cost[:0], out.chosen[:0]
     )
     distance = start_from.copy()
-    if not _settle(start[:-1], inner, to, weight, distance, max_visits):
+    if not _settle(start, to, weight, none, distance, max_visits):
         return False  # cannot happen after an optimal solve
-    if not _settle(start[:-1], start[1:], to, weight, distance, max_visits):
+    if not _settle(start, to, weight, out, distance, max_visits):
         return False  # not settling: a negative cycle, most likely
-    return not _reach(start, to, source)[sink]
+    return not _reach(start, to, out, source)[sink]
 
 
 @jit
@@ -523,10 +542,14 @@ def certified_flow(
         used, struct_flow = solve(network, arcs)
         small = _residual_arrays(network, arcs, used, struct_flow)
         if attempt == 0 and priced is not None:
+            group = np.full(network.n_nodes, -1, dtype=np.int64)
+            group[network.request_node] = np.arange(n_requests)
+            out = LeftOut(
+                group, network.req_start, network.req_order, network.head, network.cost, chosen
+            )
             proof = _proven(
-                network.n_nodes, *small, network.tail, network.head, network.cost, chosen,
-                priced, PROOF_VISITS * network.n_nodes, SOURCE, SINK,
-            )  # fmt: skip
+                network.n_nodes, *small, out, priced, PROOF_VISITS * network.n_nodes, SOURCE, SINK
+            )
             if proof:
                 result = np.zeros(k, dtype=np.bool_)
                 result[arcs[used]] = True
@@ -594,7 +617,9 @@ class _State:
             flow,
         )
         self.n_nodes = n_nodes
-        self.distance, self.reached = _potentials(n_nodes, tail, head, cap, cost, flow, SOURCE)
+        self.distance, self.reached = _potentials(
+            n_nodes, tail, head, cap, cost, flow, SOURCE, _no_arcs_left_out()
+        )
 
     def violations(self, network: Network, chosen: Bool, slack: int, out: Bool) -> int:
         """:func:`_violations` of the left-out arcs under this state's certificate."""

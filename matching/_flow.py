@@ -84,16 +84,19 @@ class Network:
     middle_tail: Int32  # the (newcomer, mentor) middle nodes' arcs to their mentors
     middle_head: Int32
     req_start: Int64  # request r's candidate arcs: req_order[req_start[r]:req_start[r + 1]]
-    req_order: Int64
+    req_order: Int32
 
 
 SOURCE, SINK = 0, 1
+#: Arc costs (scores times scoring.COST_SCALE, so a few ten thousands) are kept in 32 bits
+#: where the proof holds one per arc (matching._certify._residual_network).
+_MIN_COST = -(2**31 - 1)
 
 
 @jit
 def _arcs(
     start: Int64,
-    order: Int64,
+    order: Int32,
     req: Int32,
     men: Int32,
     unit: Int32,
@@ -306,6 +309,8 @@ def max_flow_min_cost(
     k = len(req)
     if k == 0:
         return FlowResult(used=np.zeros(0, dtype=np.bool_), optimal=True, rounds=0)
+    if int(cost.min()) < _MIN_COST:
+        raise MatchingError(f"an arc cost below {_MIN_COST}")
     network = _network(req, men, unit, cost, n_requests, residual, position)
     if not (CERTIFY if certify is None else certify):
         return FlowResult(used=_solve(network, None)[0], optimal=True, rounds=-1)

@@ -28,15 +28,15 @@ BID_BUDGET = 20
 
 
 @jit
-def by_group(group: Int32, n_groups: int) -> tuple[Int64, Int64]:
+def by_group(group: Int32, n_groups: int) -> tuple[Int64, Int32]:
     """Counting sort of the arcs by group (a request, a mentor): ``order[start[g]:start[g +
-    1]]`` are g's arcs, in arc order."""
+    1]]`` are g's arcs, in arc order (32-bit: 2**31 arcs would not fit in memory anyway)."""
     count = np.zeros(n_groups + 1, dtype=np.int64)
     for g in group:
         count[g + 1] += 1
     start = np.cumsum(count)
     fill = start[:-1].copy()
-    order = np.empty(len(group), dtype=np.int64)
+    order = np.empty(len(group), dtype=np.int32)
     for i in range(len(group)):
         order[fill[group[i]]] = i
         fill[group[i]] += 1
@@ -46,7 +46,7 @@ def by_group(group: Int32, n_groups: int) -> tuple[Int64, Int64]:
 @jit
 def _auction(
     start: Int64,
-    order: Int64,
+    order: Int32,
     men: Int32,
     cost: Int64,
     lift: int,
@@ -126,7 +126,7 @@ def _auction(
 @jit
 def _node_potentials(
     start: Int64,
-    order: Int64,
+    order: Int32,
     men: Int32,
     cost: Int64,
     price: Int64,
@@ -159,7 +159,7 @@ def _node_potentials(
 
 def estimated_potentials(
     req_start: Int64,
-    req_order: Int64,
+    req_order: Int32,
     men: Int32,
     cost: Int64,
     capacity: Int64,

@@ -8,7 +8,7 @@ import numpy.typing as npt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching._certify import _best_per_group, _proven
+from matching._certify import LeftOut, _best_per_group, _proven
 from matching._flow import max_flow_min_cost
 
 Arrays = tuple[
@@ -129,10 +129,16 @@ def _proof(small: Small, left_out: list[tuple[int, int, int]]) -> bool:
     ``small`` arcs as (tail, head, capacity, cost, flow), ``left_out`` as (tail, head, cost)."""
     arcs = np.array(small, dtype=np.int64)
     out = np.array(left_out, dtype=np.int64).reshape(-1, 3)
+    assert (out[:, 0] == 2).all()  # left-out arcs leave the request
+    group = np.array([-1, -1, 0, -1, -1], dtype=np.int64)
+    left = LeftOut(
+        group, np.array([0, len(out)], dtype=np.int64), np.arange(len(out), dtype=np.int32),
+        out[:, 1].astype(np.int32), np.ascontiguousarray(out[:, 2]),
+        np.zeros(len(out), dtype=np.bool_),
+    )  # fmt: skip
     proven = _proven(
         5, arcs[:, 0].astype(np.int32), arcs[:, 1].astype(np.int32), arcs[:, 2], arcs[:, 3],
-        arcs[:, 4], out[:, 0].astype(np.int32), out[:, 1].astype(np.int32), out[:, 2],
-        np.zeros(len(out), dtype=np.bool_), np.zeros(5, dtype=np.int64), 50, 0, 1,
+        arcs[:, 4], left, np.zeros(5, dtype=np.int64), 50, 0, 1,
     )  # fmt: skip
     return bool(proven)
 
