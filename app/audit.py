@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
-from app.auth import Principal
-from app.db import utcnow, writing
+from app.database import utcnow, writing
 from app.logs import current_request_id
 from app.models import AuditEvent
+from app.principal import Principal
 
 _EVENTS: Table = AuditEvent.__table__  # type: ignore[assignment]
 

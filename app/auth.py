@@ -10,8 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -21,44 +20,14 @@ from sqlalchemy.orm import Session
 from app.db import SessionDep
 from app.errors import Forbidden, TooManyRequests, Unauthorized
 from app.models import ApiKey
+from app.principal import ROLES as ROLES
+from app.principal import SYSTEM as SYSTEM
+from app.principal import Principal as Principal
+from app.principal import Role as Role
 from app.query_params import refuse_unknown_query
 from app.ratelimit import FailureLimiter
 
-Role = Literal["admin", "coordinator", "association"]
-ROLES: tuple[Role, ...] = ("admin", "coordinator", "association")
-
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer mk_...`")
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: the key's (or the desk account's) id, role and scope."""
-
-    key_id: int | None
-    role: Role
-    association_id: int | None = None
-    municipalities: tuple[str, ...] = ()
-    #: A person signed in to the desk (:mod:`app.accounts`) rather than an API key.
-    account_id: int | None = None
-    #: Who acts without a key or an account (``"volunteer"``: the public sign-up page).
-    label: str | None = None
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    @property
-    def actor(self) -> str:
-        """How the audit log names the caller (no personal data)."""
-        if self.account_id is not None:
-            return f"account:{self.account_id}"
-        if self.label is not None:
-            return self.label
-        return f"key:{self.key_id}" if self.key_id is not None else "system"
-
-
-#: The nightly job and the CLI act as this principal.
-SYSTEM = Principal(key_id=None, role="admin")
 
 
 def _hash(secret: str) -> str:

@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.auth import Principal
+from app.principal import Principal
 
 
 def _drawn_ids(session: Session, table: str, count: int) -> list[int]:

@@ -398,6 +398,8 @@ def _branch_and_bound(arcs: GroupArcs, part: Int64, budget: _Budget) -> tuple[Bo
         if most.solve(0, 1) != most.OPTIMAL:
             raise MatchingError("group branch and bound: a max flow failed")
         count = most.optimal_flow()
+        if count < best_value[0]:
+            continue  # fewer participants than a solution found, whatever the weight
         minimum = np.where(status == _OPEN, need, 0)
         demand = int(minimum.sum())
         if count < demand:

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-from app.db import make_engine
+from app.database import make_engine
 from app.jobs.rematch import RunFailed, RunInProgress, rematch
 from app.jobs.worker import Worker
 

@@ -60,9 +60,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app import audit, clock
-from app.auth import SYSTEM, Principal
 from app.bulk import insert_rows
-from app.db import unavailable
+from app.database import unavailable
 from app.locks import LockBusy, exclusive
 from app.logs import current_request_id
 from app.matches.mapping import (
@@ -89,6 +88,7 @@ from app.models import (
     RunUnmatched,
 )
 from app.models.match_run import RunPhase, RunStatus
+from app.principal import SYSTEM, Principal
 
 log = logging.getLogger("makker.rematch")
 

@@ -1,6 +1,6 @@
 """The ORM, one module per table. Importing this package registers every table."""
 
-from app.db import Base
+from app.database import Base
 from app.models.account import Account, AccountSession, AccountToken
 from app.models.api_key import ApiKey
 from app.models.association import Association

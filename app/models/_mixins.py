@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import utcnow
+from app.database import utcnow
 
 
 class Timestamped:

@@ -7,7 +7,7 @@ import secrets
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.database import Base
 from app.models._mixins import Timestamped
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, utcnow
+from app.database import Base, utcnow
 
 
 class IdempotencyRecord(Base):

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, utcnow
+from app.database import Base, utcnow
 from app.models._mixins import Timestamped
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, CheckConstraint, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.database import Base
 from app.models._mixins import Timestamped
 
 #: Days after acceptance when a match is followed up, unless the programme says otherwise.
