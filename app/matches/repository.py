@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     Table,
     and_,
@@ -37,10 +38,12 @@ from app.models import (
     Newcomer,
     Programme,
 )
-from app.pagination import PageParams, paginate
+from app.pagination import PageParams, cursor_after, page_of, paginate
 from app.queries import one_or_not_found
 
 _MATCHES: Table = Match.__table__  # type: ignore[assignment]
+_NEWCOMERS: Table = Newcomer.__table__  # type: ignore[assignment]
+_MENTORS: Table = Mentor.__table__  # type: ignore[assignment]
 _PROGRAMMES: Table = Programme.__table__  # type: ignore[assignment]
 #: Every column of ``matches``: a row of them has a ``Match``'s attributes.
 _COLUMNS = tuple(_MATCHES.c)
@@ -54,7 +57,8 @@ def visible(principal: Principal, *, parametrised: bool = False) -> ColumnElemen
 
     ``parametrised``: the same condition for any principal of the role, with the scope's
     values left to the statement's parameters (:func:`scope_parameters`), for a statement
-    built once."""
+    built once. Of the tables' columns (Core), not the models' attributes: a statement of
+    columns then runs without the ORM's compiling and loading."""
     if principal.role == "admin":
         return None
     if principal.role == "coordinator":
@@ -63,11 +67,13 @@ def visible(principal: Principal, *, parametrised: bool = False) -> ColumnElemen
             if parametrised
             else principal.municipalities
         )
-        return Match.newcomer_id.in_(
-            select(Newcomer.id).where(Newcomer.municipality.in_(municipalities))
+        return _MATCHES.c.newcomer_id.in_(
+            select(_NEWCOMERS.c.id).where(_NEWCOMERS.c.municipality.in_(municipalities))
         )
     association: Any = bindparam("scope_association") if parametrised else principal.association_id
-    return Match.mentor_id.in_(select(Mentor.id).where(Mentor.association_id == association))
+    return _MATCHES.c.mentor_id.in_(
+        select(_MENTORS.c.id).where(_MENTORS.c.association_id == association)
+    )
 
 
 def scope_parameters(principal: Principal) -> dict[str, Any]:
@@ -101,6 +107,43 @@ def reread(session: Session, match_id: int) -> Match | None:
     return match
 
 
+#: The list's filters in the order their conditions are added (each a parameter of its name).
+FILTERS = ("status", "newcomer_id", "mentor_id", "programme", "municipality")
+
+
+def _filter_condition(name: str) -> ColumnElement[bool]:
+    if name == "municipality":
+        return _MATCHES.c.newcomer_id.in_(
+            select(_NEWCOMERS.c.id).where(_NEWCOMERS.c.municipality == bindparam(name))
+        )
+    column: ColumnElement[Any] = _MATCHES.c[name]
+    return column == bindparam(name)
+
+
+#: The API list's statements, one per (role, filters given, cursor given), built once
+#: (their cache keys too): the values are all parameters.
+_PAGES: dict[tuple[str, tuple[str, ...], bool], Select[Any]] = {}
+
+
+def _page_statement(principal: Principal, filters: tuple[str, ...], after: bool) -> Select[Any]:
+    shape = (principal.role, filters, after)
+    found = _PAGES.get(shape)
+    if found is None:
+        statement: Select[Any] = select(*_COLUMNS, _IN_GROUP).join(
+            _PROGRAMMES, _PROGRAMMES.c.code == _MATCHES.c.programme
+        )
+        condition = visible(principal, parametrised=True)
+        if condition is not None:
+            statement = statement.where(condition)
+        for name in filters:
+            statement = statement.where(_filter_condition(name))
+        if after:
+            statement = statement.where(_MATCHES.c.id > bindparam("after"))
+        statement = statement.order_by(_MATCHES.c.id).limit(bindparam("page_limit", type_=Integer))
+        found = _PAGES[shape] = statement
+    return found
+
+
 def list_page(
     session: Session,
     principal: Principal,
@@ -117,12 +160,16 @@ def list_page(
     ``columns`` rows of the table's columns (the API's list: no ORM objects to build) and
     ``in_group``, whether the match's programme is a group programme (one :func:`places`
     counts: a ``group`` unit with a size), read with the page instead of a query of its own."""
-    query = scoped(
-        principal,
-        select(*_COLUMNS, _IN_GROUP).join(_PROGRAMMES, _PROGRAMMES.c.code == _MATCHES.c.programme)
-        if columns
-        else select(Match),
-    )
+    given = {
+        "status": status,
+        "newcomer_id": newcomer_id,
+        "mentor_id": mentor_id,
+        "programme": programme,
+        "municipality": municipality,
+    }
+    if columns:
+        return _column_page(session, principal, params, given)
+    query = scoped(principal, select(Match))
     if status is not None:
         query = query.where(Match.status == status)
     if newcomer_id is not None:
@@ -135,7 +182,23 @@ def list_page(
         query = query.where(
             Match.newcomer_id.in_(select(Newcomer.id).where(Newcomer.municipality == municipality))
         )
-    return paginate(session, query, Match.id, params, rows=columns)
+    return paginate(session, query, Match.id, params)
+
+
+def _column_page(
+    session: Session, principal: Principal, params: PageParams, given: dict[str, Any]
+) -> tuple[Sequence[Any], str | None]:
+    """:func:`list_page` with ``columns``: the same page by a prebuilt Core statement (no
+    statement to build, no ORM layer), as :func:`app.pagination.paginate` pages it."""
+    filters = tuple(name for name in FILTERS if given[name] is not None)
+    parameters = {name: given[name] for name in filters}
+    after = cursor_after(params, int)
+    if after is not None:
+        parameters["after"] = after
+    parameters["page_limit"] = params.limit + 1
+    parameters.update(scope_parameters(principal))
+    statement = _page_statement(principal, filters, after is not None)
+    return page_of(session.execute(statement, parameters).all(), params.limit, "id")
 
 
 def newcomers_by_id(session: Session, ids: set[int]) -> dict[int, Newcomer]:
@@ -396,8 +459,8 @@ def places(session: Session) -> Places:
     return Places({code: int(size) for code, size in rows if size is not None})
 
 
-#: The group query by role, built once (its cache key too): the page's mentors and
-#: programmes and the caller's scope are its parameters.
+#: The group query by role, built once (its cache key too), of the table's columns (no ORM
+#: layer): the page's mentors and programmes and the caller's scope are its parameters.
 _MATES: dict[str, Any] = {}
 
 
@@ -407,18 +470,18 @@ def _mates_statement(principal: Principal) -> Any:
         condition = visible(principal, parametrised=True)
         statement = (
             select(
-                Match.id,
-                Match.mentor_id,
-                Match.programme,
-                Match.newcomer_id,
+                _MATCHES.c.id,
+                _MATCHES.c.mentor_id,
+                _MATCHES.c.programme,
+                _MATCHES.c.newcomer_id,
                 true() if condition is None else condition,
             )
             .where(
-                Match.status.in_(LIVE_STATUSES),
-                Match.mentor_id.in_(bindparam("mentors", expanding=True)),
-                Match.programme.in_(bindparam("programmes", expanding=True)),
+                _MATCHES.c.status.in_(LIVE_STATUSES),
+                _MATCHES.c.mentor_id.in_(bindparam("mentors", expanding=True)),
+                _MATCHES.c.programme.in_(bindparam("programmes", expanding=True)),
             )
-            .order_by(Match.id)
+            .order_by(_MATCHES.c.id)
         )
         _MATES[principal.role] = statement
     return statement
