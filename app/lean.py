@@ -54,16 +54,17 @@ def _role_rule(dependant: Dependant) -> RoleRule:
 
 
 class LeanRoute:
-    """The lean serving of ``documented`` (a route's endpoint) by ``handler``; ``writes``: a
-    writer's session (an audited read), else a reader's."""
+    """The lean serving of ``documented`` (a route's endpoint) by ``handler``, with a writer's
+    session when ``documented`` is marked :func:`app.db.writes` (an audited read), else a
+    reader's."""
 
-    def __init__(self, documented: Callable[..., Any], handler: Handler, *, writes: bool) -> None:
+    def __init__(self, documented: Callable[..., Any], handler: Handler) -> None:
         dependant = get_dependant(path="", call=documented)
         self.rule = _role_rule(dependant)
         self.fields = _query_fields(dependant)
         self.names = frozenset(field.alias for field in self.fields)
         self.handler = handler
-        self.writes = writes
+        self.writes: bool = getattr(documented, "makker_writes", False)
 
     async def __call__(self, request: Request) -> Response:
         credentials = await bearer(request)

@@ -70,9 +70,7 @@ def list_matches(
 
 
 # Served lean (app.lean: one worker-thread trip a request), documented by ``list_matches``.
-router.add_api_route(
-    "", LeanRoute(list_matches, _list, writes=False), methods=["GET"], include_in_schema=False
-)
+router.add_api_route("", LeanRoute(list_matches, _list), methods=["GET"], include_in_schema=False)
 router.add_api_route("", list_matches, methods=["GET"], response_model=MatchPage)
 
 
