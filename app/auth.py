@@ -27,7 +27,8 @@ from app.principal import Role as Role
 from app.query_params import refuse_unknown_query
 from app.ratelimit import FailureLimiter
 
-_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer mk_...`")
+#: The ``Authorization: Bearer`` credentials of a request (None without them).
+bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer mk_...`")
 
 
 def _hash(secret: str) -> str:
@@ -107,8 +108,19 @@ class RoleRule:
         self,
         request: Request,
         session: SessionDep,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Principal:
+        principal = self.admit(request, session, credentials)
+        # Every API route has a role rule, so this is where unknown query parameters are
+        # refused: after the key (a 401 first), before the route runs.
+        refuse_unknown_query(request)
+        return principal
+
+    def admit(
+        self, request: Request, session: Session, credentials: HTTPAuthorizationCredentials | None
+    ) -> Principal:
+        """The caller (also on ``request.state``): 401 or 429 without a valid key, 403 when
+        its role is not one of the rule's."""
         principal = None
         if credentials is not None and credentials.scheme.lower() == "bearer":
             principal = authenticate(session, credentials.credentials)
@@ -117,9 +129,6 @@ class RoleRule:
         request.state.principal = principal
         if principal.role not in self.roles:
             raise Forbidden(f"The role {principal.role!r} may not do this")
-        # Every API route has a role rule, so this is where unknown query parameters are
-        # refused: after the key (a 401 first), before the route runs.
-        refuse_unknown_query(request)
         return principal
 
 

@@ -75,10 +75,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException:
-        await run_in_threadpool(_close, session, commit=False)
+        await run_in_threadpool(close_session, session, commit=False)
         raise
     if session.in_transaction():
-        await run_in_threadpool(_close, session, commit=True)
+        await run_in_threadpool(close_session, session, commit=True)
     else:  # nothing began (or :func:`finish` ended it): closing is no I/O
         session.close()
 
@@ -87,11 +87,11 @@ def finish(session: Session) -> None:
     """Commit and close the request's session now, at the end of a ``def`` handler, on its
     worker thread: :func:`get_session` then has nothing left to do on another one. Only as
     the handler's last use of the session (a list's answer is serialised already)."""
-    _close(session, commit=True)
+    close_session(session, commit=True)
 
 
-def _close(session: Session, *, commit: bool) -> None:
-    """Commit (or roll back) and close, on a worker thread."""
+def close_session(session: Session, *, commit: bool) -> None:
+    """Commit (or roll back) and close (I/O: on a worker thread)."""
     try:
         if commit:
             session.commit()

@@ -72,6 +72,26 @@ def _valid_key(value: Any, expected: type) -> bool:
     return False
 
 
+def cursor_after(params: PageParams, expected: type) -> Any:
+    """The key ``params.cursor`` points after (None without one); a 422 naming ``cursor``
+    when it is not one of ours or cannot be a key of type ``expected``."""
+    if params.cursor is None:
+        return None
+    after = decode_cursor(params.cursor)
+    if not _valid_key(after, expected):
+        raise ValidationFailed("cursor", "not a valid cursor")
+    return after
+
+
+def page_of(found: Sequence[Any], limit: int, key: str) -> tuple[Sequence[Any], str | None]:
+    """The first ``limit`` of ``found`` (read with ``limit + 1``) and the cursor after them
+    (by their attribute ``key``) when there are more."""
+    if len(found) > limit:
+        found = found[:limit]
+        return found, encode_cursor(getattr(found[-1], key))
+    return found, None
+
+
 def paginate(
     session: Session,
     query: Select[Any],
@@ -84,14 +104,9 @@ def paginate(
 
     The first column's values (ORM objects for ``select(Model)``), or with ``rows`` the rows
     themselves (for a ``select`` of columns, which loads no ORM objects)."""
-    if params.cursor is not None:
-        after = decode_cursor(params.cursor)
-        if not _valid_key(after, key.type.python_type):
-            raise ValidationFailed("cursor", "not a valid cursor")
+    after = cursor_after(params, key.type.python_type)
+    if after is not None:
         query = query.where(key > after)
     ordered = query.order_by(key).limit(params.limit + 1)
     found = session.execute(ordered).all() if rows else session.scalars(ordered).all()
-    if len(found) > params.limit:
-        found = found[: params.limit]
-        return found, encode_cursor(getattr(found[-1], key.key))
-    return found, None
+    return page_of(found, params.limit, key.key)

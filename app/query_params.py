@@ -26,8 +26,13 @@ def refuse_unknown_query(request: Request) -> None:
         return
     declared: frozenset[str] | None = getattr(route, _CACHE, None)
     if declared is None:
-        declared = _declared(route.dependant)  # type: ignore[union-attr]
+        declared = query_names(route.dependant)  # type: ignore[union-attr]
         setattr(route, _CACHE, declared)
+    refuse_undeclared(request, declared)
+
+
+def refuse_undeclared(request: Request, declared: frozenset[str]) -> None:
+    """:func:`refuse_unknown_query` for a route whose query parameters are ``declared``."""
     unknown = sorted(set(request.query_params) - declared)
     if unknown:
         raise ValidationFailed(unknown[0] or "query", "unknown query parameter")
@@ -38,7 +43,7 @@ def refuse_unknown_query(request: Request) -> None:
         raise ValidationFailed(repeated[0], "given more than once")
 
 
-def _declared(dependant: Any) -> frozenset[str]:
+def query_names(dependant: Any) -> frozenset[str]:
     """The query parameter names of a route, its dependencies' included."""
     names: set[str] = set()
     stack = [dependant]

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -309,14 +309,18 @@ def before_erasure(session: Session, newcomer_ids: Iterable[int]) -> None:
             _move_matches(session, household_id, remaining[0].newcomer_id, live_only=False)
 
 
+_MEMBERS: Table = HouseholdMember.__table__  # type: ignore[assignment]
+
+
 def member_ids(session: Session, household_ids: Collection[int]) -> dict[int, list[int]]:
     """Each household's members, the contact person first."""
     if not household_ids:
         return {}
+    members = _MEMBERS.c  # the table's columns: no ORM layer (every page of matches asks)
     rows = session.execute(
-        select(HouseholdMember.household_id, HouseholdMember.newcomer_id)
-        .where(HouseholdMember.household_id.in_(sorted(household_ids)))
-        .order_by(HouseholdMember.household_id, HouseholdMember.position)
+        select(members.household_id, members.newcomer_id)
+        .where(members.household_id.in_(sorted(household_ids)))
+        .order_by(members.household_id, members.position)
     )
     found: dict[int, list[int]] = {}
     for household_id, newcomer_id in rows:

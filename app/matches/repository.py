@@ -13,10 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
+    Integer,
     Select,
     Table,
     and_,
+    any_,
     bindparam,
     exists,
     func,
@@ -37,10 +40,12 @@ from app.models import (
     Newcomer,
     Programme,
 )
-from app.pagination import PageParams, paginate
+from app.pagination import PageParams, cursor_after, page_of, paginate
 from app.queries import one_or_not_found
 
 _MATCHES: Table = Match.__table__  # type: ignore[assignment]
+_NEWCOMERS: Table = Newcomer.__table__  # type: ignore[assignment]
+_MENTORS: Table = Mentor.__table__  # type: ignore[assignment]
 _PROGRAMMES: Table = Programme.__table__  # type: ignore[assignment]
 #: Every column of ``matches``: a row of them has a ``Match``'s attributes.
 _COLUMNS = tuple(_MATCHES.c)
@@ -49,25 +54,43 @@ _IN_GROUP = and_(_PROGRAMMES.c.unit == "group", _PROGRAMMES.c.group_max.is_not(N
 )
 
 
-def visible(principal: Principal, *, parametrised: bool = False) -> ColumnElement[bool] | None:
+def visible(
+    principal: Principal, *, parametrised: bool = False, arrays: bool = False
+) -> ColumnElement[bool] | None:
     """The condition on a ``matches`` row that ``principal`` may see it (None: every row).
 
     ``parametrised``: the same condition for any principal of the role, with the scope's
     values left to the statement's parameters (:func:`scope_parameters`), for a statement
-    built once."""
+    built once; ``arrays``: a list of values as one array parameter (:func:`one_of`). Of the
+    tables' columns (Core), not the models' attributes: a statement of columns then runs
+    without the ORM's compiling and loading."""
     if principal.role == "admin":
         return None
     if principal.role == "coordinator":
-        municipalities: Any = (
-            bindparam("scope_municipalities", expanding=True)
+        in_scope = (
+            one_of(_NEWCOMERS.c.municipality, "scope_municipalities", arrays=arrays)
             if parametrised
-            else principal.municipalities
+            else _NEWCOMERS.c.municipality.in_(principal.municipalities)
         )
-        return Match.newcomer_id.in_(
-            select(Newcomer.id).where(Newcomer.municipality.in_(municipalities))
-        )
+        return _MATCHES.c.newcomer_id.in_(select(_NEWCOMERS.c.id).where(in_scope))
     association: Any = bindparam("scope_association") if parametrised else principal.association_id
-    return Match.mentor_id.in_(select(Mentor.id).where(Mentor.association_id == association))
+    return _MATCHES.c.mentor_id.in_(
+        select(_MENTORS.c.id).where(_MENTORS.c.association_id == association)
+    )
+
+
+def one_of(column: ColumnElement[Any], name: str, *, arrays: bool) -> ColumnElement[bool]:
+    """``column IN (...)`` of the list parameter ``name``; with ``arrays`` (PostgreSQL)
+    ``column = ANY(:name)``: the same rows, one array parameter, so the statement is not
+    rendered again for each length of the list as an expanding ``IN`` is."""
+    if arrays:
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def arrays_for(session: Session) -> bool:
+    """Whether the session's database takes array parameters (PostgreSQL)."""
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def scope_parameters(principal: Principal) -> dict[str, Any]:
@@ -101,6 +124,45 @@ def reread(session: Session, match_id: int) -> Match | None:
     return match
 
 
+#: The list's filters in the order their conditions are added (each a parameter of its name).
+FILTERS = ("status", "newcomer_id", "mentor_id", "programme", "municipality")
+
+
+def _filter_condition(name: str) -> ColumnElement[bool]:
+    if name == "municipality":
+        return _MATCHES.c.newcomer_id.in_(
+            select(_NEWCOMERS.c.id).where(_NEWCOMERS.c.municipality == bindparam(name))
+        )
+    column: ColumnElement[Any] = _MATCHES.c[name]
+    return column == bindparam(name)
+
+
+#: The API list's statements, one per (role, filters given, cursor given, arrays), built once
+#: (their cache keys too): the values are all parameters.
+_PAGES: dict[tuple[str, tuple[str, ...], bool, bool], Select[Any]] = {}
+
+
+def _page_statement(
+    principal: Principal, filters: tuple[str, ...], after: bool, arrays: bool
+) -> Select[Any]:
+    shape = (principal.role, filters, after, arrays)
+    found = _PAGES.get(shape)
+    if found is None:
+        statement: Select[Any] = select(*_COLUMNS, _IN_GROUP).join(
+            _PROGRAMMES, _PROGRAMMES.c.code == _MATCHES.c.programme
+        )
+        condition = visible(principal, parametrised=True, arrays=arrays)
+        if condition is not None:
+            statement = statement.where(condition)
+        for name in filters:
+            statement = statement.where(_filter_condition(name))
+        if after:
+            statement = statement.where(_MATCHES.c.id > bindparam("after"))
+        statement = statement.order_by(_MATCHES.c.id).limit(bindparam("page_limit", type_=Integer))
+        found = _PAGES[shape] = statement
+    return found
+
+
 def list_page(
     session: Session,
     principal: Principal,
@@ -117,12 +179,16 @@ def list_page(
     ``columns`` rows of the table's columns (the API's list: no ORM objects to build) and
     ``in_group``, whether the match's programme is a group programme (one :func:`places`
     counts: a ``group`` unit with a size), read with the page instead of a query of its own."""
-    query = scoped(
-        principal,
-        select(*_COLUMNS, _IN_GROUP).join(_PROGRAMMES, _PROGRAMMES.c.code == _MATCHES.c.programme)
-        if columns
-        else select(Match),
-    )
+    given = {
+        "status": status,
+        "newcomer_id": newcomer_id,
+        "mentor_id": mentor_id,
+        "programme": programme,
+        "municipality": municipality,
+    }
+    if columns:
+        return _column_page(session, principal, params, given)
+    query = scoped(principal, select(Match))
     if status is not None:
         query = query.where(Match.status == status)
     if newcomer_id is not None:
@@ -135,7 +201,23 @@ def list_page(
         query = query.where(
             Match.newcomer_id.in_(select(Newcomer.id).where(Newcomer.municipality == municipality))
         )
-    return paginate(session, query, Match.id, params, rows=columns)
+    return paginate(session, query, Match.id, params)
+
+
+def _column_page(
+    session: Session, principal: Principal, params: PageParams, given: dict[str, Any]
+) -> tuple[Sequence[Any], str | None]:
+    """:func:`list_page` with ``columns``: the same page by a prebuilt Core statement (no
+    statement to build, no ORM layer), as :func:`app.pagination.paginate` pages it."""
+    filters = tuple(name for name in FILTERS if given[name] is not None)
+    parameters = {name: given[name] for name in filters}
+    after = cursor_after(params, int)
+    if after is not None:
+        parameters["after"] = after
+    parameters["page_limit"] = params.limit + 1
+    parameters.update(scope_parameters(principal))
+    statement = _page_statement(principal, filters, after is not None, arrays_for(session))
+    return page_of(session.execute(statement, parameters).all(), params.limit, "id")
 
 
 def newcomers_by_id(session: Session, ids: set[int]) -> dict[int, Newcomer]:
@@ -396,31 +478,32 @@ def places(session: Session) -> Places:
     return Places({code: int(size) for code, size in rows if size is not None})
 
 
-#: The group query by role, built once (its cache key too): the page's mentors and
-#: programmes and the caller's scope are its parameters.
-_MATES: dict[str, Any] = {}
+#: The group query by role (and :func:`one_of`'s ``arrays``), built once (its cache key
+#: too), of the table's columns (no ORM layer): the page's mentors and programmes and the
+#: caller's scope are its parameters.
+_MATES: dict[tuple[str, bool], Any] = {}
 
 
-def _mates_statement(principal: Principal) -> Any:
-    statement = _MATES.get(principal.role)
+def _mates_statement(principal: Principal, arrays: bool) -> Any:
+    statement = _MATES.get((principal.role, arrays))
     if statement is None:
-        condition = visible(principal, parametrised=True)
+        condition = visible(principal, parametrised=True, arrays=arrays)
         statement = (
             select(
-                Match.id,
-                Match.mentor_id,
-                Match.programme,
-                Match.newcomer_id,
+                _MATCHES.c.id,
+                _MATCHES.c.mentor_id,
+                _MATCHES.c.programme,
+                _MATCHES.c.newcomer_id,
                 true() if condition is None else condition,
             )
             .where(
-                Match.status.in_(LIVE_STATUSES),
-                Match.mentor_id.in_(bindparam("mentors", expanding=True)),
-                Match.programme.in_(bindparam("programmes", expanding=True)),
+                _MATCHES.c.status.in_(LIVE_STATUSES),
+                one_of(_MATCHES.c.mentor_id, "mentors", arrays=arrays),
+                one_of(_MATCHES.c.programme, "programmes", arrays=arrays),
             )
-            .order_by(Match.id)
+            .order_by(_MATCHES.c.id)
         )
-        _MATES[principal.role] = statement
+        _MATES[(principal.role, arrays)] = statement
     return statement
 
 
@@ -448,7 +531,7 @@ def group_mates(
     }
     members: dict[tuple[int, str], list[tuple[int, int, bool]]] = {}
     for row_id, mentor_id, programme, newcomer_id, seen in session.execute(
-        _mates_statement(principal), parameters
+        _mates_statement(principal, arrays_for(session)), parameters
     ):
         if (mentor_id, programme) in wanted:
             members.setdefault((mentor_id, programme), []).append((row_id, newcomer_id, bool(seen)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import JSONResponse
@@ -13,6 +13,7 @@ from app.db import SessionDep, finish
 from app.domain import MAX_ID
 from app.etag import set_etag
 from app.idempotency import Created, IdempotencyDep
+from app.lean import LeanRoute
 from app.matches import service
 from app.matches.schemas import (
     NO_NUL,
@@ -33,7 +34,22 @@ router = APIRouter(prefix="/matches", tags=["matches"])
 MatchPage = Page[MatchRead] | Page[AssociationMatchRead]
 
 
-@router.get("", response_model=MatchPage)
+def _list(session: Session, principal: Principal, query: dict[str, Any]) -> Response:
+    """The list's answer for the query parameters' values (by the route's parameter names)."""
+    params = PageParams(limit=query["limit"], cursor=query["cursor"])
+    page = service.list_matches(
+        session,
+        principal,
+        params,
+        status=query["status"],
+        newcomer_id=query["newcomer_id"],
+        mentor_id=query["mentor_id"],
+        municipality=query["municipality"],
+        programme=query["programme"],
+    )
+    return json_response(MatchPage, page)
+
+
 def list_matches(
     principal: AnyRole,
     session: SessionDep,
@@ -45,19 +61,17 @@ def list_matches(
     programme: Annotated[str | None, Query(max_length=50, pattern=NO_NUL)] = None,
 ) -> Response:
     """The caller's matches, filtered; associations see only their mentors' matches."""
-    page = service.list_matches(
-        session,
-        principal,
-        params,
-        status=status,
-        newcomer_id=newcomer_id,
-        mentor_id=mentor_id,
-        municipality=municipality,
-        programme=programme,
-    )
-    answer = json_response(MatchPage, page)
+    query = {"limit": params.limit, "cursor": params.cursor, "status": status}
+    query |= {"newcomer_id": newcomer_id, "mentor_id": mentor_id}
+    query |= {"municipality": municipality, "programme": programme}
+    answer = _list(session, principal, query)
     finish(session)
     return answer
+
+
+# Served lean (app.lean: one worker-thread trip a request), documented by ``list_matches``.
+router.add_api_route("", LeanRoute(list_matches, _list), methods=["GET"], include_in_schema=False)
+router.add_api_route("", list_matches, methods=["GET"], response_model=MatchPage)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=MatchRead, responses={409: {}})

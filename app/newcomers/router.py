@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy.orm import Session
 
-from app.auth import Staff
+from app.auth import Principal, Staff
 from app.db import SessionDep, finish, writes
 from app.errors import problem_responses
 from app.gdpr.service import checkpoint_after_erasure
 from app.idempotency import Created, IdempotencyDep
+from app.lean import LeanRoute
 from app.models import Newcomer
 from app.newcomers import service
 from app.newcomers.schemas import NewcomerCreate, NewcomerRead, NewcomerUpdate
@@ -24,7 +26,15 @@ Paging = Annotated[PageParams, Depends(page_params)]
 NewcomerPage = Page[NewcomerRead]
 
 
-@router.get("", response_model=NewcomerPage, responses=problem_responses(403, 422))
+def _list(session: Session, principal: Principal, query: dict[str, Any]) -> Response:
+    """The list's answer for the query parameters' values (by the route's parameter names)."""
+    params = PageParams(limit=query["limit"], cursor=query["cursor"])
+    rows, cursor = service.list_newcomers(
+        session, principal, params, municipality=query["municipality"], active=query["active"]
+    )
+    return json_response(NewcomerPage, page(NewcomerRead, rows, cursor))
+
+
 @writes  # the read is audited
 def list_newcomers(
     principal: Staff,
@@ -34,12 +44,22 @@ def list_newcomers(
     active: bool | None = None,
 ) -> Response:
     """Newcomers in the caller's municipalities, by id (each one returned is audited)."""
-    rows, cursor = service.list_newcomers(
-        session, principal, params, municipality=municipality, active=active
-    )
-    answer = json_response(NewcomerPage, page(NewcomerRead, rows, cursor))
+    query = {"limit": params.limit, "cursor": params.cursor}
+    answer = _list(session, principal, query | {"municipality": municipality, "active": active})
     finish(session)  # commits the audit events
     return answer
+
+
+# Served lean (app.lean: one worker-thread trip a request), documented by ``list_newcomers``;
+# a writer's session: the audit events commit with the read.
+router.add_api_route("", LeanRoute(list_newcomers, _list), methods=["GET"], include_in_schema=False)
+router.add_api_route(
+    "",
+    list_newcomers,
+    methods=["GET"],
+    response_model=NewcomerPage,
+    responses=problem_responses(403, 422),
+)
 
 
 def _created(row: Newcomer) -> Created:
