@@ -13,7 +13,10 @@ from matching import (
     Problem,
     Programme,
     solve,
+    validate,
 )
+from matching._index import build_index
+from matching.candidates import candidate_arcs
 from tests.matching.factories import mentor, newcomer
 
 CLUB = Programme("food_club", unit="group", group_min=3, group_max=4)
@@ -137,3 +140,23 @@ def test_a_time_limit_reports_not_optimal_with_a_gap() -> None:
     )
     for group in rushed.groups:
         assert 5 <= len(group.members) <= 6
+
+
+def test_the_group_programmes_arcs_come_after_the_flows() -> None:
+    """The flow reads the arcs before ``grouped`` (a prefix, not a copy): exactly those of
+    the programmes that are not group programmes, whatever the programmes' order."""
+    problem = replace(
+        club(4, trainers=2),
+        programmes=(CLUB, Programme("mentor"), CAFE, FAMILY),
+        newcomers=(
+            newcomer("n0", programmes=("food_club", "mentor")),
+            newcomer("n1", programmes=("homework_cafe", "mentor")),
+            newcomer("n2", programmes=("mentor", "food_club")),
+        ),
+    )
+    validate(problem)
+    index = build_index(problem)
+    arcs = candidate_arcs(index)
+    in_group = index.prog_group[index.req_programme[arcs.req]]
+    assert 0 < arcs.grouped < len(arcs.req)
+    assert not in_group[: arcs.grouped].any() and in_group[arcs.grouped :].all()
