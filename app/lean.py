@@ -29,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.auth import Principal, RoleRule, bearer
 from app.db import close_session
-from app.query_params import refuse_undeclared
+from app.query_params import query_names, refuse_undeclared
 
 #: A lean route's work: the session, the caller and the query parameters' values (by the
 #: documented route's parameter names) to the answer.
@@ -62,7 +62,7 @@ class LeanRoute:
         dependant = get_dependant(path="", call=documented)
         self.rule = _role_rule(dependant)
         self.fields = _query_fields(dependant)
-        self.names = frozenset(field.alias for field in self.fields)
+        self.names = query_names(dependant)
         self.handler = handler
         self.writes: bool = getattr(documented, "makker_writes", False)
 
