@@ -13,12 +13,17 @@ optimum. Otherwise each connected part of the candidate graph whose relaxed solu
 rule is solved exactly by a branch and bound on the groups (:func:`_branch_and_bound`: each
 node a max flow of minimum cost with some groups closed and some held at their minimum),
 and where that needs more than its share of work, or one newcomer could meet one trainer in
-two programmes, by CP-SAT (one worker: deterministic), hinted with the relaxed solution less
-its too-small groups, bounded by the relaxation, under a deterministic time limit, twice: the
-most participants, then with that count fixed the largest weight. A stop before the proof
-reports ``optimal=False`` and the relative gap: of the participant count when the count is
-not proven, else of the weight sum. Both are exact; among equally good answers they may
-choose different ones (each deterministic).
+two programmes, by SCIP (:func:`_solve_mip`, one thread: deterministic), a mixed-integer
+programme whose linear relaxation holds each arc below its group's open variable — far
+stronger than the flow's bound — under a limit of nodes, both objectives in one (a
+participant outweighs any weights), stopping when it is proven within ``slack`` cost units
+a participant of the optimum (0.0008 of a score: inside the contract's 0.001 a match).
+A part SCIP does not prove within its nodes goes to CP-SAT (one worker: deterministic),
+hinted with the better of SCIP's best and the relaxed solution less its too-small groups,
+bounded by the relaxation, under a deterministic time limit, in the same two solves. A stop
+before the proof reports ``optimal=False`` and the relative gap: of the participant count
+when the count is not proven, else of the weight sum. Each is exact; among equally good
+answers they may choose different ones (each deterministic).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ if TYPE_CHECKING:  # imported where CP-SAT runs: it costs 0.4 s at import, rarel
 
 from matching._index import Bool, Int32, Int64
 from matching.errors import MatchingError
+from matching.scoring import COST_SCALE
 
 #: CP-SAT's deterministic time (its work units, about seconds here) over all parts of one
 #: solve before it stops with the best found (``optimal=False``, the gap reported).
@@ -47,6 +53,13 @@ BRANCH_WORK_PER_S = 1_000_000
 #: 10,000 nodes, the benchmarks' largest about 100).
 BRANCH_LIMIT_S = 1.0
 BRANCH_NODES = 400
+#: SCIP's nodes a solve before a part goes on to CP-SAT with SCIP's best (a count of nodes,
+#: not seconds: the same input stops at the same point).
+MIP_NODES = 1_000
+#: How far below the optimum weight a proven group solve may be, per participant, in cost
+#: units: 0.0008 of a score, which with the costs' own rounding (0.0001 a match) and
+#: floating point's tolerances keeps the contract's 0.001 per match.
+WEIGHT_SLACK = COST_SCALE * 8 // 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,8 +175,20 @@ def _feasible_hint(arcs: GroupArcs, used: Bool, subset: Int64) -> Bool:
     return hint
 
 
-def solve_groups(arcs: GroupArcs, time_limit: float = TIME_LIMIT_S) -> GroupResult:
-    """The exact group stage (see the module docstring)."""
+def _start(arcs: GroupArcs, part: Int64, relaxed: Bool, found: Bool | None) -> Bool:
+    """A solution over ``part`` to start an exact solver from: the relaxed solution made
+    feasible, or ``found`` (a solution over ``part``) if better."""
+    hint = _feasible_hint(arcs, relaxed, part)[part]
+    if found is not None and _value(arcs, part, found) > _value(arcs, part, hint):
+        return found
+    return hint
+
+
+def solve_groups(
+    arcs: GroupArcs, time_limit: float = TIME_LIMIT_S, slack: int = WEIGHT_SLACK
+) -> GroupResult:
+    """The exact group stage (see the module docstring); a part SCIP proves is within
+    ``slack`` cost units of the optimum weight per participant."""
     k = len(arcs.req)
     if k == 0:
         return GroupResult(used=np.zeros(0, dtype=np.bool_), optimal=True, gap=0.0)
@@ -178,9 +203,13 @@ def solve_groups(arcs: GroupArcs, time_limit: float = TIME_LIMIT_S) -> GroupResu
         if not _broken(arcs, relaxed, part):
             continue
         exact, proven = _branch_and_bound(arcs, part, budget)
-        if exact is None or not proven:
+        if not proven and budget.left > 0:
+            start = _start(arcs, part, relaxed, exact)
+            exact, proven = _solve_mip(arcs, part, start, budget, slack)
+        if not proven:
             used[part] = _solve_part(arcs, part, relaxed, budget, counts, weights, exact)
             continue
+        assert exact is not None
         used[part] = exact
         n, w = float(exact.sum()), float(arcs.weight[part][exact].sum())
         counts.add(n, n, True)
@@ -280,9 +309,7 @@ def _solve_part(
                 model.add_implication(x[j], y)
         elif len(members) > cap:
             model.add(size <= cap)
-    hint = _feasible_hint(arcs, relaxed, part)[part]
-    if found is not None and _value(arcs, part, found) > _value(arcs, part, hint):
-        hint = found
+    hint = _start(arcs, part, relaxed, found)
     relaxed_count = int(relaxed[part].sum())
     count = sum(x)
     model.add(count <= relaxed_count)  # the relaxation bounds the count
@@ -329,6 +356,82 @@ def _solve_part(
     )
     weights.add(max(w_bound, found_weight), found_weight, status == cp_model.OPTIMAL)
     return np.array(best, dtype=np.bool_)
+
+
+def _solve_mip(
+    arcs: GroupArcs, part: Int64, start: Bool, budget: _Budget, slack: int
+) -> tuple[Bool, bool]:
+    """SCIP on one part (one thread: deterministic); ``start`` is a solution over ``part``
+    to fall back on (as a hint it only slowed SCIP, which finds its own at the root). Its
+    linear relaxation holds each arc below its group's open variable, which the flow's does
+    not: on the 100,000 benchmark's MindSpring part (46,881 arcs) it bounds the count
+    exactly at the root. One solve of both objectives: each arc is worth its weight plus
+    twice every request's best weight together and the slack, so one participant more
+    outweighs any weights with room for floating point's tolerances, and the solve stops
+    once proven within ``slack`` cost units a participant of the optimum. Returns the chosen
+    arcs over ``part`` and True when so proven; else the best solution found and False
+    (after :data:`MIP_NODES` nodes, or for a part so large that the objective would not be
+    exact in floating point)."""
+    from ortools.linear_solver import pywraplp
+
+    weight = arcs.weight[part]
+    order = np.argsort(arcs.req[part], kind="stable")
+    firsts = np.flatnonzero(np.diff(arcs.req[part][order], prepend=-1))
+    gap = slack * int(start.sum())
+    participant = 2 * (int(np.maximum.reduceat(weight[order], firsts).sum()) + gap) + 1
+    if participant * (len(firsts) + 1) >= 2**52:
+        return start, False
+    solver = pywraplp.Solver.CreateSolver("SCIP")
+    if solver is None:
+        raise MatchingError("SCIP is missing from this OR-Tools build")
+    inf = solver.infinity()
+    x = [solver.BoolVar(f"x{j}") for j in range(len(part))]
+    by_req: dict[int, list[int]] = {}
+    by_pair: dict[tuple[int, int], list[int]] = {}
+    by_group: dict[int, list[int]] = {}
+    for j, a in enumerate(part.tolist()):
+        by_req.setdefault(int(arcs.req[a]), []).append(j)
+        by_pair.setdefault((int(arcs.person[a]), int(arcs.mentor[a])), []).append(j)
+        by_group.setdefault(int(arcs.group[a]), []).append(j)
+    for members in (*by_req.values(), *by_pair.values()):
+        if len(members) > 1:
+            row = solver.RowConstraint(-inf, 1)
+            for j in members:
+                row.SetCoefficient(x[j], 1)
+    for g, members in by_group.items():
+        cap, need = int(arcs.cap[g]), int(arcs.need[g])
+        if need == 0:
+            if len(members) > cap:
+                row = solver.RowConstraint(-inf, cap)
+                for j in members:
+                    row.SetCoefficient(x[j], 1)
+            continue
+        y = solver.BoolVar(f"y{g}")
+        most, least = solver.RowConstraint(-inf, 0), solver.RowConstraint(0, inf)
+        most.SetCoefficient(y, -cap)
+        least.SetCoefficient(y, -need)
+        for j in members:
+            most.SetCoefficient(x[j], 1)
+            least.SetCoefficient(x[j], 1)
+            joins = solver.RowConstraint(-inf, 0)  # x_j <= y_g: the relaxation's strength
+            joins.SetCoefficient(x[j], 1)
+            joins.SetCoefficient(y, -1)
+    objective = solver.Objective()
+    for var, w in zip(x, weight.tolist(), strict=True):
+        objective.SetCoefficient(var, float(participant + w))
+    objective.SetMaximization()
+    solver.SetSolverSpecificParametersAsString(
+        f"limits/totalnodes = {MIP_NODES}\nlimits/absgap = {gap}\n"
+    )
+    params = pywraplp.MPSolverParameters()
+    params.SetDoubleParam(params.RELATIVE_MIP_GAP, 0.0)
+    status = solver.Solve(params)
+    budget.spend_work((solver.nodes() + 1) * len(part))
+    if status not in (solver.OPTIMAL, solver.FEASIBLE):
+        return start, False
+    found = np.array([v.solution_value() > 0.5 for v in x], dtype=np.bool_)
+    best = found if _value(arcs, part, found) >= _value(arcs, part, start) else start
+    return best, bool(status == solver.OPTIMAL)
 
 
 _FREE, _OPEN, _CLOSED = 0, 1, 2

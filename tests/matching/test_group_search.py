@@ -16,7 +16,9 @@ from matching._groups import (
     _Budget,
     _components,
     _relaxation,
+    _solve_mip,
     _solve_part,
+    _start,
     _Tally,
     solve_groups,
 )
@@ -99,11 +101,50 @@ def test_a_search_cut_short_hands_its_best_to_cp_sat(arcs: GroupArcs, nodes: int
     def value(used: np.ndarray) -> tuple[int, int]:
         return int(used.sum()), int(arcs.weight[used].sum())
 
-    full = solve_groups(arcs)
+    full = solve_groups(arcs, slack=0)
     with patch.object(_groups, "BRANCH_NODES", nodes):
-        short = solve_groups(arcs)
+        short = solve_groups(arcs, slack=0)
     assert full.optimal and short.optimal
     assert value(short.used) == value(full.used)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(dense_group_arcs(), st.integers(1, 4))
+def test_a_mip_cut_short_hands_its_best_to_cp_sat(arcs: GroupArcs, nodes: int) -> None:
+    def value(used: np.ndarray) -> tuple[int, int]:
+        return int(used.sum()), int(arcs.weight[used].sum())
+
+    full = solve_groups(arcs, slack=0)
+    with (
+        patch.object(_groups, "BRANCH_NODES", nodes),
+        patch.object(_groups, "MIP_NODES", 0),  # SCIP stops before its root is done
+    ):
+        short = solve_groups(arcs, slack=0)
+    assert full.optimal and short.optimal
+    assert value(short.used) == value(full.used)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(group_arcs(), dense_group_arcs()), st.integers(0, 3))
+def test_scip_finds_the_branch_and_bounds_optimum_within_its_slack(
+    arcs: GroupArcs, slack: int
+) -> None:
+    relaxed = _relaxation(arcs)
+    for part in _components(arcs):
+        with patch.object(_groups, "BRANCH_NODES", 10**6):
+            exact, _ = _branch_and_bound(arcs, part, _Budget(60.0))
+        assert exact is not None
+        start = _start(arcs, part, relaxed, None)
+        chosen, proven = _solve_mip(arcs, part, start, _Budget(60.0), slack)
+        assert proven
+        assert chosen.sum() == exact.sum()
+        weight, best = arcs.weight[part][chosen].sum(), arcs.weight[part][exact].sum()
+        assert best - slack * exact.sum() <= weight <= best
+        picked = part[chosen]
+        assert len(np.unique(arcs.req[picked])) == len(picked)
+        load = np.bincount(arcs.group[picked], minlength=len(arcs.cap))
+        assert np.all(load <= arcs.cap)
+        assert not np.any((load > 0) & (load < arcs.need))
 
 
 def test_no_budget_leaves_the_part_to_cp_sat() -> None:
