@@ -155,9 +155,21 @@ def _cells(runs: list[Run]) -> list[float]:
     ]
 
 
+def _outcome(runs: list[Run]) -> tuple[str, str]:
+    """The matched and objective cells of one side: its first run's (proven runs agree)."""
+    first = runs[0]
+    mark = "" if first.optimal else f" (not proven, gap {first.gap:.2%})"
+    return f"{first.matched:,}{mark}", f"{first.objective:,.1f}"
+
+
 def _row(name: str, size: int, mentors: int, new_runs: list[Run], old_runs: list[Run]) -> str:
     first = new_runs[0]
-    assert all(r.matched == first.matched for r in new_runs + old_runs)
+    proven = [r for r in new_runs + old_runs if r.optimal]
+    assert all(r.matched == proven[0].matched for r in proven), "proven optima disagree"
+    matched, objective = _outcome(new_runs)
+    if old_runs and _outcome(old_runs) != (matched, objective):
+        before = _outcome(old_runs)
+        matched, objective = f"{before[0]} / {matched}", f"{before[1]} / {objective}"
     new = _cells(new_runs)
     if not old_runs:
         shown = [f"{x:,.0f}" if i == len(new) - 1 else f"{x:.2f}" for i, x in enumerate(new)]
@@ -170,9 +182,7 @@ def _row(name: str, size: int, mentors: int, new_runs: list[Run], old_runs: list
         ]
     return (
         f"| {name} | {size:,} | {mentors:,} | {first.requests:,} "
-        f"| {first.candidates:,} | "
-        + " | ".join(shown)
-        + f" | {first.matched:,} | {first.objective:,.1f} |"
+        f"| {first.candidates:,} | " + " | ".join(shown) + f" | {matched} | {objective} |"
     )
 
 
