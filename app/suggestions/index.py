@@ -70,6 +70,8 @@ class MentorIndex:
     def __init__(self, mentors: Sequence[matching.Mentor], key: Fingerprint, policy: Any) -> None:
         self.key = key
         self.mentors = tuple(mentors)
+        #: The engine's arrays of these mentors, checked once (matching.suggest's pool).
+        self.pool = matching.mentor_pool(self.mentors, policy)
         points = [point_of(m.lat, m.lon, m.municipality) for m in self.mentors]
         self.lat = np.array([p[0] for p in points], dtype=np.float64)
         self.lon = np.array([p[1] for p in points], dtype=np.float64)
