@@ -1,13 +1,13 @@
-"""Lean routes: the busiest ``GET`` lists served in one trip to a worker thread.
+"""Lean routes: the busiest ``GET`` routes served in one trip to a worker thread.
 
 A ``def`` route with a role rule costs FastAPI two trips to a worker thread a request (the
 key's check, then the handler) and its solving of the route's dependencies (the session, the
 credentials, the role rule, the pagination parameters, each query parameter in turn). A lean
 route does the same work in the same order on one trip: the credentials (on the event loop),
 then on the worker thread the session, the key and the role (401, 429, 403), unknown or
-repeated query parameters (422), the query parameters checked by FastAPI's own function
-(:func:`fastapi.dependencies.utils.request_params_to_args`: the same values and the same
-422s), the handler, and the commit (or the rollback) and close of the session.
+repeated query parameters (422), the path's and the query's parameters checked by FastAPI's
+own function (:func:`fastapi.dependencies.utils.request_params_to_args`: the same values and
+the same 422s), the handler, and the commit (or the rollback) and close of the session.
 
 Each lean route is registered just before its *documented* route, the ordinary FastAPI route
 of the same method and path: a complete route, which the OpenAPI document describes and
@@ -62,6 +62,7 @@ class LeanRoute:
         dependant = get_dependant(path="", call=documented)
         self.rule = _role_rule(dependant)
         self.fields = _query_fields(dependant)
+        self.path_fields = list(dependant.path_params)
         self.names = query_names(dependant)
         self.handler = handler
         self.writes: bool = getattr(documented, "makker_writes", False)
@@ -80,10 +81,12 @@ class LeanRoute:
         try:
             principal = self.rule.admit(request, session, credentials)
             refuse_undeclared(request, self.names)
+            # The path's parameters, then the query's, as FastAPI checks them.
+            path, path_errors = request_params_to_args(self.path_fields, request.path_params)
             values, errors = request_params_to_args(self.fields, request.query_params)
-            if errors:
-                raise RequestValidationError(errors)
-            answer = self.handler(session, principal, values)
+            if path_errors or errors:
+                raise RequestValidationError([*path_errors, *errors])
+            answer = self.handler(session, principal, {**path, **values})
         except BaseException:
             close_session(session, commit=False)
             raise

@@ -6,6 +6,7 @@ The contract is shared/design/MATCHING.md. Typical use::
     solution = solve(problem)  # validates first; raises ProblemError on bad input
 """
 
+from matching._index import MentorPool, mentor_pool
 from matching.candidates import (
     Candidate,
     PairCheck,
@@ -71,6 +72,7 @@ __all__ = [
     "Match",
     "MatchingError",
     "Mentor",
+    "MentorPool",
     "Municipality",
     "Newcomer",
     "PairCheck",
@@ -88,6 +90,7 @@ __all__ = [
     "distance_km",
     "is_language",
     "language_problem",
+    "mentor_pool",
     "municipalities",
     "problem_from_dict",
     "problem_from_json",

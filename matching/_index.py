@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +17,7 @@ import numpy.typing as npt
 from matching._jit import pair_jit
 from matching.geo import municipalities
 from matching.model import Household, Mentor, Newcomer, Policy, Problem, Programme
+from matching.validate import valid_mentors
 
 Int32 = npt.NDArray[np.int32]
 Int64 = npt.NDArray[np.int64]
@@ -95,19 +96,11 @@ def _side(
     interests: dict[str, int],
 ) -> Side:
     lat, lon = _points(people)
-    coords = np.stack([lat, lon], axis=1)
-    if len(people):
-        distinct, inverse = np.unique(coords, axis=0, return_inverse=True)
-    else:
-        distinct, inverse = np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
     default = float(policy.default_max_distance_km)
-    return Side(
+    return _with_points(
         ids=tuple(p.id for p in people),
         lat=lat,
         lon=lon,
-        point=inverse.reshape(-1).astype(np.int32),
-        point_lat=np.ascontiguousarray(distinct[:, 0]),
-        point_lon=np.ascontiguousarray(distinct[:, 1]),
         limit_km=np.array(
             [default if p.max_distance_km is None else p.max_distance_km for p in people],
             dtype=np.float64,
@@ -116,6 +109,172 @@ def _side(
         gender=np.array([GENDER_CODES.get(p.gender or "", -1) for p in people], dtype=np.int8),
         languages=_bitsets([p.languages for p in people], lang),
         interests=_bitsets([p.interests for p in people], interests),
+    )
+
+
+def _with_points(
+    *,
+    ids: tuple[str, ...],
+    lat: Float64,
+    lon: Float64,
+    limit_km: Float64,
+    age: Float64,
+    gender: npt.NDArray[np.int8],
+    languages: UInt64,
+    interests: UInt64,
+    points: Int32 | None = None,
+    pool_points: tuple[Float64, Float64] | None = None,
+) -> Side:
+    """A side from its rows' arrays, with its distinct points, in (lat, lon) order; or, when
+    ``points`` gives each row's index into a pool's distinct ``pool_points``, those of them
+    the rows use."""
+    if points is not None and pool_points is not None:
+        used, inverse = np.unique(points, return_inverse=True)
+        point_lat, point_lon = pool_points[0][used], pool_points[1][used]
+    elif len(ids):
+        distinct, inverse = np.unique(np.stack([lat, lon], axis=1), axis=0, return_inverse=True)
+        point_lat, point_lon = distinct[:, 0], distinct[:, 1]
+    else:
+        inverse, point_lat, point_lon = np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+    return Side(
+        ids=ids,
+        lat=lat,
+        lon=lon,
+        point=inverse.reshape(-1).astype(np.int32),
+        point_lat=np.ascontiguousarray(point_lat),
+        point_lon=np.ascontiguousarray(point_lon),
+        limit_km=limit_km,
+        age=age,
+        gender=gender,
+        languages=languages,
+        interests=interests,
+    )
+
+
+def _vocabulary(sets: Iterable[Iterable[str]]) -> dict[str, int]:
+    """Bit positions of the members of ``sets``, in sorted order."""
+    return {c: i for i, c in enumerate(sorted({c for t in set(map(tuple, sets)) for c in t}))}
+
+
+def _extended(vocabulary: dict[str, int], sets: Iterable[Iterable[str]]) -> dict[str, int]:
+    """``vocabulary`` with the members of ``sets`` it lacks after its own, in sorted order."""
+    new = sorted({c for t in set(map(tuple, sets)) for c in t}.difference(vocabulary))
+    if not new:
+        return vocabulary
+    return {**vocabulary, **{c: len(vocabulary) + i for i, c in enumerate(new)}}
+
+
+def _certified_and_accepts(
+    mentors: Sequence[Mentor],
+) -> tuple[Bool, npt.NDArray[np.uint8]]:
+    """Per mentor: a child certificate; the genders accepted (bitmask, ACCEPTS_ANY: any)."""
+    return np.array([x.child_certificate for x in mentors], dtype=np.bool_), np.array(
+        [
+            ACCEPTS_ANY
+            if x.accepts_genders is None
+            else sum(1 << GENDER_CODES[g] for g in set(x.accepts_genders))
+            for x in mentors
+        ],
+        dtype=np.uint8,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MentorPool:
+    """Mentors checked and turned into the index's arrays once, for many problems that hold
+    them (:func:`mentor_pool`; the ``pool`` of :func:`matching.suggest`).
+
+    A problem's mentor that is one of these very objects (``is``; they are frozen) is taken
+    from here: :func:`matching.validate` checks only that its programmes are the problem's,
+    and its arrays are sliced, not built again. Any other mentor (say one made with a
+    different capacity) is checked and converted as without a pool; so is every mentor of a
+    problem whose policy is not the pool's. Only ``capacity`` and ``programmes`` are always
+    read from the problem's mentors. The answer is the same with or without a pool.
+    """
+
+    policy: Policy
+    mentors: tuple[Mentor, ...]
+    row: dict[str, int]
+    languages: dict[str, int]
+    interests: dict[str, int]
+    side: Side
+    child_certificate: Bool
+    accepts: npt.NDArray[np.uint8]
+
+    def holds(self, mentor: Mentor) -> bool:
+        """Whether ``mentor`` is one of the pool's own objects."""
+        return self.rows_of([mentor])[0] >= 0
+
+    def rows_of(self, mentors: Iterable[Mentor]) -> list[int]:
+        """Each mentor's row in the pool, -1 for one the pool does not hold."""
+        row, own = self.row, self.mentors
+        return [r if (r := row.get(m.id, -1)) >= 0 and own[r] is m else -1 for m in mentors]
+
+
+def mentor_pool(mentors: Sequence[Mentor], policy: Policy) -> MentorPool:
+    """A pool of the ``mentors`` that pass every check of their own (:func:`valid_mentors`);
+    the others are left out (a problem holding one is checked as without a pool)."""
+    kept = valid_mentors(mentors)
+    lang = _vocabulary(m.languages for m in kept)
+    interests = _vocabulary(m.interests for m in kept)
+    certified, accepts = _certified_and_accepts(kept)
+    return MentorPool(
+        policy=policy,
+        mentors=kept,
+        row={m.id: i for i, m in enumerate(kept)},
+        languages=lang,
+        interests=interests,
+        side=_side(kept, policy, lang, interests),
+        child_certificate=certified,
+        accepts=accepts,
+    )
+
+
+def _pooled(
+    pool: MentorPool,
+    mentors: Sequence[Mentor],
+    found: list[int],
+    policy: Policy,
+    lang: dict[str, int],
+    interests: dict[str, int],
+) -> tuple[Side, Bool, npt.NDArray[np.uint8]]:
+    """The mentor side (and certificates and accepted genders) of ``mentors``: the pool's rows
+    (``found``, :meth:`MentorPool.rows_of`) of those it holds, the others converted; ``lang``
+    and ``interests`` extend the pool's."""
+    rows = np.array(found, dtype=np.int64)
+    taken = rows >= 0
+    rows = rows[taken]
+    fresh = [m for m, r in zip(mentors, found, strict=True) if r < 0]
+    other = _side(fresh, policy, lang, interests)
+    other_certified, other_accepts = _certified_and_accepts(fresh)
+    own = pool.side
+
+    def merged(mine: npt.NDArray[np.generic], theirs: npt.NDArray[np.generic]) -> npt.NDArray[Any]:
+        out = np.zeros((len(mentors), *theirs.shape[1:]), dtype=theirs.dtype)
+        if mine.ndim == 1:
+            out[taken] = mine[rows]
+        else:  # bitsets: the pool's words, then zeros for what its vocabulary lacks
+            out[taken, : mine.shape[1]] = mine[rows]
+        out[~taken] = theirs
+        return out
+
+    side = _with_points(
+        ids=tuple(m.id for m in mentors),
+        lat=merged(own.lat, other.lat),
+        lon=merged(own.lon, other.lon),
+        limit_km=merged(own.limit_km, other.limit_km),
+        age=merged(own.age, other.age),
+        gender=merged(own.gender, other.gender),
+        languages=merged(own.languages, other.languages),
+        interests=merged(own.interests, other.interests),
+        # The pool's distinct points are in the same (lat, lon) order: a subset keeps it.
+        points=None if fresh else own.point[rows],
+        pool_points=(own.point_lat, own.point_lon),
+    )
+    return (
+        side,
+        merged(pool.child_certificate, other_certified),
+        merged(pool.accepts, other_accepts),
     )
 
 
@@ -281,8 +440,9 @@ def _keys(rows: Sequence[set[int]], n_mentors: int) -> tuple[Int64, Bool]:
     return np.array(keys, dtype=np.int64), has
 
 
-def build_index(problem: Problem) -> Index:
-    """Arrays of a problem already validated by :func:`matching.validate`."""
+def build_index(problem: Problem, pool: MentorPool | None = None) -> Index:
+    """Arrays of a problem already validated by :func:`matching.validate` (with the same
+    ``pool``, whose mentors' arrays are sliced rather than built: :class:`MentorPool`)."""
     policy = problem.policy
     below = policy.child_certificate_below_age
     newcomers = tuple(sorted(problem.newcomers, key=lambda x: x.id))
@@ -315,14 +475,23 @@ def build_index(problem: Problem) -> Index:
     row_members += [member_rows[k] for k in row_of_household]
     row_newcomer = np.array([members[0] for members in row_members], dtype=np.int32)
 
-    people: tuple[Mentor | Newcomer, ...] = (*newcomers, *mentors)
-    lang_codes = {c for t in {tuple(x.languages) for x in people} for c in t}
-    lang_codes |= {p.requires_language for p in programmes if p.requires_language}
-    lang = {c: i for i, c in enumerate(sorted(lang_codes))}
-    interest_words = {c for t in {tuple(x.interests) for x in people} for c in t}
-    interests = {c: i for i, c in enumerate(sorted(interest_words))}
+    required = [(p.requires_language,) for p in programmes if p.requires_language]
+    if pool is not None and pool.policy == policy:
+        # The pool's vocabularies, then what else these people speak (bit positions are
+        # only names: every rule and score reads shared and total counts).
+        pooled_rows = pool.rows_of(mentors)
+        fresh = [x for x, r in zip(mentors, pooled_rows, strict=True) if r < 0]
+        people: Sequence[Mentor | Newcomer] = (*newcomers, *fresh)
+        lang = _extended(pool.languages, [*(x.languages for x in people), *required])
+        interests = _extended(pool.interests, (x.interests for x in people))
+        m_side, certified, accepts = _pooled(pool, mentors, pooled_rows, policy, lang, interests)
+    else:
+        people = (*newcomers, *mentors)
+        lang = _vocabulary([*(x.languages for x in people), *required])
+        interests = _vocabulary(x.interests for x in people)
+        m_side = _side(mentors, policy, lang, interests)
+        certified, accepts = _certified_and_accepts(mentors)
     n_side = _side(rows_people, policy, lang, interests)
-    m_side = _side(mentors, policy, lang, interests)
 
     req_pairs = sorted(
         ((i, code) for i, x in enumerate(newcomers) for code in x.programmes),
@@ -357,9 +526,11 @@ def build_index(problem: Problem) -> Index:
     req_age_ok = ~bounded | ((youngest >= lo) & (oldest <= hi))
 
     mentor_programmes = np.zeros((len(mentors), len(programmes)), dtype=np.bool_)
-    for i, x in enumerate(mentors):
-        for code in x.programmes:
-            mentor_programmes[i, prog_pos[code]] = True
+    offering: defaultdict[tuple[str, ...], list[int]] = defaultdict(list)
+    for i, x in enumerate(mentors):  # mentors share a few lists: each is set once
+        offering[x.programmes].append(i)
+    for codes, holders in offering.items():
+        mentor_programmes[np.ix_(holders, [prog_pos[c] for c in codes])] = True
     load = np.zeros(len(mentors), dtype=np.int32)
     group_fixed_lists: defaultdict[tuple[int, int], list[str]] = defaultdict(list)
     # Per newcomer: rejected mentors; mentors of fixed matches (all, and outside groups).
@@ -446,16 +617,8 @@ def build_index(problem: Problem) -> Index:
             dtype=np.bool_,
         ),
         waiting_days=np.array([x.waiting_days for x in rows_people], dtype=np.float64),
-        child_certificate=np.array([x.child_certificate for x in mentors], dtype=np.bool_),
-        accepts=np.array(
-            [
-                ACCEPTS_ANY
-                if x.accepts_genders is None
-                else sum(1 << GENDER_CODES[g] for g in set(x.accepts_genders))
-                for x in mentors
-            ],
-            dtype=np.uint8,
-        ),
+        child_certificate=certified,
+        accepts=accepts,
         residual=residual,
         places=places,
         mentor_programmes=mentor_programmes,

@@ -30,6 +30,7 @@ from matching._index import (
     Index,
     Int32,
     Int64,
+    MentorPool,
     build_index,
     contains,
     speaks_in,
@@ -630,15 +631,23 @@ class Suggestions:
     passed: Mapping[str, int]
 
 
-def suggest(problem: Problem, newcomer: str, programme: str, limit: int = 5) -> Suggestions:
+def suggest(
+    problem: Problem,
+    newcomer: str,
+    programme: str,
+    limit: int = 5,
+    pool: MentorPool | None = None,
+) -> Suggestions:
     """The ``limit`` best mentors for ``newcomer`` in ``programme``, best first.
 
     Uses the solver's rules and score: mentors full after ``fixed`` are removed by the capacity
     rule, pairs in ``forbidden`` or ``fixed`` by the forbidden rule. Ties are broken by mentor
     id. The newcomer need not have asked for the programme yet. Raises :class:`ProblemError`
-    for an invalid problem or an unknown newcomer or programme.
+    for an invalid problem or an unknown newcomer or programme. With a ``pool``
+    (:func:`matching.mentor_pool`) the problem's mentors it holds are neither checked nor
+    converted again: the same answer, sooner, for many calls over one set of mentors.
     """
-    validate(problem)
+    validate(problem, pool)
     person = next((x for x in problem.newcomers if x.id == newcomer), None)
     if person is None:
         raise ProblemError("unknown newcomer", record=f'newcomer "{newcomer}"', field=None)
@@ -646,7 +655,7 @@ def suggest(problem: Problem, newcomer: str, programme: str, limit: int = 5) -> 
         raise ProblemError(
             f"unknown {programme!r}", record=f'newcomer "{newcomer}"', field="programme"
         )
-    index = build_index(_one_request(problem, person, programme))
+    index = build_index(_one_request(problem, person, programme), pool)
     request = next(r for r in range(index.n_requests) if index.request_label(r)[1] == programme)
     men = np.arange(len(index.mentors), dtype=np.int32)
     req = np.full(len(men), request, dtype=np.int32)

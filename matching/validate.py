@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from matching.errors import ProblemError
 from matching.geo import municipalities
 from matching.languages import language_problem
-from matching.model import UNITS, Mentor, Newcomer, Problem, Programme
+from matching.model import UNITS, Mentor, Newcomer, Policy, Problem, Programme
+
+if TYPE_CHECKING:
+    from matching._index import MentorPool
 
 GENDERS = ("female", "male", "other")
 WEIGHT_TOLERANCE = 1e-6
@@ -188,19 +192,20 @@ def _check_households(problem: Problem, newcomers: set[str]) -> None:
                 )
 
 
-def validate(problem: Problem) -> None:
+def validate(problem: Problem, pool: MentorPool | None = None) -> None:
     """Refuse a problem the contract calls bad input, raising :class:`ProblemError`.
 
     Checks: known municipalities and programmes, ISO 639 languages, capacity at least 1,
     unique ids, weights summing to 1, ``fixed``/``previous``/``forbidden`` naming known
     mentors and programmes, no mentor's ``fixed`` load above its capacity (group
     programmes: above ``group_max``), programme units with consistent group sizes, and
-    households (:func:`_check_households`).
+    households (:func:`_check_households`). A mentor ``pool`` holds (its own object) passed
+    its own checks when the pool was made: only its programmes are checked again.
     """
     _check_policy(problem)
     programmes = _check_programmes(problem)
     try:
-        valid = _people_valid(problem, programmes)
+        valid = _people_valid(problem, programmes, pool)
     except TypeError:  # an unhashable value where a code belongs: the full checks name it
         valid = False
     if valid:
@@ -211,17 +216,23 @@ def validate(problem: Problem) -> None:
     _check_pairs(problem, programmes, mentor_capacity, seen_newcomers)
 
 
-def _people_valid(problem: Problem, programmes: set[str]) -> bool:
+def _people_valid(problem: Problem, programmes: set[str], pool: MentorPool | None = None) -> bool:
     """Whether :func:`_check_people` would find nothing wrong with the mentors and
     newcomers: the same checks, of each distinct municipality, list of languages and list
-    of programmes once, in one loop without calls. False sends the problem through
-    :func:`_check_people`, which names the first error."""
+    of programmes once, in one loop without calls (of a mentor ``pool`` holds, only its
+    programmes). False sends the problem through :func:`_check_people`, which names the
+    first error."""
     places = municipalities()
     genders = (None, *GENDERS)
     kinds = (int, float)
     languages: set[tuple[str, ...]] = set()
     lists: set[tuple[str, ...]] = set()
-    people: tuple[Mentor | Newcomer, ...] = (*problem.mentors, *problem.newcomers)
+    mentors: Sequence[Mentor] = problem.mentors
+    if pool is not None:
+        found = pool.rows_of(problem.mentors)
+        mentors = [m for m, r in zip(problem.mentors, found, strict=True) if r < 0]
+        lists.update(m.programmes for m in problem.mentors)
+    people: tuple[Mentor | Newcomer, ...] = (*mentors, *problem.newcomers)
     for x in people:
         lat, lon, limit, age = x.lat, x.lon, x.max_distance_km, x.age
         if not (
@@ -241,7 +252,7 @@ def _people_valid(problem: Problem, programmes: set[str]) -> bool:
             return False
         languages.add(x.languages)
         lists.add(x.programmes)
-    for m in problem.mentors:
+    for m in mentors:
         accepts = m.accepts_genders
         if not (
             type(m.capacity) is int
@@ -364,3 +375,28 @@ def _check_pairs(
                 record=f'mentor "{mentor_id}"',
                 field="programmes",
             )
+
+
+def valid_mentors(mentors: Sequence[Mentor]) -> tuple[Mentor, ...]:
+    """The ``mentors`` that pass every check of their own: all of :func:`validate`'s but
+    that their programmes be known, which is a problem's (for :func:`matching.mentor_pool`)."""
+
+    def valid(some: tuple[Mentor, ...]) -> bool:
+        try:
+            codes = sorted({c for m in some for c in m.programmes})
+            validate(
+                Problem(
+                    mentors=some,
+                    newcomers=(),
+                    policy=Policy(),
+                    programmes=tuple(Programme(code) for code in codes),
+                )
+            )
+        except (ProblemError, TypeError):
+            return False
+        return True
+
+    every = tuple(mentors)
+    if valid(every):
+        return every
+    return tuple(m for m in every if valid((m,)))

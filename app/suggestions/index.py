@@ -3,13 +3,15 @@
 Reading and converting 15,000 mentors costs a few hundred milliseconds; a suggestion needs
 only the few hundred near one newcomer, but the first two ``passed`` counts are over every
 mentor of the programme. So each process keeps the mentors (as ``matching.Mentor``, from the
-bridge) with arrays to narrow and count them, and checks on every call that the table has
-not changed: the ``mentors`` table's token (``app.models.table_version``: the database's
-triggers set a new random one with every insert, update and delete, whoever writes), one
-primary-key read in the caller's transaction, before the mentors are read, so a stale index
-is never used (at worst one is rebuilt once more than needed); the index is rebuilt from that
-same transaction's view. Accepted matches (load),
-the newcomer's own pairs and the programmes are read fresh on every call, never cached.
+bridge) with arrays to narrow and count them, and the engine's own arrays of them
+(``matching.mentor_pool``: checked once; ``matching.suggest`` slices the narrowed mentors'
+rows instead of checking and converting them on every call), and checks on every call that
+the table has not changed: the ``mentors`` table's token (``app.models.table_version``: the
+database's triggers set a new random one with every insert, update and delete, whoever
+writes), one primary-key read in the caller's transaction, before the mentors are read, so a
+stale index is never used (at worst one is rebuilt once more than needed); the index and its
+pool are rebuilt from that same transaction's view. Accepted matches (load), the newcomer's
+own pairs and the programmes are read fresh on every call, never cached.
 
 The narrowing is a pre-filter with slack: it may keep a mentor a little too far away, never
 drop one the library would accept. The counts apply the programme and language rules as
@@ -70,6 +72,8 @@ class MentorIndex:
     def __init__(self, mentors: Sequence[matching.Mentor], key: Fingerprint, policy: Any) -> None:
         self.key = key
         self.mentors = tuple(mentors)
+        #: The engine's arrays of these mentors, checked once (matching.suggest's pool).
+        self.pool = matching.mentor_pool(self.mentors, policy)
         points = [point_of(m.lat, m.lon, m.municipality) for m in self.mentors]
         self.lat = np.array([p[0] for p in points], dtype=np.float64)
         self.lon = np.array([p[1] for p in points], dtype=np.float64)

@@ -78,8 +78,10 @@ def find(
     counts: dict[str, Counts] = {}
     chosen: dict[str, matching.Mentor] = {}
     per_programme: dict[str, set[str]] = {}
+    pool: matching.MentorPool | None = None
     if wanted:
         mentors = index.current(session, today=today, policy=POLICY)
+        pool = mentors.pool
         alone = people.problem(POLICY)
         for rule in repository.programme_rules(session, list(wanted)):
             # A household's request reads the household together (the adults' languages).
@@ -112,6 +114,7 @@ def find(
                 key,
                 code,
                 limit,
+                pool=pool,
             ),
             counts[code],
         )

@@ -27,7 +27,11 @@ def test_each_lean_route_comes_just_before_its_documented_route(app: FastAPI) ->
     lean = [
         i for i, (_path, _methods, endpoint) in enumerate(routes) if isinstance(endpoint, LeanRoute)
     ]
-    assert {routes[i][0] for i in lean} == {"/api/v1/matches", "/api/v1/newcomers"}
+    assert {routes[i][0] for i in lean} == {
+        "/api/v1/matches",
+        "/api/v1/newcomers",
+        "/api/v1/newcomers/{newcomer_id}/suggestions",
+    }
     documented = app.openapi()["paths"]
     for i in lean:
         path, methods, endpoint = routes[i]
@@ -35,9 +39,24 @@ def test_each_lean_route_comes_just_before_its_documented_route(app: FastAPI) ->
         assert routes[i + 1][2] is not endpoint
         assert endpoint.rule.roles
         assert {m.lower() for m in methods} <= set(documented[path])
-        assert endpoint.names == {"limit", "cursor"} | {
-            p["name"] for m in methods for p in documented[path][m.lower()].get("parameters", [])
-        }
+        parameters = [p for m in methods for p in documented[path][m.lower()]["parameters"]]
+        assert endpoint.names == {p["name"] for p in parameters if p["in"] == "query"}
+        assert [f.alias for f in endpoint.path_fields] == [
+            p["name"] for p in parameters if p["in"] == "path"
+        ]
+
+
+def test_a_lean_route_checks_its_path_as_fastapi_does(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    """401 before 422; the path's bad value named before the query's, as on any route."""
+    url = "/api/v1/newcomers/0/suggestions?limit=0"
+    assert client.get(url).status_code == 401
+    bad = client.get(url, headers=admin)
+    assert bad.status_code == 422
+    assert [e["field"] for e in bad.json()["errors"]] == ["newcomer_id", "limit"]
+    other = client.get("/api/v1/mentors/0", headers=admin)  # an ordinary route's path check
+    assert [e["field"] for e in other.json()["errors"]] == ["mentor_id"]
 
 
 def test_a_lean_route_refuses_before_it_checks_parameters(

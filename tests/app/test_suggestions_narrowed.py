@@ -11,6 +11,7 @@ proposals household-wide).
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -234,3 +235,27 @@ def test_the_mentor_index_follows_changes_made_outside_the_orm(
     db.execute(text("UPDATE mentors SET active = true WHERE id = :id"), {"id": first.id})
     db.commit()
     assert candidates() == [first.id, second.id]
+
+
+def test_mentors_outside_the_index_pool_are_suggested_as_by_the_full_load(db: Session) -> None:
+    """A mentor listing a programme since made inactive, or over a since-lowered capacity,
+    reaches the library as a new object, not the index's (its pool then checks and converts
+    it afresh): the answer is still the full load's."""
+    people = _seed(db, 2, newcomers=30, mentors=40)
+    programme = db.get(Programme, "homework_help")
+    assert programme is not None
+    programme.active = False
+    listing = [m for m in db.query(Mentor) if "homework_help" in m.programmes]
+    assert listing  # the seed has such mentors
+    accepted = Counter(
+        mentor_id for (mentor_id,) in db.query(Match.mentor_id).filter(Match.status == "accepted")
+    )
+    busiest, load = accepted.most_common(1)[0]
+    assert load >= 2  # the seed has a mentor with two accepted matches or more
+    mentor = db.get(Mentor, busiest)
+    assert mentor is not None
+    mentor.capacity = 1
+    db.commit()
+    for newcomer in people:
+        expected = full_load_suggestions(db, newcomer.id, 200, None, TODAY)
+        _same(find(db, newcomer, limit=200, today=TODAY), expected)

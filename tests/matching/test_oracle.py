@@ -20,6 +20,7 @@ from matching import (
     Problem,
     Programme,
     Solution,
+    mentor_pool,
     solve,
     suggest,
 )
@@ -367,3 +368,25 @@ def test_shuffled_input_gives_the_same_solution(problem: Problem, rnd: random.Ra
     a, b = solve(problem), solve(other)
     assert a.stats.objective == b.stats.objective
     assert a.matches == b.matches and a.unmatched == b.unmatched and a.groups == b.groups
+
+
+@settings(max_examples=60, deadline=None)
+@given(problems(), st.randoms(use_true_random=False))
+def test_suggest_with_a_pool_gives_the_same_answer(problem: Problem, rnd: random.Random) -> None:
+    # The pool holds more mentors than the problem, speaking and liking other things; the
+    # problem keeps some of the pool's objects, copies of others (checked and converted
+    # afresh) and one mentor the pool never saw.
+    stranger = Mentor(
+        "m_stranger", ("fi", "ja"), "751", ("mentor", "food_club"), interests=("go", "chess")
+    )
+    pool = mentor_pool([*problem.mentors, stranger], problem.policy)
+    kept = [m if rnd.random() < 0.6 else replace(m) for m in problem.mentors if rnd.random() < 0.8]
+    unseen = Mentor("m_unseen", ("so", "da"), "147", ("mentor",), interests=("kite",))
+    mentors = tuple(rnd.sample([*kept, unseen], len(kept) + 1))
+    fixed = tuple(a for a in problem.fixed if a.mentor in {m.id for m in mentors})
+    previous = tuple(a for a in problem.previous if a.mentor in {m.id for m in mentors})
+    forbidden = tuple(f for f in problem.forbidden if f.mentor in {m.id for m in mentors})
+    sub = replace(problem, mentors=mentors, fixed=fixed, previous=previous, forbidden=forbidden)
+    for n in sub.newcomers:
+        for p in sub.programmes:
+            assert suggest(sub, n.id, p.code, 10, pool=pool) == suggest(sub, n.id, p.code, 10)

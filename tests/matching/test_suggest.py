@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from matching import Assignment, ProblemError, solve, suggest
+from matching import Assignment, Policy, ProblemError, mentor_pool, solve, suggest
 from tests.matching.factories import mentor, newcomer, problem
 
 
@@ -46,3 +48,35 @@ def test_unknown_newcomer_or_programme() -> None:
         suggest(problem(), "n1", "yoga")
     with pytest.raises(ProblemError):
         suggest(problem(newcomers=[newcomer(languages=())]), "n1", "mentor")
+
+
+def test_a_pool_gives_the_same_answer_for_its_own_and_other_mentors() -> None:
+    mentors = [mentor("m1", languages=("da",)), mentor("m2", languages=("ar",)), mentor("m3")]
+    pool = mentor_pool([*mentors, mentor("m4", languages=("fi",))], Policy())
+    for some in ([mentors[0], mentors[1]], [replace(mentors[0], capacity=2), mentors[2]]):
+        p = problem(some, fixed=(Assignment("x", some[0].id, "mentor"),))
+        assert suggest(p, "n1", "mentor", pool=pool) == suggest(p, "n1", "mentor")
+
+
+def test_a_pool_leaves_out_a_bad_mentor_and_the_problem_is_checked_as_ever() -> None:
+    bad = mentor("m2", capacity=0)
+    pool = mentor_pool([mentor("m1"), bad], Policy())
+    assert not pool.holds(bad)
+    with pytest.raises(ProblemError, match="at least 1"):
+        suggest(problem([mentor("m1"), bad]), "n1", "mentor", pool=pool)
+
+
+def test_a_pooled_mentors_programmes_are_checked_against_the_problem() -> None:
+    yoga = mentor("m1", programmes=("yoga",))
+    pool = mentor_pool([yoga], Policy())
+    assert pool.holds(yoga)
+    with pytest.raises(ProblemError, match="yoga"):
+        suggest(problem([yoga]), "n1", "mentor", pool=pool)
+
+
+def test_a_pool_of_another_policy_is_not_used() -> None:
+    far = mentor("m1", municipality="751")  # Aarhus, from Copenhagen's newcomer
+    pool = mentor_pool([far], Policy(default_max_distance_km=500))
+    p = problem([far])
+    assert suggest(p, "n1", "mentor", pool=pool) == suggest(p, "n1", "mentor")
+    assert suggest(p, "n1", "mentor").reason == "distance"
