@@ -13,11 +13,13 @@ for a writer. A request reads only when it is a ``GET`` or ``HEAD`` whose route 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
+import orjson
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
@@ -128,14 +130,32 @@ def make_engine(
 
 
 _json_decode = json.JSONDecoder().decode
+#: A run of digits that may be an integer outside 64 bits, which orjson reads as a float.
+_LONG_DIGITS = re.compile(r"[0-9]{19}")
+_LONG_DIGITS_BYTES = re.compile(rb"[0-9]{19}")
 
 
 def _json_loads(data: bytes | str) -> Any:
     """``json.loads`` for the driver's JSON values: what it does with the UTF-8 bytes
     PostgreSQL sends (the connection's encoding), without guessing their encoding first (a
-    list page decodes two JSON columns a row)."""
+    list page decodes two JSON columns a row).
+
+    Parsed by orjson, several times faster, where it gives the same values as :mod:`json`:
+    text it refuses (a lone surrogate, a float beyond the double's range, invalid JSON) and
+    text with 19 digits in a row (an integer orjson would read as a float) go to
+    :mod:`json`, which answers as before."""
     if isinstance(data, str):
+        if _LONG_DIGITS.search(data) is None:
+            try:
+                return orjson.loads(data)
+            except orjson.JSONDecodeError:
+                pass
         return _json_decode(data)
+    if _LONG_DIGITS_BYTES.search(data) is None:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
     return _json_decode(data.decode("utf-8", "surrogatepass"))
 
 

@@ -88,10 +88,14 @@ def present(
 
     if not association:
         out_staff: list[MatchRead] = []
+        # A row's columns as a mapping (reading a row's attributes by name is slower, and
+        # pydantic would also ask the row for ``household`` and ``group``), by the names of
+        # the page's columns, read once.
+        names = matches[0]._fields if matches and isinstance(matches[0], Row) else None
         for m in matches:
-            # A row's columns as a mapping (reading a row's attributes by name is slower,
-            # and pydantic would also ask the row for ``household`` and ``group``).
-            data: dict[str, Any] = dict(m._mapping) if isinstance(m, Row) else _attributes(m)
+            data: dict[str, Any] = (
+                dict(zip(names, m, strict=True)) if names is not None else _attributes(m)
+            )
             if m.household_id in households:
                 data["household"] = {"id": m.household_id, "members": households[m.household_id]}
             data["group"] = group_of(m)

@@ -8,14 +8,33 @@ suggestions) should look newcomers up through :func:`get_scoped` so the rule liv
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, cast, exists, false, func, or_, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Select,
+    Table,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from app.auth import Principal
 from app.models import Match, Newcomer
-from app.pagination import PageParams, paginate
+from app.pagination import PageParams, cursor_after, page_of, paginate
 from app.queries import one_or_not_found
+
+_NEWCOMERS: Table = Newcomer.__table__  # type: ignore[assignment]
 
 
 def scoped(principal: Principal) -> Select[Newcomer]:
@@ -60,6 +79,64 @@ def list_scoped(
     if active is not None:
         query = query.where(Newcomer.active == active)
     return paginate(session, query, Newcomer.id, params)
+
+
+#: The API list's statements of the table's columns, one per (role, filters given, cursor
+#: given, arrays), built once (their cache keys too): the values are all parameters.
+_PAGES: dict[tuple[str, tuple[str, ...], bool, bool], Select[Any]] = {}
+#: The list's filters, in the order :func:`list_scoped` adds their conditions.
+_FILTERS = ("municipality", "active")
+
+
+def _page_statement(role: str, filters: tuple[str, ...], after: bool, arrays: bool) -> Select[Any]:
+    shape = (role, filters, after, arrays)
+    found = _PAGES.get(shape)
+    if found is None:
+        c = _NEWCOMERS.c
+        statement = select(*_NEWCOMERS.c)
+        if role == "coordinator":
+            # ``= ANY(array)`` on PostgreSQL: one text for any number of municipalities.
+            statement = statement.where(
+                c.municipality == any_(bindparam("scope", type_=ARRAY(c.municipality.type)))
+                if arrays
+                else c.municipality.in_(bindparam("scope", expanding=True))
+            )
+        elif role != "admin":
+            statement = statement.where(false())
+        for name in filters:
+            statement = statement.where(c[name] == bindparam(name))
+        if after:
+            statement = statement.where(c.id > bindparam("after"))
+        statement = statement.order_by(c.id).limit(bindparam("page_limit", type_=Integer))
+        found = _PAGES[shape] = statement
+    return found
+
+
+def list_rows(
+    session: Session,
+    principal: Principal,
+    params: PageParams,
+    *,
+    municipality: str | None = None,
+    active: bool | None = None,
+) -> tuple[Sequence[Any], str | None]:
+    """:func:`list_scoped` as rows of the table's columns (the API's list: no ORM objects to
+    build), by a prebuilt statement: the same newcomers, the same cursor."""
+    given = {"municipality": municipality, "active": active}
+    filters = tuple(name for name in _FILTERS if given[name] is not None)
+    parameters: dict[str, Any] = {name: given[name] for name in filters}
+    after = cursor_after(params, int)
+    if after is not None:
+        parameters["after"] = after
+    parameters["page_limit"] = params.limit + 1
+    role: str = principal.role
+    if role == "coordinator" and not principal.municipalities:
+        role = "nobody"  # as :func:`scoped`: a coordinator without municipalities sees none
+    if role == "coordinator":
+        parameters["scope"] = list(principal.municipalities)
+    arrays = session.get_bind().dialect.name == "postgresql"
+    statement = _page_statement(role, filters, after is not None, arrays)
+    return page_of(session.execute(statement, parameters).all(), params.limit, "id")
 
 
 #: The states a coordinator filters by: matched (an accepted match), proposed (a proposal to

@@ -17,7 +17,7 @@ from app.models import Newcomer
 from app.newcomers import service
 from app.newcomers.schemas import NewcomerCreate, NewcomerRead, NewcomerUpdate
 from app.pagination import Page, PageParams, page_params
-from app.resources import IdPath, IfMatch, MunicipalityQuery, json_response, one, page
+from app.resources import IdPath, IfMatch, MunicipalityQuery, json_response, one
 
 router = APIRouter(prefix="/newcomers", tags=["newcomers"])
 Paging = Annotated[PageParams, Depends(page_params)]
@@ -32,7 +32,13 @@ def _list(session: Session, principal: Principal, query: dict[str, Any]) -> Resp
     rows, cursor = service.list_newcomers(
         session, principal, params, municipality=query["municipality"], active=query["active"]
     )
-    return json_response(NewcomerPage, page(NewcomerRead, rows, cursor))
+    # The rows' columns as mappings (by the page's column names, read once), validated with
+    # the page in one call.
+    names = rows[0]._fields if rows else ()
+    items = [dict(zip(names, row, strict=True)) for row in rows]
+    return json_response(
+        NewcomerPage, NewcomerPage.model_validate({"items": items, "next_cursor": cursor})
+    )
 
 
 @writes  # the read is audited

@@ -35,9 +35,10 @@ def list_newcomers(
     *,
     municipality: str | None,
     active: bool | None,
-) -> tuple[Sequence[Newcomer], str | None]:
-    """A page of the newcomers the caller may see (each read is audited)."""
-    rows, cursor = repository.list_scoped(
+) -> tuple[Sequence[Any], str | None]:
+    """A page of the newcomers the caller may see, as rows of their columns (each read is
+    audited)."""
+    rows, cursor = repository.list_rows(
         session, principal, params, municipality=municipality, active=active
     )
     audit.record_many(session, principal, "list", RESOURCE, [row.id for row in rows])

@@ -204,6 +204,28 @@ def test_every_read_and_write_is_audited_without_personal_data(
         assert secret not in text
 
 
+def test_a_list_page_audits_each_newcomer_shown_in_order_at_one_time(
+    client: TestClient, keys: Keys, db: Session
+) -> None:
+    headers = {**keys.coordinator("101"), "X-Request-ID": "page-probe"}
+    people = [make_newcomer(db) for _ in range(3)]
+    make_newcomer(db, municipality="147")  # outside the key's scope: not shown, not audited
+    first = client.get(URL, params={"limit": 2}, headers=headers)
+    rest = client.get(URL, params={"cursor": first.json()["next_cursor"]}, headers=headers)
+    shown = [item["id"] for page in (first, rest) for item in page.json()["items"]]
+    assert shown == [p.id for p in people]
+    events = db.query(AuditEvent).order_by(AuditEvent.id).all()
+    assert [(e.action, e.resource, e.record_id) for e in events] == [
+        ("list", "newcomer", str(i)) for i in shown
+    ]
+    assert {(e.actor, e.actor_key_id, e.request_id) for e in events} == {
+        (events[0].actor, events[0].actor_key_id, "page-probe")
+    }
+    assert events[0].actor_key_id is not None
+    assert events[0].at == events[1].at  # one page, one time
+    assert events[0].at.tzinfo is not None
+
+
 def test_logs_carry_no_personal_data(
     client: TestClient, admin: dict[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
