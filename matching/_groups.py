@@ -269,6 +269,19 @@ def _run(model: cp_model.CpModel, budget: _Budget) -> tuple[cp_model.CpSolver, A
     return solver, status
 
 
+def _sets(arcs: GroupArcs, part: Int64) -> tuple[list[list[int]], dict[int, list[int]]]:
+    """The positions in ``part`` of the arcs of which at most one may be chosen (each
+    request's, each (newcomer, trainer)'s), and of each group's arcs."""
+    by_req: dict[int, list[int]] = {}
+    by_pair: dict[tuple[int, int], list[int]] = {}
+    by_group: dict[int, list[int]] = {}
+    for j, a in enumerate(part.tolist()):
+        by_req.setdefault(int(arcs.req[a]), []).append(j)
+        by_pair.setdefault((int(arcs.person[a]), int(arcs.mentor[a])), []).append(j)
+        by_group.setdefault(int(arcs.group[a]), []).append(j)
+    return [*by_req.values(), *by_pair.values()], by_group
+
+
 def _solve_part(
     arcs: GroupArcs,
     part: Int64,
@@ -286,14 +299,8 @@ def _solve_part(
     weight = arcs.weight[part].tolist()
     model = cp_model.CpModel()
     x = [model.new_bool_var(f"x{i}") for i in range(len(part))]
-    by_req: dict[int, list[int]] = {}
-    by_pair: dict[tuple[int, int], list[int]] = {}
-    by_group: dict[int, list[int]] = {}
-    for j, a in enumerate(part.tolist()):
-        by_req.setdefault(int(arcs.req[a]), []).append(j)
-        by_pair.setdefault((int(arcs.person[a]), int(arcs.mentor[a])), []).append(j)
-        by_group.setdefault(int(arcs.group[a]), []).append(j)
-    for members in (*by_req.values(), *by_pair.values()):
+    at_most_one, by_group = _sets(arcs, part)
+    for members in at_most_one:
         if len(members) > 1:
             model.add_at_most_one(x[j] for j in members)
     runs: dict[int, cp_model.IntVar] = {}
@@ -386,14 +393,8 @@ def _solve_mip(
         raise MatchingError("SCIP is missing from this OR-Tools build")
     inf = solver.infinity()
     x = [solver.BoolVar(f"x{j}") for j in range(len(part))]
-    by_req: dict[int, list[int]] = {}
-    by_pair: dict[tuple[int, int], list[int]] = {}
-    by_group: dict[int, list[int]] = {}
-    for j, a in enumerate(part.tolist()):
-        by_req.setdefault(int(arcs.req[a]), []).append(j)
-        by_pair.setdefault((int(arcs.person[a]), int(arcs.mentor[a])), []).append(j)
-        by_group.setdefault(int(arcs.group[a]), []).append(j)
-    for members in (*by_req.values(), *by_pair.values()):
+    at_most_one, by_group = _sets(arcs, part)
+    for members in at_most_one:
         if len(members) > 1:
             row = solver.RowConstraint(-inf, 1)
             for j in members:
