@@ -77,6 +77,19 @@ def dense_group_arcs(draw: st.DrawFn) -> GroupArcs:
     )
 
 
+def _value(arcs: GroupArcs, used: np.ndarray) -> tuple[int, int]:
+    """(participants, weight) of the arcs ``used``."""
+    return int(used.sum()), int(arcs.weight[used].sum())
+
+
+def _assert_legal(arcs: GroupArcs, chosen: np.ndarray) -> None:
+    """One group a request, every group within its places and at 0 or its minimum."""
+    assert len(np.unique(arcs.req[chosen])) == len(chosen)
+    load = np.bincount(arcs.group[chosen], minlength=len(arcs.cap))
+    assert np.all(load <= arcs.cap)
+    assert not np.any((load > 0) & (load < arcs.need))
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(group_arcs(), dense_group_arcs()))
 def test_the_branch_and_bound_finds_cp_sats_optimum(arcs: GroupArcs) -> None:
@@ -88,32 +101,22 @@ def test_the_branch_and_bound_finds_cp_sats_optimum(arcs: GroupArcs) -> None:
         proven = _solve_part(arcs, part, relaxed, _Budget(60.0), _Tally(), _Tally())
         assert exact.sum() == proven.sum()
         assert arcs.weight[part][exact].sum() == arcs.weight[part][proven].sum()
-        chosen = part[exact]
-        assert len(np.unique(arcs.req[chosen])) == len(chosen)
-        load = np.bincount(arcs.group[chosen], minlength=len(arcs.cap))
-        assert np.all(load <= arcs.cap)
-        assert not np.any((load > 0) & (load < arcs.need))
+        _assert_legal(arcs, part[exact])
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(dense_group_arcs(), st.integers(1, 4))
 def test_a_search_cut_short_hands_its_best_to_cp_sat(arcs: GroupArcs, nodes: int) -> None:
-    def value(used: np.ndarray) -> tuple[int, int]:
-        return int(used.sum()), int(arcs.weight[used].sum())
-
     full = solve_groups(arcs, slack=0)
     with patch.object(_groups, "BRANCH_NODES", nodes):
         short = solve_groups(arcs, slack=0)
     assert full.optimal and short.optimal
-    assert value(short.used) == value(full.used)
+    assert _value(arcs, short.used) == _value(arcs, full.used)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(dense_group_arcs(), st.integers(1, 4))
 def test_a_mip_cut_short_hands_its_best_to_cp_sat(arcs: GroupArcs, nodes: int) -> None:
-    def value(used: np.ndarray) -> tuple[int, int]:
-        return int(used.sum()), int(arcs.weight[used].sum())
-
     full = solve_groups(arcs, slack=0)
     with (
         patch.object(_groups, "BRANCH_NODES", nodes),
@@ -121,7 +124,7 @@ def test_a_mip_cut_short_hands_its_best_to_cp_sat(arcs: GroupArcs, nodes: int) -
     ):
         short = solve_groups(arcs, slack=0)
     assert full.optimal and short.optimal
-    assert value(short.used) == value(full.used)
+    assert _value(arcs, short.used) == _value(arcs, full.used)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -140,11 +143,7 @@ def test_scip_finds_the_branch_and_bounds_optimum_within_its_slack(
         assert chosen.sum() == exact.sum()
         weight, best = arcs.weight[part][chosen].sum(), arcs.weight[part][exact].sum()
         assert best - slack * exact.sum() <= weight <= best
-        picked = part[chosen]
-        assert len(np.unique(arcs.req[picked])) == len(picked)
-        load = np.bincount(arcs.group[picked], minlength=len(arcs.cap))
-        assert np.all(load <= arcs.cap)
-        assert not np.any((load > 0) & (load < arcs.need))
+        _assert_legal(arcs, part[chosen])
 
 
 def test_no_budget_leaves_the_part_to_cp_sat() -> None:
