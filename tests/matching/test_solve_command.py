@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -157,3 +159,56 @@ def test_bad_input_leaves_an_existing_output_file_alone(tmp_path: Path) -> None:
     target.write_text("yesterday")
     status, *_ = run(tmp_path, mutate("mentors.0.capacity", 0))
     assert status == 2 and target.read_text() == "yesterday"
+
+
+def _makker(*args: str) -> subprocess.CompletedProcess[str]:
+    """The ``makker`` console script's entry point, as a process of its own."""
+    return subprocess.run(
+        [sys.executable, "-c", "from app.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _many_newcomers(count: int) -> dict[str, Any]:
+    data = copy.deepcopy(GOOD)
+    data["mentors"][0]["capacity"] = count
+    data["newcomers"] = [
+        {**GOOD["newcomers"][0], "id": f"n{i}", "programmes": ["lets_network"]}
+        for i in range(count)
+    ]
+    return data
+
+
+def test_the_command_writes_all_of_its_output_before_it_exits(tmp_path: Path) -> None:
+    """The process ends without tearing its objects down: everything written must be out."""
+    data = _many_newcomers(400)  # stdout beyond one pipe buffer (64 KiB)
+    source = tmp_path / "problem.json"
+    source.write_text(json.dumps(data), encoding="utf-8")
+    expected_status, _, _, written = run(tmp_path, data)
+    expected = written.read_text(encoding="utf-8")
+
+    to_stdout = _makker("solve", str(source))
+    assert (to_stdout.returncode, expected_status) == (0, 0)
+    assert len(to_stdout.stdout) > 65_536
+    assert _without_seconds(to_stdout.stdout) == _without_seconds(expected)
+    assert to_stdout.stderr.startswith("makker solve: matched 398/400 requests")  # n2 forbidden, n9 fixed
+
+    target = tmp_path / "out.json"
+    to_file = _makker("solve", str(source), "--output", str(target))
+    assert (to_file.returncode, to_file.stdout) == (0, "")
+    assert _without_seconds(target.read_text(encoding="utf-8")) == _without_seconds(expected)
+    assert "matched 398/400" in to_file.stderr
+
+    source.write_text("{", encoding="utf-8")
+    bad = _makker("solve", str(source), "--output", str(tmp_path / "none.json"))
+    assert bad.returncode == 2 and "makker solve:" in bad.stderr
+    assert not (tmp_path / "none.json").exists()
+
+
+def _without_seconds(text: str) -> dict[str, Any]:
+    solution: dict[str, Any] = json.loads(text)
+    del solution["stats"]["seconds"]
+    return solution
