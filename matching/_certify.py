@@ -36,6 +36,7 @@ above take over.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -516,23 +517,24 @@ def certified_flow(
     n_mentors: int,
     solve: Solver,
     *,
-    capacity: Int32 | None = None,
+    prices: Future[tuple[Int64, int]] | None = None,
     per_request: int = PER_REQUEST,
     per_mentor: int = PER_MENTOR,
     rounds: int = ROUNDS,
 ) -> tuple[Bool, int]:
     """Which candidate arcs carry the optimal flow, and the rounds it took (0: the small set
     was optimal at once; ``rounds + 1``: the whole graph was solved). With the mentors'
-    places (``capacity``) the first set is priced and its solve proven over the whole
-    network (see the module docstring)."""
+    places' auction prices (``prices``, :func:`matching._prices.auction_prices`, computed
+    beside the network) the first set is priced and its solve proven over the whole network
+    (see the module docstring)."""
     k = len(req)
     chosen = np.zeros(k, dtype=np.bool_)
     _best_per_group(req, network.cost, n_requests, per_request, chosen)
     _best_per_group(men, network.cost, n_mentors, per_mentor, chosen)
     priced = None
-    if capacity is not None:
+    if prices is not None:
         priced = estimated_potentials(
-            network.req_start, network.req_order, men, network.cost, capacity.astype(np.int64),
+            prices.result(), network.req_start, network.req_order, men, network.cost,
             network.request_node, network.mentor_node, network.middle_tail, network.middle_head,
             network.n_nodes,
         )  # fmt: skip

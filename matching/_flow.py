@@ -15,6 +15,7 @@ repaired or re-solved, else the whole graph) is exact too; see :data:`CERTIFY`.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +24,7 @@ from ortools.graph.python import min_cost_flow
 from matching._certify import certified_flow
 from matching._index import Bool, Float64, Int32, Int64
 from matching._jit import jit
-from matching._prices import by_group
+from matching._prices import auction_prices, by_group
 from matching.errors import MatchingError
 
 #: Whether the solver certifies a small arc set by default (see matching._certify). Measured
@@ -169,13 +170,15 @@ def _network(
     n_requests: int,
     residual: Int32,
     position: Float64 | None,
+    start: Int64,
+    order: Int32,
 ) -> Network:
-    """The network of all candidate arcs (see the module docstring)."""
+    """The network of all candidate arcs (see the module docstring); request r's arcs are
+    ``order[start[r]:start[r + 1]]`` (:func:`matching._prices.by_group`)."""
     n_mentors = len(residual)
     node = 2 + _node_order(n_requests, n_mentors, position)
     request_node, mentor_node = node[:n_requests], node[n_requests:]
     first_middle = 2 + n_requests + n_mentors
-    start, order = by_group(req, n_requests)
     tail, head, middle_heads, degree = _arcs(
         start, order, req, men, unit, request_node, mentor_node, first_middle
     )
@@ -193,7 +196,7 @@ def _network(
     return Network(
         tail=tail,
         head=head,
-        cost=np.ascontiguousarray(cost, dtype=np.int64),
+        cost=cost,
         struct_tail=struct_tail,
         struct_head=struct_head,
         struct_cap=struct_cap,
@@ -311,17 +314,20 @@ def max_flow_min_cost(
         return FlowResult(used=np.zeros(0, dtype=np.bool_), optimal=True, rounds=0)
     if int(cost.min()) < _MIN_COST:
         raise MatchingError(f"an arc cost below {_MIN_COST}")
-    network = _network(req, men, unit, cost, n_requests, residual, position)
-    if not (CERTIFY if certify is None else certify):
-        return FlowResult(used=_solve(network, None)[0], optimal=True, rounds=-1)
-    used, rounds = certified_flow(
-        network,
-        req,
-        men,
-        n_requests,
-        len(residual),
-        _solve,
-        capacity=residual if priced else None,
-        **limits,
-    )
+    cost = np.ascontiguousarray(cost, dtype=np.int64)
+    start, order = by_group(req, n_requests)
+    certifying = CERTIFY if certify is None else certify
+    # The auction (compiled, without the interpreter's lock) runs on the second core while
+    # the network and the first set are built.
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        prices = None
+        if certifying and priced:
+            places = residual.astype(np.int64)
+            prices = beside.submit(auction_prices, start, order, men, cost, places, len(residual))
+        network = _network(req, men, unit, cost, n_requests, residual, position, start, order)
+        if not certifying:
+            return FlowResult(used=_solve(network, None)[0], optimal=True, rounds=-1)
+        used, rounds = certified_flow(
+            network, req, men, n_requests, len(residual), _solve, prices=prices, **limits
+        )
     return FlowResult(used=used, optimal=True, rounds=rounds)

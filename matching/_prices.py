@@ -157,12 +157,24 @@ def _node_potentials(
     return d
 
 
+def auction_prices(
+    req_start: Int64, req_order: Int32, men: Int32, cost: Int64, capacity: Int64, n_mentors: int
+) -> tuple[Int64, int]:
+    """Mentor prices by the auction over the candidate arcs to mentors ``men[i]``, request r's
+    being ``req_order[req_start[r]:req_start[r + 1]]`` (:func:`by_group`), and the ``lift``
+    they were bid with (see the module docstring)."""
+    if len(men) == 0:
+        return np.zeros(n_mentors, dtype=np.int64), 0
+    lift = int(-cost.min()) + 1
+    return _auction(req_start, req_order, men, cost, lift, capacity, n_mentors), lift
+
+
 def estimated_potentials(
+    prices: tuple[Int64, int],
     req_start: Int64,
     req_order: Int32,
     men: Int32,
     cost: Int64,
-    capacity: Int64,
     request_node: Int64,
     mentor_node: Int64,
     middle_tail: Int32,
@@ -170,14 +182,11 @@ def estimated_potentials(
     n_nodes: int,
 ) -> Int64:
     """Node potentials of the flow network (``cost + d[tail] - d[head]`` is an arc's reduced
-    cost) estimated from auction prices over the candidate arcs to mentors ``men[i]``, request
-    r's being ``req_order[req_start[r]:req_start[r + 1]]`` (:func:`by_group`)."""
+    cost) from :func:`auction_prices` ``prices`` over the same arcs."""
     if len(men) == 0:
         return np.zeros(n_nodes, dtype=np.int64)
-    lift = int(-cost.min()) + 1
-    start, order = req_start, req_order
-    price = _auction(start, order, men, cost, lift, capacity, len(mentor_node))
+    price, lift = prices
     return _node_potentials(
-        start, order, men, cost, price, lift, request_node, mentor_node,
+        req_start, req_order, men, cost, price, lift, request_node, mentor_node,
         middle_tail, middle_head, n_nodes,
     )  # fmt: skip
