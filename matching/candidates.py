@@ -37,7 +37,14 @@ from matching._index import (
 )
 from matching._jit import jit, pair_jit
 from matching.errors import ProblemError
-from matching.geo import DISTANCE_EPS_KM, EARTH_RADIUS_KM, haversine_pair_km, unit_vectors
+from matching.geo import (
+    DISTANCE_EPS_KM,
+    EARTH_RADIUS_KM,
+    cos_lat,
+    haversine_cos_km,
+    haversine_pair_km,
+    unit_vectors,
+)
 from matching.model import PAIR_RULES, Components, Newcomer, Problem
 from matching.validate import validate
 
@@ -224,6 +231,23 @@ def _chord(km: float) -> float:
     return 2.0 * math.sin(min(km / EARTH_RADIUS_KM, math.pi) / 2.0)
 
 
+@jit
+def _cos_lats(lat: Float64) -> Float64:
+    """:func:`~matching.geo.cos_lat` of each latitude (compiled: the kernels' own cosine)."""
+    out = np.empty(len(lat), dtype=np.float64)
+    for i in range(len(lat)):
+        out[i] = cos_lat(lat[i])
+    return out
+
+
+def _loose_chords2(limit_km: Float64) -> Float64:
+    """Squared chords on the unit sphere of each limit plus 1 km (a pair further apart than
+    that fails the distance rule: a fast skip before the exact distance; -1: no limit)."""
+    angle = np.minimum((np.asarray(limit_km, dtype=np.float64) + 1.0) / EARTH_RADIUS_KM, math.pi)
+    chord = 2.0 * np.sin(np.maximum(angle, 0.0) / 2.0)
+    return np.ascontiguousarray(chord * chord)
+
+
 #: Smallest grid cell (a chord on the unit sphere, about 640 m): keeps cell keys in int64.
 _MIN_CELL = 1e-4
 
@@ -300,6 +324,9 @@ def _walk(
     mentors: Int32,
     keys: Int64,
     m_unit: Float64,
+    m_chord2: Float64,
+    n_cos: Float64,
+    m_cos: Float64,
     cell: float,
     span: int,
     reach_cap: float,
@@ -338,11 +365,16 @@ def _walk(
                         dx = m_unit[m, 0] - x
                         dy = m_unit[m, 1] - y
                         dz = m_unit[m, 2] - z
-                        if dx * dx + dy * dy + dz * dz > limit2:
+                        chord2 = dx * dx + dy * dy + dz * dz
+                        if chord2 > limit2:
                             continue
+                        if chord2 > m_chord2[m]:
+                            continue  # beyond the mentor's own limit (loose by 1 km too)
                         # first_failed(a, r, m, 2), spelled out: inlined rules that each read
                         # ``a`` first cost no reference counts (see the note above _programme).
-                        d = pair_distance(a, r, m)
+                        d = haversine_cos_km(
+                            a.n_lat[n], a.n_lon[n], n_cos[n], a.m_lat[m], a.m_lon[m], m_cos[m]
+                        )  # pair_distance(a, r, m), each point's cosine computed once
                         if not _distance(a, r, m, d):
                             continue
                         if not _gender(a, r, m, d):
@@ -416,6 +448,8 @@ def candidate_arcs(index: Index) -> Arcs:
     if index.n_requests and len(index.mentors):
         n_unit = np.ascontiguousarray(unit_vectors(a.n_lat, a.n_lon))
         m_unit = np.ascontiguousarray(unit_vectors(a.m_lat, a.m_lon))
+        m_chord2 = _loose_chords2(a.m_limit)
+        n_cos, m_cos = _cos_lats(a.n_lat), _cos_lats(a.m_lat)
         size = _CHUNK
         out_req = np.empty(size, dtype=np.int32)
         out_men = np.empty(size, dtype=np.int32)
@@ -468,6 +502,9 @@ def candidate_arcs(index: Index) -> Arcs:
                         sorted_mentors,
                         sorted_keys,
                         m_unit,
+                        m_chord2,
+                        n_cos,
+                        m_cos,
                         cell,
                         span,
                         reach,

@@ -76,11 +76,24 @@ def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> FloatArray:
 @pair_jit
 def haversine_pair_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """:func:`haversine_km` of one pair of points, for the compiled kernels."""
-    p1 = math.radians(lat1)
-    p2 = math.radians(lat2)
-    dp = p2 - p1
+    return haversine_cos_km(lat1, lon1, cos_lat(lat1), lat2, lon2, cos_lat(lat2))
+
+
+@pair_jit
+def cos_lat(lat: float) -> float:
+    """The cosine of a latitude in degrees: one point's factor in :func:`haversine_cos_km`."""
+    return math.cos(math.radians(lat))
+
+
+@pair_jit
+def haversine_cos_km(
+    lat1: float, lon1: float, cos1: float, lat2: float, lon2: float, cos2: float
+) -> float:
+    """:func:`haversine_pair_km` with each point's :func:`cos_lat` given (the same value, bit
+    for bit: a loop over many pairs of few points computes each cosine once)."""
+    dp = math.radians(lat2) - math.radians(lat1)
     dl = math.radians(lon2 - lon1)
-    h = math.sin(dp / 2.0) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2.0) ** 2
+    h = math.sin(dp / 2.0) ** 2 + cos1 * cos2 * math.sin(dl / 2.0) ** 2
     return 2.0 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(h, 1.0)))
 
 
