@@ -47,14 +47,14 @@ def serve(
     """
     import uvicorn
 
-    from app.main import create_app
+    from app.main import serving_app
 
     if workers == 1:
-        uvicorn.run(create_app(), host=host, port=port, access_log=False, log_config=None)
+        uvicorn.run(serving_app(), host=host, port=port, access_log=False, log_config=None)
         return
     # Several processes need the app by name: each worker builds its own (and its own pool).
     uvicorn.run(
-        "app.main:create_app",
+        "app.main:serving_app",
         factory=True,
         workers=workers,
         host=host,

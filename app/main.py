@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,6 +36,20 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The background threads of a serving process: the run worker and the sender.
     async with run_worker_lifespan(app), sender_lifespan(app):
         yield
+
+
+def serving_app() -> FastAPI:
+    """:func:`create_app` for a serving process (``makker serve``, each of its workers).
+
+    What start-up imported and built (some 200,000 objects of FastAPI, SQLAlchemy, pydantic)
+    lives as long as the process, so it is frozen (``gc.freeze``): the cyclic collector no
+    longer walks it. A full collection over it took about 0.2 s, a pause that every request
+    in flight waited out (the p99 of a loaded server).
+    """
+    app = create_app()
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -39,9 +39,10 @@ def running_server(
     *,
     unset: Sequence[str] = (),
     pids: list[int] | None = None,
+    args: Sequence[str] = (),
 ) -> Iterator[str]:
-    """``makker serve`` on ``database_url`` in its own process, with ``env`` set and the
-    variables in ``unset`` removed; its base URL once ``/healthz`` answers (its process id
+    """``makker serve [args]`` on ``database_url`` in its own process, with ``env`` set and
+    the variables in ``unset`` removed; its base URL once ``/healthz`` answers (its process id
     appended to ``pids``, when given). Stopped on exit."""
     port = _free_port()
     environment = {
@@ -54,8 +55,9 @@ def running_server(
     }
     for name in unset:
         environment.pop(name, None)
+    command = [sys.executable, "-c", "from app.cli import main; main()", "serve", "--port"]
     process = subprocess.Popen(
-        [sys.executable, "-c", "from app.cli import main; main()", "serve", "--port", str(port)],
+        [*command, str(port), *args],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,

@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import json
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.app.factories import make_newcomer
+from tests.app.live_server import running_server
 
 
 def test_healthz_answers_without_a_key(client: TestClient) -> None:
@@ -119,3 +121,18 @@ def test_a_forged_cursor_is_a_422_not_a_database_error(
     response = client.get(path, params={"cursor": cursor}, headers=admin)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "cursor"
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_makker_serve_answers_with_one_or_more_worker_processes(
+    database_url: str, admin: dict[str, str], workers: str
+) -> None:
+    with running_server(
+        database_url, {"MAKKER_EMBEDDED_WORKER": "false"}, args=("--workers", workers)
+    ) as base:
+        assert httpx.get(f"{base}/readyz", timeout=30).json() == {"status": "ready"}
+        listed = [
+            httpx.get(f"{base}/api/v1/newcomers?limit=5", headers=admin, timeout=30)
+            for _ in range(6)
+        ]
+        assert {response.status_code for response in listed} == {200}

@@ -194,7 +194,8 @@ def test_the_command_writes_all_of_its_output_before_it_exits(tmp_path: Path) ->
     assert (to_stdout.returncode, expected_status) == (0, 0)
     assert len(to_stdout.stdout) > 65_536
     assert _without_seconds(to_stdout.stdout) == _without_seconds(expected)
-    assert to_stdout.stderr.startswith("makker solve: matched 398/400 requests")  # n2 forbidden, n9 fixed
+    # 398: GOOD forbids n2 the mentor and fixes n9 to it.
+    assert to_stdout.stderr.startswith("makker solve: matched 398/400 requests")
 
     target = tmp_path / "out.json"
     to_file = _makker("solve", str(source), "--output", str(target))
