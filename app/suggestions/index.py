@@ -35,7 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import matching
-from app.matches.mapping import read_mentors
+from app.matches.mapping import mentor_id_of, read_mentors
 from app.models import TableVersion
 from app.suggestions.nearby import point_of
 from matching.geo import haversine_km
@@ -64,6 +64,8 @@ class Counts:
     in_programme: int
     speaking: int
     first: matching.Mentor | None
+    #: ``first``'s row in the index (-1 when there is none).
+    first_row: int = -1
 
 
 class MentorIndex:
@@ -72,6 +74,13 @@ class MentorIndex:
     def __init__(self, mentors: Sequence[matching.Mentor], key: Fingerprint, policy: Any) -> None:
         self.key = key
         self.mentors = tuple(mentors)
+        #: Each mentor's database id, row by row (the rows are in id order: read_mentors).
+        self.ids = np.array([mentor_id_of(m.id) for m in self.mentors], dtype=np.int64)
+        #: Every programme some mentor lists, and whether every capacity is at least 1:
+        #: with every one of these programmes active, only mentors with accepted load can
+        #: come out of suggestion_problem changed (mapping._with_load).
+        self.listed = frozenset(code for m in self.mentors for code in m.programmes)
+        self.capacities_ok = all(m.capacity >= 1 for m in self.mentors)
         #: The engine's arrays of these mentors, checked once (matching.suggest's pool).
         self.pool = matching.mentor_pool(self.mentors, policy)
         points = [point_of(m.lat, m.lon, m.municipality) for m in self.mentors]
@@ -121,8 +130,13 @@ class MentorIndex:
             ok &= self._speaks(rows, [requires_language])
         if requires_first_language:
             ok &= self._speaks(rows, languages[:1])
-        first = self.mentors[int(rows[0])] if len(rows) else None
-        return Counts(len(rows), int(np.count_nonzero(ok)), first)
+        first = int(rows[0]) if len(rows) else -1
+        return Counts(
+            len(rows),
+            int(np.count_nonzero(ok)),
+            self.mentors[first] if first >= 0 else None,
+            first,
+        )
 
     def near(
         self,
@@ -134,12 +148,21 @@ class MentorIndex:
         """Mentors of ``programme`` sharing a language with the newcomer, within the pair's
         distance limit (with slack) of ``point``: every one who can pass the first three
         rules, and perhaps a few who cannot."""
+        return [self.mentors[int(i)] for i in self.near_rows(programme, languages, point, limit_km)]
+
+    def near_rows(
+        self,
+        programme: str,
+        languages: Sequence[str],
+        point: tuple[float, float],
+        limit_km: float,
+    ) -> npt.NDArray[np.int64]:
+        """The rows (ascending: id order) of :meth:`near`'s mentors."""
         rows = self.members.get(programme, np.zeros(0, dtype=np.int64))
         rows = rows[self._speaks(rows, languages)]
         distance = haversine_km(point[0], point[1], self.lat[rows], self.lon[rows])
         reach = np.minimum(self.limit_km[rows], limit_km)
-        rows = rows[distance <= reach * (1 + 1e-9) + _SLACK_KM]
-        return [self.mentors[int(i)] for i in rows]
+        return rows[distance <= reach * (1 + 1e-9) + _SLACK_KM]
 
 
 _lock = threading.Lock()

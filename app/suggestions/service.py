@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy.orm import Session
 
 import matching
@@ -76,13 +78,16 @@ def find(
     else:
         wanted = open_requests
     counts: dict[str, Counts] = {}
-    chosen: dict[str, matching.Mentor] = {}
-    per_programme: dict[str, set[str]] = {}
+    chosen: list[matching.Mentor] = []
+    ids: list[int] = []
+    listed: frozenset[str] | None = None
+    per_programme: dict[str, set[str] | None] = {}
     pool: matching.MentorPool | None = None
     if wanted:
         mentors = index.current(session, today=today, policy=POLICY)
         pool = mentors.pool
         alone = people.problem(POLICY)
+        near_rows: dict[str, npt.NDArray[np.int64]] = {}
         for rule in repository.programme_rules(session, list(wanted)):
             # A household's request reads the household together (the adults' languages).
             reading = matching.request_reading(alone, key, rule.code)
@@ -97,15 +102,26 @@ def find(
                 if reading.max_distance_km is None
                 else reading.max_distance_km
             )
-            near = mentors.near(rule.code, languages, point, limit_km)
+            near = mentors.near_rows(rule.code, languages, point, limit_km)
             # One mentor of the programme, near or not: matching.suggest then tells whether
             # the newcomer's age lets any mentor pass the programme rule.
-            if found.first is not None:
-                near.append(found.first)
-            chosen.update((m.id, m) for m in near)
-            per_programme[rule.code] = {m.id for m in near}
+            if found.first_row >= 0:
+                near = np.append(near, found.first_row)
+            near_rows[rule.code] = near
+        # Every request's mentors, once each, in id order.
+        rows = np.unique(np.concatenate([*near_rows.values(), np.zeros(0, dtype=np.int64)]))
+        rows = rows[np.argsort(mentors.ids[rows], kind="stable")]
+        chosen = [mentors.mentors[i] for i in rows.tolist()]
+        ids = mentors.ids[rows].tolist()
+        listed = mentors.listed if mentors.capacities_ok else None
+        for code, near in near_rows.items():
+            # A request alone (or one whose mentors are all of them) needs no narrowing.
+            alone_rows = len(near_rows) == 1 or len(np.unique(near)) == len(rows)
+            per_programme[code] = (
+                None if alone_rows else {mentors.mentors[i].id for i in near.tolist()}
+            )
     problem = suggestion_problem(
-        session, people, list(chosen.values()), today=today, policy=POLICY
+        session, people, chosen, today=today, policy=POLICY, ids=ids, listed=listed
     ).problem
     return [
         _counted_over_all(
@@ -158,9 +174,12 @@ def language_readings(
     }
 
 
-def _only(problem: matching.Problem, mentors: set[str]) -> matching.Problem:
+def _only(problem: matching.Problem, mentors: set[str] | None) -> matching.Problem:
     """``problem`` with only ``mentors`` (and the pairs that name them): each request is
-    scored against its own programme's mentors, not every narrowed one."""
+    scored against its own programme's mentors, not every narrowed one (``None``: they are
+    all of the problem's)."""
+    if mentors is None:
+        return problem
     return replace(
         problem,
         mentors=tuple(m for m in problem.mentors if m.id in mentors),
