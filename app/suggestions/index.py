@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 import matching
 from app.matches.mapping import mentor_id_of, read_mentors
+from app.models import Mentor as MentorRow
 from app.models import TableVersion
 from app.suggestions.nearby import point_of
 from matching.geo import haversine_km
@@ -71,9 +72,18 @@ class Counts:
 class MentorIndex:
     """The active mentors of one database snapshot, with arrays to narrow and count them."""
 
-    def __init__(self, mentors: Sequence[matching.Mentor], key: Fingerprint, policy: Any) -> None:
+    def __init__(
+        self,
+        mentors: Sequence[matching.Mentor],
+        key: Fingerprint,
+        policy: Any,
+        associations: dict[int, int] | None = None,
+    ) -> None:
         self.key = key
         self.mentors = tuple(mentors)
+        #: Each mentor's association (by database id), read with the mentors: what an
+        #: answer shows beside a candidate (its municipality is the mentor's own).
+        self.associations = dict(associations or {})
         #: Each mentor's database id, row by row (the rows are in id order: read_mentors).
         self.ids = np.array([mentor_id_of(m.id) for m in self.mentors], dtype=np.int64)
         #: Every programme some mentor lists, and whether every capacity is at least 1:
@@ -103,6 +113,18 @@ class MentorIndex:
             for code in dict.fromkeys(m.programmes):
                 members[code].append(i)
         self.members = {code: np.array(rows, dtype=np.int64) for code, rows in members.items()}
+
+    def facts(self, mentor_ids: Sequence[int]) -> dict[int, tuple[int, str]] | None:
+        """``{mentor id: (association id, municipality)}`` of these mentors of the index
+        (``None`` if one is not among them)."""
+        out: dict[int, tuple[int, str]] = {}
+        for mentor_id in mentor_ids:
+            association = self.associations.get(mentor_id)
+            row = int(np.searchsorted(self.ids, mentor_id))
+            if association is None or row >= len(self.ids) or self.ids[row] != mentor_id:
+                return None
+            out[mentor_id] = (association, self.mentors[row].municipality)
+        return out
 
     def _mask(self, codes: Sequence[str]) -> npt.NDArray[np.uint64]:
         mask = np.zeros(self.languages.shape[1], dtype=np.uint64)
@@ -165,6 +187,14 @@ class MentorIndex:
         return rows[distance <= reach * (1 + 1e-9) + _SLACK_KM]
 
 
+def _associations(session: Session) -> dict[int, int]:
+    """Every active mentor's association, by mentor id."""
+    rows = session.execute(
+        select(MentorRow.id, MentorRow.association_id).where(MentorRow.active.is_(True))
+    )
+    return {mentor_id: association_id for mentor_id, association_id in rows}
+
+
 _lock = threading.Lock()
 _indexes: dict[str, MentorIndex] = {}
 
@@ -179,6 +209,8 @@ def current(session: Session, *, today: date, policy: Any) -> MentorIndex:
     with _lock:
         found = _indexes.get(slot)
         if found is None or found.key != key:
-            found = MentorIndex(read_mentors(session, today=today), key, policy)
+            found = MentorIndex(
+                read_mentors(session, today=today), key, policy, _associations(session)
+            )
             _indexes[slot] = found
     return found

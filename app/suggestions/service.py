@@ -63,6 +63,19 @@ def find(
 
     422 for an unknown programme; 409 when ``programme`` is not an open request.
     """
+    return _find(session, newcomer, limit=limit, programme=programme, today=today)[0]
+
+
+def _find(
+    session: Session,
+    newcomer: Newcomer,
+    *,
+    limit: int,
+    programme: str | None,
+    today: date | None,
+) -> tuple[list[matching.Suggestions], index.MentorIndex | None]:
+    """:func:`find`'s answer, and the index of mentors it read (checked current in this
+    transaction; ``None`` when there was no open request to suggest for)."""
     today = today or clock.today()
     people = suggestion_people(session, newcomer.id, today=today)
     known = {p.code for p in people.programmes}
@@ -83,12 +96,15 @@ def find(
     listed: frozenset[str] | None = None
     per_programme: dict[str, set[str] | None] = {}
     pool: matching.MentorPool | None = None
+    mentors: index.MentorIndex | None = None
     if wanted:
         mentors = index.current(session, today=today, policy=POLICY)
         pool = mentors.pool
         alone = people.problem(POLICY)
         near_rows: dict[str, npt.NDArray[np.int64]] = {}
-        for rule in repository.programme_rules(session, list(wanted)):
+        # The programmes as this call's bridge read them (the same transaction's rows).
+        by_code = {p.code: p for p in people.programmes}
+        for rule in (by_code[c] for c in wanted if c in people.active_codes):
             # A household's request reads the household together (the adults' languages).
             reading = matching.request_reading(alone, key, rule.code)
             languages = list(reading.languages)
@@ -123,7 +139,7 @@ def find(
     problem = suggestion_problem(
         session, people, chosen, today=today, policy=POLICY, ids=ids, listed=listed
     ).problem
-    return [
+    blocks = [
         _counted_over_all(
             matching.suggest(
                 _only(elsewhere(problem, people.live, newcomer.id, code), per_programme[code]),
@@ -136,6 +152,7 @@ def find(
         )
         for code in wanted
     ]
+    return blocks, mentors
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,9 +239,12 @@ def suggestions(
     not an open request (not asked for, already matched, or the newcomer is inactive).
     """
     newcomer = get_scoped(session, principal, newcomer_id)
-    found = find(session, newcomer, limit=limit, programme=programme)
-    mentor_ids = {mentor_id_of(c.mentor) for s in found for c in s.candidates}
-    facts = repository.mentor_facts(session, mentor_ids)
+    found, mentors = _find(session, newcomer, limit=limit, programme=programme, today=None)
+    mentor_ids = sorted({mentor_id_of(c.mentor) for s in found for c in s.candidates})
+    # The candidates are the index's mentors, checked current in this transaction by _find.
+    facts = (mentors.facts(mentor_ids) if mentors is not None else None) or (
+        repository.mentor_facts(session, mentor_ids)
+    )
     items = []
     for block in found:
         candidates = []
