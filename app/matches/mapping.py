@@ -38,6 +38,7 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -316,6 +317,21 @@ def _households(session: Session) -> dict[int, list[int]]:
     return found
 
 
+def _households_of(session: Session, newcomer_id: int) -> dict[int, list[int]]:
+    """The households the newcomer belongs to, with all their members (contact person
+    first): :func:`_households` narrowed to them in the database."""
+    theirs = select(MemberRow.household_id).where(MemberRow.newcomer_id == newcomer_id)
+    rows = session.execute(
+        select(MemberRow.household_id, MemberRow.newcomer_id)
+        .where(MemberRow.household_id.in_(theirs.scalar_subquery()))
+        .order_by(MemberRow.household_id, MemberRow.position)
+    ).all()
+    found: dict[int, list[int]] = {}
+    for household_id, member_id in rows:
+        found.setdefault(household_id, []).append(member_id)
+    return found
+
+
 def _with_housemates(
     newcomer_ids: Collection[int], households: dict[int, list[int]]
 ) -> frozenset[int]:
@@ -560,7 +576,7 @@ def suggestion_people(session: Session, newcomer_id: int, *, today: date) -> Sug
     if newcomers:
         # The newcomer's household comes along (members read together for a household
         # programme); the members' own blocked pairs count for the household's request.
-        mine = {h: m for h, m in _households(session).items() if newcomer_id in m}
+        mine = _households_of(session, newcomer_id)
         newcomers_t, households = _with_households(
             session, tuple(newcomers), ids_map, mine, programmes, today
         )
@@ -661,7 +677,7 @@ def suggestion_problem(
         problem=problem,
         today=today,
         newcomer_ids=dict(people.ids),
-        mentor_ids={m.id: int(mentor_id) for m, mentor_id in zip(loaded, ids, strict=True)},
+        mentor_ids=dict(zip(map(attrgetter("id"), loaded), map(int, ids), strict=True)),
     )
 
 
