@@ -12,7 +12,7 @@ that pass every rule.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, TypeVar, cast
@@ -701,11 +701,12 @@ def suggest(
     ok = np.flatnonzero(stage == len(PAIR_RULES)).astype(np.int32)
     parts = scoring.components(index, req[ok], men[ok], dist[ok])
     scores = scoring.score(index, parts)
-    ids = [index.m.ids[int(m)] for m in men[ok]]
-    ranked = sorted(range(len(ok)), key=lambda i: (-scores[i], ids[i]))[: max(0, limit)]
+    all_ids = index.m.ids
+    ok_men = men[ok]
+    ranked = _best(scores, lambda i: all_ids[int(ok_men[i])], limit)
     chosen = tuple(
         Candidate(
-            mentor=ids[i],
+            mentor=all_ids[int(ok_men[i])],
             score=float(scores[i]),
             distance_km=float(dist[ok][i]),
             components=parts.at(i),
@@ -719,6 +720,19 @@ def suggest(
         reason=reason,
         passed=MappingProxyType(passed),
     )
+
+
+def _best(scores: npt.NDArray[np.float64], id_of: Callable[[int], str], limit: int) -> list[int]:
+    """The positions of the ``limit`` best scores, best first, ties by id (``id_of``).
+
+    Only scores at least the ``limit``-th best can be among them, so only those are sorted
+    (all of them when a score is NaN, which orders nothing)."""
+    count = max(0, limit)
+    top: Sequence[int] = range(len(scores))
+    if 0 < count < len(scores) and not np.isnan(scores).any():
+        threshold = np.partition(scores, len(scores) - count)[len(scores) - count]
+        top = np.flatnonzero(scores >= threshold).tolist()
+    return sorted(top, key=lambda i: (-scores[i], id_of(i)))[:count]
 
 
 @dataclass(frozen=True, slots=True)

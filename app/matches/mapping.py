@@ -38,6 +38,7 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -316,6 +317,21 @@ def _households(session: Session) -> dict[int, list[int]]:
     return found
 
 
+def _households_of(session: Session, newcomer_id: int) -> dict[int, list[int]]:
+    """The households the newcomer belongs to, with all their members (contact person
+    first): :func:`_households` narrowed to them in the database."""
+    theirs = select(MemberRow.household_id).where(MemberRow.newcomer_id == newcomer_id)
+    rows = session.execute(
+        select(MemberRow.household_id, MemberRow.newcomer_id)
+        .where(MemberRow.household_id.in_(theirs.scalar_subquery()))
+        .order_by(MemberRow.household_id, MemberRow.position)
+    ).all()
+    found: dict[int, list[int]] = {}
+    for household_id, member_id in rows:
+        found.setdefault(household_id, []).append(member_id)
+    return found
+
+
 def _with_housemates(
     newcomer_ids: Collection[int], households: dict[int, list[int]]
 ) -> frozenset[int]:
@@ -560,7 +576,7 @@ def suggestion_people(session: Session, newcomer_id: int, *, today: date) -> Sug
     if newcomers:
         # The newcomer's household comes along (members read together for a household
         # programme); the members' own blocked pairs count for the household's request.
-        mine = {h: m for h, m in _households(session).items() if newcomer_id in m}
+        mine = _households_of(session, newcomer_id)
         newcomers_t, households = _with_households(
             session, tuple(newcomers), ids_map, mine, programmes, today
         )
@@ -586,6 +602,8 @@ def suggestion_problem(
     *,
     today: date,
     policy: mm.Policy | None = None,
+    ids: Sequence[int] | None = None,
+    listed: frozenset[str] | None = None,
 ) -> Snapshot:
     """The newcomer of ``people`` against only ``mentors`` (from :func:`read_mentors`).
 
@@ -595,9 +613,16 @@ def suggestion_problem(
     read, as ``fixed`` (their load). A caller that passes every mentor who could pass the
     programme, language and distance rules gets the same candidates and, from the distance
     rule on, the same ``passed`` counts.
+
+    A caller that knows more saves the work: ``ids``, the mentors' database ids, when
+    ``mentors`` are already in id order; ``listed``, every programme they list, when every
+    one's capacity is at least 1 (then, with all of ``listed`` active, only a mentor with
+    accepted load can need a changed copy, :func:`_with_load`).
     """
-    by_id = sorted(((mentor_id_of(m.id), m) for m in mentors), key=lambda pair: pair[0])
-    ids = [mentor_id for mentor_id, _ in by_id]
+    if ids is None:
+        by_id = sorted(((mentor_id_of(m.id), m) for m in mentors), key=lambda pair: pair[0])
+        ids = [mentor_id for mentor_id, _ in by_id]
+        mentors = [m for _, m in by_id]
     columns = (MatchRow.id, MatchRow.newcomer_id, MatchRow.mentor_id, MatchRow.programme)
     accepted = (
         session.execute(
@@ -608,7 +633,7 @@ def suggestion_problem(
             )
             .order_by(MatchRow.id)
         ).all()
-        if ids
+        if len(ids)
         else []
     )
     fixed_load: dict[int, int] = defaultdict(int)
@@ -618,17 +643,29 @@ def suggestion_problem(
         if a.programme not in groups:
             fixed_load[a.mentor_id] += 1
         fixed[(newcomer_key(a.newcomer_id), mentor_key(a.mentor_id), a.programme)] = None
-    present = set(ids)
+    blocking = people.blocking
+    present = set(ids) if blocking else set()
     forbidden = dict.fromkeys(
         (newcomer_key(m.newcomer_id), mentor_key(m.mentor_id))
-        for m in people.blocking
+        for m in blocking
         if m.mentor_id in present
     )
-    loaded = tuple(
-        _with_load(m, fixed_load.get(mentor_id, 0), people.active_codes) for mentor_id, m in by_id
-    )
+    active = people.active_codes
+    if listed is not None and active.issuperset(listed):
+        # Only a mentor with load can change (its capacity may be below its load).
+        loaded = list(mentors)
+        if fixed_load:
+            position = {mentor_id: i for i, mentor_id in enumerate(ids)}
+            for mentor_id, load in fixed_load.items():
+                i = position[mentor_id]
+                loaded[i] = _with_load(loaded[i], load, active)
+    else:
+        loaded = [
+            _with_load(m, fixed_load.get(mentor_id, 0), active)
+            for mentor_id, m in zip(ids, mentors, strict=True)
+        ]
     problem = mm.Problem(
-        mentors=loaded,
+        mentors=tuple(loaded),
         newcomers=people.newcomers,
         policy=policy or mm.Policy(),
         programmes=people.programmes,
@@ -640,7 +677,7 @@ def suggestion_problem(
         problem=problem,
         today=today,
         newcomer_ids=dict(people.ids),
-        mentor_ids={m.id: mentor_id for m, mentor_id in zip(loaded, ids, strict=True)},
+        mentor_ids=dict(zip(map(attrgetter("id"), loaded), map(int, ids), strict=True)),
     )
 
 
@@ -667,12 +704,15 @@ def elsewhere(
     for the newcomer, as an accepted match already is (``fixed``). ``live`` holds the
     proposals of the newcomer and their housemates (:attr:`SuggestionPeople.live`)."""
     groups = group_codes(problem.programmes)
+    kept = [m for m in live if never_twice(m, newcomer_id, programme, groups)]
+    if not kept:
+        return problem
     mentors = {m.id for m in problem.mentors}
     key = newcomer_key(newcomer_id)
     extra = [
         mm.ForbiddenPair(key, mentor_key(m.mentor_id))
-        for m in live
-        if mentor_key(m.mentor_id) in mentors and never_twice(m, newcomer_id, programme, groups)
+        for m in kept
+        if mentor_key(m.mentor_id) in mentors
     ]
     if not extra:
         return problem

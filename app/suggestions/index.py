@@ -35,7 +35,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import matching
-from app.matches.mapping import read_mentors
+from app.matches.mapping import mentor_id_of, read_mentors
+from app.models import Mentor as MentorRow
 from app.models import TableVersion
 from app.suggestions.nearby import point_of
 from matching.geo import haversine_km
@@ -64,14 +65,32 @@ class Counts:
     in_programme: int
     speaking: int
     first: matching.Mentor | None
+    #: ``first``'s row in the index (-1 when there is none).
+    first_row: int = -1
 
 
 class MentorIndex:
     """The active mentors of one database snapshot, with arrays to narrow and count them."""
 
-    def __init__(self, mentors: Sequence[matching.Mentor], key: Fingerprint, policy: Any) -> None:
+    def __init__(
+        self,
+        mentors: Sequence[matching.Mentor],
+        key: Fingerprint,
+        policy: Any,
+        associations: dict[int, int] | None = None,
+    ) -> None:
         self.key = key
         self.mentors = tuple(mentors)
+        #: Each mentor's association (by database id), read with the mentors: what an
+        #: answer shows beside a candidate (its municipality is the mentor's own).
+        self.associations = dict(associations or {})
+        #: Each mentor's database id, row by row (the rows are in id order: read_mentors).
+        self.ids = np.array([mentor_id_of(m.id) for m in self.mentors], dtype=np.int64)
+        #: Every programme some mentor lists, and whether every capacity is at least 1:
+        #: with every one of these programmes active, only mentors with accepted load can
+        #: come out of suggestion_problem changed (mapping._with_load).
+        self.listed = frozenset(code for m in self.mentors for code in m.programmes)
+        self.capacities_ok = all(m.capacity >= 1 for m in self.mentors)
         #: The engine's arrays of these mentors, checked once (matching.suggest's pool).
         self.pool = matching.mentor_pool(self.mentors, policy)
         points = [point_of(m.lat, m.lon, m.municipality) for m in self.mentors]
@@ -94,6 +113,18 @@ class MentorIndex:
             for code in dict.fromkeys(m.programmes):
                 members[code].append(i)
         self.members = {code: np.array(rows, dtype=np.int64) for code, rows in members.items()}
+
+    def facts(self, mentor_ids: Sequence[int]) -> dict[int, tuple[int, str]] | None:
+        """``{mentor id: (association id, municipality)}`` of these mentors of the index
+        (``None`` if one is not among them)."""
+        out: dict[int, tuple[int, str]] = {}
+        for mentor_id in mentor_ids:
+            association = self.associations.get(mentor_id)
+            row = int(np.searchsorted(self.ids, mentor_id))
+            if association is None or row >= len(self.ids) or self.ids[row] != mentor_id:
+                return None
+            out[mentor_id] = (association, self.mentors[row].municipality)
+        return out
 
     def _mask(self, codes: Sequence[str]) -> npt.NDArray[np.uint64]:
         mask = np.zeros(self.languages.shape[1], dtype=np.uint64)
@@ -121,8 +152,13 @@ class MentorIndex:
             ok &= self._speaks(rows, [requires_language])
         if requires_first_language:
             ok &= self._speaks(rows, languages[:1])
-        first = self.mentors[int(rows[0])] if len(rows) else None
-        return Counts(len(rows), int(np.count_nonzero(ok)), first)
+        first = int(rows[0]) if len(rows) else -1
+        return Counts(
+            len(rows),
+            int(np.count_nonzero(ok)),
+            self.mentors[first] if first >= 0 else None,
+            first,
+        )
 
     def near(
         self,
@@ -134,12 +170,29 @@ class MentorIndex:
         """Mentors of ``programme`` sharing a language with the newcomer, within the pair's
         distance limit (with slack) of ``point``: every one who can pass the first three
         rules, and perhaps a few who cannot."""
+        return [self.mentors[int(i)] for i in self.near_rows(programme, languages, point, limit_km)]
+
+    def near_rows(
+        self,
+        programme: str,
+        languages: Sequence[str],
+        point: tuple[float, float],
+        limit_km: float,
+    ) -> npt.NDArray[np.int64]:
+        """The rows (ascending: id order) of :meth:`near`'s mentors."""
         rows = self.members.get(programme, np.zeros(0, dtype=np.int64))
         rows = rows[self._speaks(rows, languages)]
         distance = haversine_km(point[0], point[1], self.lat[rows], self.lon[rows])
         reach = np.minimum(self.limit_km[rows], limit_km)
-        rows = rows[distance <= reach * (1 + 1e-9) + _SLACK_KM]
-        return [self.mentors[int(i)] for i in rows]
+        return rows[distance <= reach * (1 + 1e-9) + _SLACK_KM]
+
+
+def _associations(session: Session) -> dict[int, int]:
+    """Every active mentor's association, by mentor id."""
+    rows = session.execute(
+        select(MentorRow.id, MentorRow.association_id).where(MentorRow.active.is_(True))
+    )
+    return {mentor_id: association_id for mentor_id, association_id in rows}
 
 
 _lock = threading.Lock()
@@ -156,6 +209,8 @@ def current(session: Session, *, today: date, policy: Any) -> MentorIndex:
     with _lock:
         found = _indexes.get(slot)
         if found is None or found.key != key:
-            found = MentorIndex(read_mentors(session, today=today), key, policy)
+            found = MentorIndex(
+                read_mentors(session, today=today), key, policy, _associations(session)
+            )
             _indexes[slot] = found
     return found

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy.orm import Session
 
 import matching
@@ -61,6 +63,19 @@ def find(
 
     422 for an unknown programme; 409 when ``programme`` is not an open request.
     """
+    return _find(session, newcomer, limit=limit, programme=programme, today=today)[0]
+
+
+def _find(
+    session: Session,
+    newcomer: Newcomer,
+    *,
+    limit: int,
+    programme: str | None,
+    today: date | None,
+) -> tuple[list[matching.Suggestions], index.MentorIndex | None]:
+    """:func:`find`'s answer, and the index of mentors it read (checked current in this
+    transaction; ``None`` when there was no open request to suggest for)."""
     today = today or clock.today()
     people = suggestion_people(session, newcomer.id, today=today)
     known = {p.code for p in people.programmes}
@@ -76,14 +91,20 @@ def find(
     else:
         wanted = open_requests
     counts: dict[str, Counts] = {}
-    chosen: dict[str, matching.Mentor] = {}
-    per_programme: dict[str, set[str]] = {}
+    chosen: list[matching.Mentor] = []
+    ids: list[int] = []
+    listed: frozenset[str] | None = None
+    per_programme: dict[str, set[str] | None] = {}
     pool: matching.MentorPool | None = None
+    mentors: index.MentorIndex | None = None
     if wanted:
         mentors = index.current(session, today=today, policy=POLICY)
         pool = mentors.pool
         alone = people.problem(POLICY)
-        for rule in repository.programme_rules(session, list(wanted)):
+        near_rows: dict[str, npt.NDArray[np.int64]] = {}
+        # The programmes as this call's bridge read them (the same transaction's rows).
+        by_code = {p.code: p for p in people.programmes}
+        for rule in (by_code[c] for c in wanted if c in people.active_codes):
             # A household's request reads the household together (the adults' languages).
             reading = matching.request_reading(alone, key, rule.code)
             languages = list(reading.languages)
@@ -97,17 +118,28 @@ def find(
                 if reading.max_distance_km is None
                 else reading.max_distance_km
             )
-            near = mentors.near(rule.code, languages, point, limit_km)
+            near = mentors.near_rows(rule.code, languages, point, limit_km)
             # One mentor of the programme, near or not: matching.suggest then tells whether
             # the newcomer's age lets any mentor pass the programme rule.
-            if found.first is not None:
-                near.append(found.first)
-            chosen.update((m.id, m) for m in near)
-            per_programme[rule.code] = {m.id for m in near}
+            if found.first_row >= 0:
+                near = np.append(near, found.first_row)
+            near_rows[rule.code] = near
+        # Every request's mentors, once each, in id order.
+        rows = np.unique(np.concatenate([*near_rows.values(), np.zeros(0, dtype=np.int64)]))
+        rows = rows[np.argsort(mentors.ids[rows], kind="stable")]
+        chosen = [mentors.mentors[i] for i in rows.tolist()]
+        ids = mentors.ids[rows].tolist()
+        listed = mentors.listed if mentors.capacities_ok else None
+        for code, near in near_rows.items():
+            # A request alone (or one whose mentors are all of them) needs no narrowing.
+            alone_rows = len(near_rows) == 1 or len(np.unique(near)) == len(rows)
+            per_programme[code] = (
+                None if alone_rows else {mentors.mentors[i].id for i in near.tolist()}
+            )
     problem = suggestion_problem(
-        session, people, list(chosen.values()), today=today, policy=POLICY
+        session, people, chosen, today=today, policy=POLICY, ids=ids, listed=listed
     ).problem
-    return [
+    blocks = [
         _counted_over_all(
             matching.suggest(
                 _only(elsewhere(problem, people.live, newcomer.id, code), per_programme[code]),
@@ -120,6 +152,7 @@ def find(
         )
         for code in wanted
     ]
+    return blocks, mentors
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,9 +191,12 @@ def language_readings(
     }
 
 
-def _only(problem: matching.Problem, mentors: set[str]) -> matching.Problem:
+def _only(problem: matching.Problem, mentors: set[str] | None) -> matching.Problem:
     """``problem`` with only ``mentors`` (and the pairs that name them): each request is
-    scored against its own programme's mentors, not every narrowed one."""
+    scored against its own programme's mentors, not every narrowed one (``None``: they are
+    all of the problem's)."""
+    if mentors is None:
+        return problem
     return replace(
         problem,
         mentors=tuple(m for m in problem.mentors if m.id in mentors),
@@ -203,9 +239,12 @@ def suggestions(
     not an open request (not asked for, already matched, or the newcomer is inactive).
     """
     newcomer = get_scoped(session, principal, newcomer_id)
-    found = find(session, newcomer, limit=limit, programme=programme)
-    mentor_ids = {mentor_id_of(c.mentor) for s in found for c in s.candidates}
-    facts = repository.mentor_facts(session, mentor_ids)
+    found, mentors = _find(session, newcomer, limit=limit, programme=programme, today=None)
+    mentor_ids = sorted({mentor_id_of(c.mentor) for s in found for c in s.candidates})
+    # The candidates are the index's mentors, checked current in this transaction by _find.
+    facts = (mentors.facts(mentor_ids) if mentors is not None else None) or (
+        repository.mentor_facts(session, mentor_ids)
+    )
     items = []
     for block in found:
         candidates = []

@@ -170,3 +170,38 @@ def test_every_proposal_of_a_run_is_a_suggestion_with_the_same_score(
         assert mentor_id in found
         assert found[mentor_id]["score"] == pytest.approx(score, abs=1e-4)
         assert found[mentor_id]["distance_km"] == pytest.approx(distance_km, abs=0.01)
+
+
+def test_the_next_call_sees_a_mentor_moved_and_a_match_accepted(
+    client: TestClient, db: Session, admin: dict[str, str]
+) -> None:
+    """Between two calls a mentor moves to another association and an accepted match fills
+    them, both through the API: each next answer shows it (nothing stale is served)."""
+    first, second = make_association(db), make_association(db)
+    newcomer = make_newcomer(db)
+    mentor = _mentor(db, first)
+    [block] = _get(client, newcomer, admin).json()["items"]
+    assert [(c["mentor_id"], c["association_id"]) for c in block["candidates"]] == [
+        (mentor.id, first.id)
+    ]
+
+    moved = client.patch(
+        f"/api/v1/mentors/{mentor.id}", json={"association_id": second.id}, headers=admin
+    )
+    assert moved.status_code == 200, moved.text
+    [block] = _get(client, newcomer, admin).json()["items"]
+    assert [(c["mentor_id"], c["association_id"]) for c in block["candidates"]] == [
+        (mentor.id, second.id)
+    ]
+
+    other = make_newcomer(db)
+    _match(db, other, mentor, "proposed")
+    [block] = _get(client, newcomer, admin).json()["items"]
+    assert [c["mentor_id"] for c in block["candidates"]] == [mentor.id]
+    proposal = db.scalars(select(Match.id).where(Match.newcomer_id == other.id)).one()
+    db.commit()  # the test's read ends before the API writes (SQLite's lock)
+    accepted = client.post(f"/api/v1/matches/{proposal}/accept", headers=admin)
+    assert accepted.status_code == 200, accepted.text
+    [block] = _get(client, newcomer, admin).json()["items"]
+    assert block["candidates"] == []
+    assert block["reason"] == "capacity"

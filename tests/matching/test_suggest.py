@@ -80,3 +80,16 @@ def test_a_pool_of_another_policy_is_not_used() -> None:
     p = problem([far])
     assert suggest(p, "n1", "mentor", pool=pool) == suggest(p, "n1", "mentor")
     assert suggest(p, "n1", "mentor").reason == "distance"
+
+
+def test_the_best_few_are_the_head_of_the_whole_ranking_ties_by_id() -> None:
+    """With many equal scores around the cut, ``limit`` candidates are exactly the first
+    of the full ranking (best first, equal scores in id order)."""
+    ids = [f"m{i:02d}" for i in (7, 3, 11, 1, 9, 5, 12, 2, 8, 4, 10, 6)]
+    mentors = [mentor(i, languages=("ar",) if i in {"m09", "m04"} else ("da",)) for i in ids]
+    p = problem(mentors)
+    everyone = suggest(p, "n1", "mentor", limit=len(ids))
+    assert [c.mentor for c in everyone.candidates][:3] == ["m04", "m09", "m01"]
+    for limit in range(len(ids) + 2):
+        few = suggest(p, "n1", "mentor", limit=limit)
+        assert few.candidates == everyone.candidates[:limit]
