@@ -13,13 +13,15 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, fields, replace
-from itertools import starmap
+from itertools import chain, repeat, starmap
+from operator import attrgetter, methodcaller
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TextIO, TypeVar, cast
 
+import numpy as np
 import orjson
 
 from matching.errors import ProblemError
@@ -483,8 +485,8 @@ def solution_to_json(solution: Solution) -> str:
         body = ",\n    ".join(rows)
         return f'  "{key}": [\n    {body}\n  ]' if body else f'  "{key}": []'
 
-    matches = [_match_line(m, q) for m in solution.matches]
-    unmatched = [_unmatched_line(u, q) for u in solution.unmatched]
+    matches = _match_lines(solution.matches, q)
+    unmatched = _unmatched_lines(solution.unmatched, q)
     data = solution_to_dict(replace(solution, matches=(), unmatched=()))
     groups = [dump(x, ensure_ascii=False) for x in data["groups"]]
     stats = dump(data["stats"], ensure_ascii=False)
@@ -496,6 +498,123 @@ def solution_to_json(solution: Solution) -> str:
 
 _FLOATS = (float,) * 6
 _STRINGS = (str,) * 3
+#: A match's line, given its three strings quoted, its six floats, ``kept`` and the end (the
+#: ``household`` key and the closing brace); the floats in the order of _MATCH_FLOATS.
+#: A match's line from its three strings (escaped), six rounded floats (score, distance_km,
+#: the four components), ``kept`` and its end (the ``household`` key and the closing brace).
+_MATCH = (
+    '{{"newcomer": "{}", "programme": "{}", "mentor": "{}", "score": {}, "distance_km": {}, '
+    '"components": {{"language": {}, "distance": {}, "interests": {}, "age": {}}}, '
+    '"kept": {}{}'
+)
+_MATCH_DIGITS = (4, 3, 4, 4, 4, 4)
+_UNMATCHED = '{{"newcomer": "{}", "programme": "{}", "reason": "{}", "passed": {{{}}}}}'
+
+
+def _escaped(texts: Sequence[str], q: Callable[[str], str]) -> Sequence[str]:
+    """Each string as :mod:`json` writes it between its quotes (``q`` of
+    :func:`solution_to_json` without the quotes): most often the strings themselves."""
+    joined = "".join(texts)
+    if joined.isprintable() and '"' not in joined and "\\" not in joined:
+        return texts
+    return [q(text)[1:-1] for text in texts]
+
+
+def _kinds(values: Iterable[Any]) -> set[type]:
+    return set(map(type, values))
+
+
+def _rounded(values: Sequence[float], digits: int) -> list[str]:
+    """``repr(round(v, digits))`` of each finite value (a rounded float as :mod:`json`
+    writes it), from a table of the few distinct results.
+
+    ``round(v, digits)`` is the float nearest ``k / 10**digits``, ``k`` the integer nearest
+    the exact ``v * 10**digits`` (ties to even), and so is ``k / 10**digits`` (Python's
+    integer division is correctly rounded). numpy's ``rint`` of the computed product gives
+    that ``k`` unless the product is within its own rounding error of a tie; values near a
+    tie, negative ones (``-0.0``) and large ones are rounded by ``round`` itself.
+    """
+    x = np.array(values, dtype=np.float64)
+    with np.errstate(all="ignore"):  # large values: rounded by round below
+        scaled = x * float(10**digits)
+        k = np.rint(scaled)
+        near_tie = np.abs(np.abs(scaled - np.floor(scaled)) - 0.5) <= 1e-6
+    exact = ~near_tie & ~np.signbit(x) & (scaled < 2**30)
+    keys = np.where(exact, k, -1).astype(np.int64).tolist()
+    scale = 10**digits
+    table = {key: repr(key / scale) for key in set(keys)}
+    texts = list(map(table.__getitem__, keys))
+    for i in np.flatnonzero(~exact).tolist():
+        texts[i] = repr(round(values[i], digits))
+    return texts
+
+
+def _match_lines(matches: Sequence[Match], q: Callable[[str], str]) -> list[str]:
+    """The lines of the matches (each as :func:`_match_line` writes it), made a column at a
+    time; row by row if any value is not of its usual type or a float is not finite."""
+    if not matches:
+        return []
+    rows = map(attrgetter("newcomer", "programme", "mentor", "score", "distance_km"), matches)
+    newcomer, programme, mentor, score, km = zip(*rows, strict=True)
+    parts = map(
+        attrgetter("language", "distance", "interests", "age"), _attr(matches, "components")
+    )
+    floats = (score, km, *zip(*parts, strict=True))
+    kept, households = _attr(matches, "kept"), _attr(matches, "household")
+    if not (
+        _kinds(chain(newcomer, programme, mentor)) <= {str}
+        and all(_kinds(column) <= {float} and all(map(math.isfinite, column)) for column in floats)
+        and _kinds(kept) <= {bool}
+        and _kinds(households) <= {str, type(None)}
+    ):
+        return [_match_line(m, q) for m in matches]
+    ends: Iterable[str] = repeat("}", len(matches))
+    if any(h is not None for h in households):
+        ends = ["}" if h is None else f', "household": {q(h)}}}' for h in households]
+    return list(
+        map(
+            _MATCH.format,
+            *(_escaped(column, q) for column in (newcomer, programme, mentor)),
+            *map(_rounded, floats, _MATCH_DIGITS),
+            map(("false", "true").__getitem__, kept),
+            ends,
+        )
+    )
+
+
+def _attr(records: Sequence[Any], name: str) -> list[Any]:
+    return list(map(attrgetter(name), records))
+
+
+def _unmatched_lines(unmatched: Sequence[Unmatched], q: Callable[[str], str]) -> list[str]:
+    """The lines of the unmatched requests (each as :func:`_unmatched_line` writes it), made a
+    column at a time; row by row if any value is not of its usual type. A row with a
+    ``group`` is written by :mod:`json`."""
+    if not unmatched:
+        return []
+    rows = map(attrgetter("newcomer", "programme", "reason", "passed"), unmatched)
+    newcomer, programme, reason, passed = zip(*rows, strict=True)
+    counts = chain.from_iterable(map(methodcaller("values"), passed))
+    if not (_kinds(chain(newcomer, programme, reason)) <= {str} and _kinds(counts) <= {int}):
+        return [_unmatched_line(u, q) for u in unmatched]
+    # The counts of one list of rules (the keys, in order) are written by one format.
+    formats: dict[tuple[str, ...], str] = {}
+    bodies = []
+    for counted in passed:
+        rules = tuple(counted)
+        body = formats.get(rules)
+        if body is None:
+            if not _kinds(rules) <= {str}:
+                return [_unmatched_line(u, q) for u in unmatched]
+            keys = (q(rule).replace("{", "{{").replace("}", "}}") for rule in rules)
+            body = formats[rules] = ", ".join(f"{key}: {{}}" for key in keys)
+        bodies.append(body.format(*counted.values()))
+    texts = (_escaped(column, q) for column in (newcomer, programme, reason))
+    lines = list(map(_UNMATCHED.format, *texts, bodies))
+    for i, group in enumerate(_attr(unmatched, "group")):
+        if group is not None:
+            lines[i] = _unmatched_line(unmatched[i], q)
+    return lines
 
 
 def _float(value: float) -> str:
