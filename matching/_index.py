@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from itertools import chain
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -445,14 +447,15 @@ def build_index(problem: Problem, pool: MentorPool | None = None) -> Index:
     ``pool``, whose mentors' arrays are sliced rather than built: :class:`MentorPool`)."""
     policy = problem.policy
     below = policy.child_certificate_below_age
-    newcomers = tuple(sorted(problem.newcomers, key=lambda x: x.id))
-    mentors = tuple(sorted(problem.mentors, key=lambda x: x.id))
-    households = tuple(sorted(problem.households, key=lambda h: h.id))
+    by_id = attrgetter("id")
+    newcomers = tuple(sorted(problem.newcomers, key=by_id))
+    mentors = tuple(sorted(problem.mentors, key=by_id))
+    households = tuple(sorted(problem.households, key=by_id))
     programmes = problem.programmes
     prog_pos = {p.code: i for i, p in enumerate(programmes)}
     prog_unit = np.array([_UNIT_CODES[p.unit] for p in programmes], dtype=np.int8)
-    n_pos = {x.id: i for i, x in enumerate(newcomers)}
-    m_pos = {x.id: i for i, x in enumerate(mentors)}
+    n_pos = dict(zip(map(by_id, newcomers), range(len(newcomers)), strict=True))
+    m_pos = dict(zip(map(by_id, mentors), range(len(mentors)), strict=True))
     n_mentors = len(mentors)
 
     # Households: which newcomer is in which; a row of its own for a household of two or
@@ -493,21 +496,34 @@ def build_index(problem: Problem, pool: MentorPool | None = None) -> Index:
         certified, accepts = _certified_and_accepts(mentors)
     n_side = _side(rows_people, policy, lang, interests)
 
-    req_pairs = sorted(
-        ((i, code) for i, x in enumerate(newcomers) for code in x.programmes),
+    # Requests in (newcomer, code) order (a newcomer lists a programme once: validated).
+    asked = [x.programmes for x in newcomers]
+    req_i = np.repeat(np.arange(len(newcomers), dtype=np.int32), list(map(len, asked)))
+    req_programme = np.fromiter(
+        map(prog_pos.__getitem__, chain.from_iterable(asked)), dtype=np.int32, count=len(req_i)
     )
-    req_programme = np.array([prog_pos[c] for _, c in req_pairs], dtype=np.int32)
-    req_household = np.full(len(req_pairs), -1, dtype=np.int32)
-    req_rows = []
-    for r, (i, code) in enumerate(req_pairs):
-        k = contact_of.get(i, -1)
-        if k >= 0 and prog_unit[prog_pos[code]] == HOUSEHOLD:
-            req_household[r] = k
-            req_rows.append(row_of_household.get(k, i))
-        else:
-            req_rows.append(i)
-    req_newcomer = np.array(req_rows, dtype=np.int32)
-    req_pos = {(i, c): r for r, (i, c) in enumerate(req_pairs)}
+    code_rank = np.argsort(np.argsort(np.array([p.code for p in programmes], dtype=object)))
+    order = np.lexsort((code_rank[req_programme], req_i))
+    req_i, req_programme = req_i[order], req_programme[order]
+    # A contact person's household-programme requests are the household's: its row (a
+    # household of two or more), else the contact's own.
+    household_of_contact = np.full(len(newcomers), -1, dtype=np.int32)
+    household_of_contact[list(contact_of)] = list(contact_of.values())
+    household_row = np.full(len(households) + 1, -1, dtype=np.int32)  # [-1]: no household
+    household_row[list(row_of_household)] = list(row_of_household.values())
+    req_contact_of = household_of_contact[req_i]
+    is_household = (req_contact_of >= 0) & (prog_unit[req_programme] == HOUSEHOLD)
+    req_household = np.where(is_household, req_contact_of, -1).astype(np.int32)
+    its_row = household_row[req_contact_of]
+    req_newcomer = np.where(is_household & (its_row >= 0), its_row, req_i).astype(np.int32)
+    prog_codes = [p.code for p in programmes]
+    req_pos = dict(
+        zip(
+            zip(req_i.tolist(), map(prog_codes.__getitem__, req_programme.tolist()), strict=True),
+            range(len(req_i)),
+            strict=True,
+        )
+    )
     if extra_rows:
         bounds = [_ages([rows_people[i] for i in members]) for members in row_members]
         youngest = np.array([b[0] for b in bounds], dtype=np.float64)[req_newcomer]
@@ -568,13 +584,12 @@ def build_index(problem: Problem, pool: MentorPool | None = None) -> Index:
 
     # The never-twice unit: one per household (all its rows), else the row itself.
     n_rows = len(rows_people)
-    row_unit = np.arange(n_rows, dtype=np.int32)
-    for row, members in enumerate(row_members):
-        k = int(household_of[members[0]])
-        if k >= 0:
-            row_unit[row] = n_rows + k
+    row_household = household_of[row_newcomer]
+    row_unit = np.where(
+        row_household >= 0, n_rows + row_household, np.arange(n_rows, dtype=np.int32)
+    ).astype(np.int32)
 
-    previous_mentor = np.full(len(req_pairs), -1, dtype=np.int32)
+    previous_mentor = np.full(len(req_i), -1, dtype=np.int32)
     extra: list[int] = []
     for a in sorted(problem.previous, key=lambda a: (a.newcomer, a.programme, a.mentor)):
         found = req_pos.get((n_pos.get(a.newcomer, -1), a.programme))
@@ -585,9 +600,20 @@ def build_index(problem: Problem, pool: MentorPool | None = None) -> Index:
             previous_mentor[r] = m_pos[a.mentor]
         else:
             extra.append(r * n_mentors + m_pos[a.mentor])
-    requests_per_newcomer: defaultdict[int, int] = defaultdict(int)
-    for i, _ in req_pairs:
-        requests_per_newcomer[i] += 1
+
+    # A newcomer's own row reads the newcomer (an adult or not: the only member); a household
+    # row its members.
+    own = slice(0, len(newcomers))
+    gender = n_side.gender[own].astype(np.int64)
+    genders = np.empty(n_rows, dtype=np.uint8)
+    genders[own] = np.where(gender < 0, GENDER_UNKNOWN, np.left_shift(1, np.maximum(gender, 0)))
+    needs_certificate = np.empty(n_rows, dtype=np.bool_)
+    age = n_side.age[own]
+    needs_certificate[own] = np.isnan(age) | (age < below)
+    for row in range(len(newcomers), n_rows):
+        members = [newcomers[i] for i in row_members[row]]
+        genders[row] = _genders(_adults(members))
+        needs_certificate[row] = _needs_certificate(members, below)
 
     index = Index(
         policy=policy,
@@ -602,20 +628,12 @@ def build_index(problem: Problem, pool: MentorPool | None = None) -> Index:
             [lang[newcomers[members[0]].languages[0]] for members in row_members],
             dtype=np.int32,
         ),
-        newcomer_requests=np.array(
-            [requests_per_newcomer[i] for i in range(len(newcomers))], dtype=np.int32
-        ),
+        newcomer_requests=np.bincount(req_i, minlength=len(newcomers)).astype(np.int32),
         mentor_gender_wish=np.array(
             [GENDER_CODES.get(x.mentor_gender or "", -1) for x in rows_people], dtype=np.int8
         ),
-        genders=np.array(
-            [_genders(_adults([newcomers[i] for i in members])) for members in row_members],
-            dtype=np.uint8,
-        ),
-        needs_certificate=np.array(
-            [_needs_certificate([newcomers[i] for i in members], below) for members in row_members],
-            dtype=np.bool_,
-        ),
+        genders=genders,
+        needs_certificate=needs_certificate,
         waiting_days=np.array([x.waiting_days for x in rows_people], dtype=np.float64),
         child_certificate=certified,
         accepts=accepts,

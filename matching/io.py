@@ -13,12 +13,15 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, fields, replace
+from itertools import chain, repeat, starmap
+from operator import attrgetter, methodcaller
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TextIO, cast
+from typing import Any, TextIO, TypeVar, cast
 
+import numpy as np
 import orjson
 
 from matching.errors import ProblemError
@@ -44,6 +47,7 @@ from matching.model import (
 from matching.solve import solve_with_timings
 
 Convert = Callable[[str, str, Any], Any]
+T = TypeVar("T")
 _REQUIRED = object()
 Spec = Mapping[str, tuple[Convert, Any]]
 
@@ -192,8 +196,9 @@ _TOP: Spec = {
 
 
 # The fast path of a person record: one type code per field (what the converters of the
-# spec accept, exactly), so a well-formed record is checked in one loop without calls. A
-# record it does not accept goes through _fields, which converts it or names the error.
+# spec accept, exactly), and per record type a function of straight-line code (made from the
+# spec, as dataclasses make their methods) that checks a well-formed record and gives its
+# converted values in field order, or None: then _fields converts it or names the error.
 _S, _L, _ON, _OS, _OI, _I, _B, _OL = range(8)
 _CODES = {
     _str: _S,
@@ -205,75 +210,71 @@ _CODES = {
     _bool: _B,
     _opt_strings: _OL,
 }
-_OPTIONAL = frozenset({_ON, _OS, _OI, _OL})
+#: The check (and conversion) of ``v`` per type code; ``return None`` refuses the record.
+#: ``_len`` (``str.__len__``) raises TypeError for an item that is not a string.
+_CHECKS = {
+    _S: ["if type(v) is not str or not v: return None"],
+    _OS: ["if v is not None and (type(v) is not str or not v): return None"],
+    _L: ["if type(v) is not list or not all(map(_len, v)): return None", "v = tuple(v)"],
+    _OL: [
+        "if v is not None:",
+        "    if type(v) is not list or not all(map(_len, v)): return None",
+        "    v = tuple(v)",
+    ],
+    _ON: [
+        "if v is not None:",
+        "    if type(v) is int: v = float(v)",
+        "    elif type(v) is not float or not isfinite(v): return None",
+    ],
+    _OI: ["if v is not None and type(v) is not int: return None"],
+    _I: ["if type(v) is not int: return None"],
+    _B: ["if type(v) is not bool: return None"],
+}
 
 
-def _codes(spec: Spec) -> tuple[dict[str, int], frozenset[str]] | None:
-    codes = {key: _CODES.get(convert, -1) for key, (convert, _) in spec.items()}
-    return None if -1 in codes.values() else (codes, _required(spec))
+def _row_reader(cls: type, spec: Spec) -> Callable[[Any], tuple[Any, ...] | None]:
+    """The function that gives a well-formed record's converted values (in the field order
+    of dataclass ``cls``, defaults for left-out keys, as :func:`_fields` converts them), or
+    None for a record it does not accept."""
+    body = ["if type(d) is not dict: return None", "n = 0"]
+    defaults: dict[str, Any] = {}
+    names = []
+    for i, field in enumerate(fields(cls)):
+        convert, default = spec[field.name]
+        checks = _CHECKS[_CODES[convert]]
+        if default is _REQUIRED:
+            body += [f"v = d[{field.name!r}]", "n += 1", *checks]  # KeyError if left out
+        else:
+            defaults[f"_DEFAULT{i}"] = field.default
+            body += [f"v = d.get({field.name!r}, _MISSING)", "if v is _MISSING:"]
+            body += [f"    v = _DEFAULT{i}", "else:", "    n += 1"]
+            body += [f"    {line}" for line in checks]
+        body.append(f"v{i} = v")
+        names.append(f"v{i}")
+    body.append("if n != len(d): return None")  # an unknown key
+    body.append(f"return ({', '.join(names)},)")
+    lines = ["def read(d):", "  try:", *(f"    {line}" for line in body)]
+    lines += ["  except (KeyError, TypeError):", "    return None"]
+    scope = {"_MISSING": _MISSING, "_len": str.__len__, "isfinite": math.isfinite, **defaults}
+    exec("\n".join(lines), scope)  # code made above from the spec alone
+    return cast(Callable[[Any], tuple[Any, ...] | None], scope["read"])
 
 
-def _fast(codes: dict[str, int], required: frozenset[str], data: Any) -> dict[str, Any] | None:
-    """The converted fields of a well-formed record (as :func:`_fields` would give them), or
-    None: then :func:`_fields` converts it or raises the error."""
-    if type(data) is not dict or not required.issubset(data):
-        return None
-    out = dict(data)
-    for key, value in data.items():
-        code = codes.get(key)
-        if code is None:
-            return None
-        t = type(value)
-        if code == _S:
-            if t is not str or not value:
-                return None
-        elif code == _L:
-            if t is not list:
-                return None
-            for v in value:
-                if type(v) is not str or not v:
-                    return None
-            out[key] = tuple(value)
-        elif value is None:
-            if code not in _OPTIONAL:
-                return None
-        elif code == _ON:
-            if t is float:
-                if not math.isfinite(value):
-                    return None
-            elif t is int:
-                out[key] = float(value)
-            else:
-                return None
-        elif code == _OS:
-            if t is not str or not value:
-                return None
-        elif code in (_OI, _I):
-            if t is not int:
-                return None
-        elif code == _B:
-            if t is not bool:
-                return None
-        elif code == _OL:
-            if t is not list:
-                return None
-            for v in value:
-                if type(v) is not str or not v:
-                    return None
-            out[key] = tuple(value)
-    return out
+_MISSING = object()
 
 
-def _records(key: str, kind: str, spec: Spec, items: list[Any]) -> list[dict[str, Any]]:
-    """The converted fields of each record of a list, fast where the record is well formed."""
-    compiled = _codes(spec)
-    assert compiled is not None
-    codes, required = compiled
-    out = []
-    for i, x in enumerate(items):
-        fields = _fast(codes, required, x)
-        out.append(_fields(_name(kind, key, i, x), x, spec) if fields is None else fields)
-    return out
+def _records(key: str, kind: str, spec: Spec, cls: type[T], items: list[Any]) -> tuple[T, ...]:
+    """The records of a list of people (mentors or newcomers)."""
+    rows = list(map(_READERS[cls], items))
+    if None in rows:
+        return tuple(cls(**_fields(_name(kind, key, i, x), x, spec)) for i, x in enumerate(items))
+    return tuple(starmap(cls, cast(list[tuple[Any, ...]], rows)))
+
+
+_READERS: dict[type, Callable[[Any], tuple[Any, ...] | None]] = {
+    Mentor: _row_reader(Mentor, _MENTOR),
+    Newcomer: _row_reader(Newcomer, _NEWCOMER),
+}
 
 
 def problem_from_dict(data: Any) -> Problem:
@@ -282,11 +283,10 @@ def problem_from_dict(data: Any) -> Problem:
     top = _fields("problem", data, _TOP)
     policy = Policy(**_fields("policy", top.get("policy", {}), _POLICY))
 
-    def people(key: str, kind: str, spec: Spec) -> list[Any]:
-        return _records(key, kind, spec, _list(key, top[key]))
-
-    mentors = tuple(Mentor(**f) for f in people("mentors", "mentor", _MENTOR))
-    newcomers = tuple(Newcomer(**f) for f in people("newcomers", "newcomer", _NEWCOMER))
+    mentors = _records("mentors", "mentor", _MENTOR, Mentor, _list("mentors", top["mentors"]))
+    newcomers = _records(
+        "newcomers", "newcomer", _NEWCOMER, Newcomer, _list("newcomers", top["newcomers"])
+    )
     programmes = DEFAULT_PROGRAMMES
     if top.get("programmes") is not None:
         items = _list("programmes", top["programmes"])
@@ -485,8 +485,8 @@ def solution_to_json(solution: Solution) -> str:
         body = ",\n    ".join(rows)
         return f'  "{key}": [\n    {body}\n  ]' if body else f'  "{key}": []'
 
-    matches = [_match_line(m, q) for m in solution.matches]
-    unmatched = [_unmatched_line(u, q) for u in solution.unmatched]
+    matches = _match_lines(solution.matches, q)
+    unmatched = _unmatched_lines(solution.unmatched, q)
     data = solution_to_dict(replace(solution, matches=(), unmatched=()))
     groups = [dump(x, ensure_ascii=False) for x in data["groups"]]
     stats = dump(data["stats"], ensure_ascii=False)
@@ -498,6 +498,123 @@ def solution_to_json(solution: Solution) -> str:
 
 _FLOATS = (float,) * 6
 _STRINGS = (str,) * 3
+#: A match's line, given its three strings quoted, its six floats, ``kept`` and the end (the
+#: ``household`` key and the closing brace); the floats in the order of _MATCH_FLOATS.
+#: A match's line from its three strings (escaped), six rounded floats (score, distance_km,
+#: the four components), ``kept`` and its end (the ``household`` key and the closing brace).
+_MATCH = (
+    '{{"newcomer": "{}", "programme": "{}", "mentor": "{}", "score": {}, "distance_km": {}, '
+    '"components": {{"language": {}, "distance": {}, "interests": {}, "age": {}}}, '
+    '"kept": {}{}'
+)
+_MATCH_DIGITS = (4, 3, 4, 4, 4, 4)
+_UNMATCHED = '{{"newcomer": "{}", "programme": "{}", "reason": "{}", "passed": {{{}}}}}'
+
+
+def _escaped(texts: Sequence[str], q: Callable[[str], str]) -> Sequence[str]:
+    """Each string as :mod:`json` writes it between its quotes (``q`` of
+    :func:`solution_to_json` without the quotes): most often the strings themselves."""
+    joined = "".join(texts)
+    if joined.isprintable() and '"' not in joined and "\\" not in joined:
+        return texts
+    return [q(text)[1:-1] for text in texts]
+
+
+def _kinds(values: Iterable[Any]) -> set[type]:
+    return set(map(type, values))
+
+
+def _rounded(values: Sequence[float], digits: int) -> list[str]:
+    """``repr(round(v, digits))`` of each finite value (a rounded float as :mod:`json`
+    writes it), from a table of the few distinct results.
+
+    ``round(v, digits)`` is the float nearest ``k / 10**digits``, ``k`` the integer nearest
+    the exact ``v * 10**digits`` (ties to even), and so is ``k / 10**digits`` (Python's
+    integer division is correctly rounded). numpy's ``rint`` of the computed product gives
+    that ``k`` unless the product is within its own rounding error of a tie; values near a
+    tie, negative ones (``-0.0``) and large ones are rounded by ``round`` itself.
+    """
+    x = np.array(values, dtype=np.float64)
+    with np.errstate(all="ignore"):  # large values: rounded by round below
+        scaled = x * float(10**digits)
+        k = np.rint(scaled)
+        near_tie = np.abs(np.abs(scaled - np.floor(scaled)) - 0.5) <= 1e-6
+    exact = ~near_tie & ~np.signbit(x) & (scaled < 2**30)
+    keys = np.where(exact, k, -1).astype(np.int64).tolist()
+    scale = 10**digits
+    table = {key: repr(key / scale) for key in set(keys)}
+    texts = list(map(table.__getitem__, keys))
+    for i in np.flatnonzero(~exact).tolist():
+        texts[i] = repr(round(values[i], digits))
+    return texts
+
+
+def _match_lines(matches: Sequence[Match], q: Callable[[str], str]) -> list[str]:
+    """The lines of the matches (each as :func:`_match_line` writes it), made a column at a
+    time; row by row if any value is not of its usual type or a float is not finite."""
+    if not matches:
+        return []
+    rows = map(attrgetter("newcomer", "programme", "mentor", "score", "distance_km"), matches)
+    newcomer, programme, mentor, score, km = zip(*rows, strict=True)
+    parts = map(
+        attrgetter("language", "distance", "interests", "age"), _attr(matches, "components")
+    )
+    floats = (score, km, *zip(*parts, strict=True))
+    kept, households = _attr(matches, "kept"), _attr(matches, "household")
+    if not (
+        _kinds(chain(newcomer, programme, mentor)) <= {str}
+        and all(_kinds(column) <= {float} and all(map(math.isfinite, column)) for column in floats)
+        and _kinds(kept) <= {bool}
+        and _kinds(households) <= {str, type(None)}
+    ):
+        return [_match_line(m, q) for m in matches]
+    ends: Iterable[str] = repeat("}", len(matches))
+    if any(h is not None for h in households):
+        ends = ["}" if h is None else f', "household": {q(h)}}}' for h in households]
+    return list(
+        map(
+            _MATCH.format,
+            *(_escaped(column, q) for column in (newcomer, programme, mentor)),
+            *map(_rounded, floats, _MATCH_DIGITS),
+            map(("false", "true").__getitem__, kept),
+            ends,
+        )
+    )
+
+
+def _attr(records: Sequence[Any], name: str) -> list[Any]:
+    return list(map(attrgetter(name), records))
+
+
+def _unmatched_lines(unmatched: Sequence[Unmatched], q: Callable[[str], str]) -> list[str]:
+    """The lines of the unmatched requests (each as :func:`_unmatched_line` writes it), made a
+    column at a time; row by row if any value is not of its usual type. A row with a
+    ``group`` is written by :mod:`json`."""
+    if not unmatched:
+        return []
+    rows = map(attrgetter("newcomer", "programme", "reason", "passed"), unmatched)
+    newcomer, programme, reason, passed = zip(*rows, strict=True)
+    counts = chain.from_iterable(map(methodcaller("values"), passed))
+    if not (_kinds(chain(newcomer, programme, reason)) <= {str} and _kinds(counts) <= {int}):
+        return [_unmatched_line(u, q) for u in unmatched]
+    # The counts of one list of rules (the keys, in order) are written by one format.
+    formats: dict[tuple[str, ...], str] = {}
+    bodies = []
+    for counted in passed:
+        rules = tuple(counted)
+        body = formats.get(rules)
+        if body is None:
+            if not _kinds(rules) <= {str}:
+                return [_unmatched_line(u, q) for u in unmatched]
+            keys = (q(rule).replace("{", "{{").replace("}", "}}") for rule in rules)
+            body = formats[rules] = ", ".join(f"{key}: {{}}" for key in keys)
+        bodies.append(body.format(*counted.values()))
+    texts = (_escaped(column, q) for column in (newcomer, programme, reason))
+    lines = list(map(_UNMATCHED.format, *texts, bodies))
+    for i, group in enumerate(_attr(unmatched, "group")):
+        if group is not None:
+            lines[i] = _unmatched_line(unmatched[i], q)
+    return lines
 
 
 def _float(value: float) -> str:

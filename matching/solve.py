@@ -86,59 +86,54 @@ def solve_with_timings(
     scores = scoring.score(index, parts)
     weights = scoring.objective_weight(index, m_req, m_men, scores)
     kept = scoring.kept(index, m_req, m_men)
-    # Plain lists first: indexing numpy arrays element by element costs more than the rest.
+    # Plain lists first (indexing numpy arrays element by element costs more than the rest),
+    # and the records made by positional arguments, a column at a time.
     n_ids, m_ids = index.n.ids, index.m.ids
     codes = [p.code for p in index.programmes]
-    household_ids = [h.id for h in index.households]
-    req_row, req_programme = index.req_newcomer[m_req].tolist(), index.req_programme[m_req].tolist()
-    req_household = index.req_household[m_req].tolist()
-    matches = [
-        Match(
-            newcomer=n_ids[row],
-            programme=codes[programme],
-            mentor=m_ids[mentor],
-            score=score,
-            distance_km=km,
-            components=Components(language=lang, distance=near, interests=common, age=age),
-            kept=keep,
-            household=None if household < 0 else household_ids[household],
-        )
-        for row, programme, household, mentor, score, km, lang, near, common, age, keep in zip(
-            req_row,
-            req_programme,
-            req_household,
-            m_men.tolist(),
+    # Index -1 (no household) is the None at the end.
+    household_ids = [*(h.id for h in index.households), None]
+    components = map(
+        Components,
+        parts.language.tolist(),
+        parts.distance.tolist(),
+        parts.interests.tolist(),
+        parts.age.tolist(),
+    )
+    matches = list(
+        map(
+            Match,
+            map(n_ids.__getitem__, index.req_newcomer[m_req].tolist()),
+            map(codes.__getitem__, index.req_programme[m_req].tolist()),
+            map(m_ids.__getitem__, m_men.tolist()),
             scores.tolist(),
             dist.tolist(),
-            parts.language.tolist(),
-            parts.distance.tolist(),
-            parts.interests.tolist(),
-            parts.age.tolist(),
+            components,
             kept.tolist(),
-            strict=True,
+            map(household_ids.__getitem__, index.req_household[m_req].tolist()),
         )
-    ]
+    )
     is_matched = np.zeros(index.n_requests, dtype=np.bool_)
     is_matched[m_req] = True
     open_requests = np.flatnonzero(~is_matched).astype(np.int32)
-    unmatched = []
-    for r, (reason, passed) in zip(
-        open_requests.tolist(), explain(index, open_requests, stages), strict=True
-    ):
-        newcomer, programme = index.request_label(r)
-        shortfall = None
-        if r in shortfalls:
-            reason, running, shortfall = shortfalls[r]
-            passed = {**passed, "group_size": running}
-        unmatched.append(
-            Unmatched(
-                newcomer=newcomer,
-                programme=programme,
-                reason=reason,
-                passed=MappingProxyType(passed),
-                group=shortfall,
-            )
+    explained = explain(index, open_requests, stages)
+    groups_short: list[GroupShortfall | None] = [None] * len(open_requests)
+    for r, (reason, running, shortfall) in shortfalls.items():
+        i = int(np.searchsorted(open_requests, r))  # open_requests is sorted
+        if i == len(open_requests) or open_requests[i] != r:
+            continue  # a shortfall of a request matched after all: it has no reason
+        explained[i] = (reason, {**explained[i][1], "group_size": running})
+        groups_short[i] = shortfall
+    reasons, passed = zip(*explained, strict=True) if explained else ((), ())
+    unmatched = list(
+        map(
+            Unmatched,
+            map(n_ids.__getitem__, index.req_newcomer[open_requests].tolist()),
+            map(codes.__getitem__, index.req_programme[open_requests].tolist()),
+            reasons,
+            map(MappingProxyType, passed),
+            groups_short,
         )
+    )
     finished = time.perf_counter()
     stats = Stats(
         requests=index.n_requests,
