@@ -498,8 +498,6 @@ def solution_to_json(solution: Solution) -> str:
 
 _FLOATS = (float,) * 6
 _STRINGS = (str,) * 3
-#: A match's line, given its three strings quoted, its six floats, ``kept`` and the end (the
-#: ``household`` key and the closing brace); the floats in the order of _MATCH_FLOATS.
 #: A match's line from its three strings (escaped), six rounded floats (score, distance_km,
 #: the four components), ``kept`` and its end (the ``household`` key and the closing brace).
 _MATCH = (
